@@ -1,0 +1,371 @@
+//! Fonts: the bundled CJK faces, system faces and user folders, with per-face coverage.
+//!
+//! All faces go through one `fontdb` database (bundled ones as static binary sources, files by
+//! shared mmap). Coverage is read from each face's cmap once at start-up into a bitset, so the
+//! "never draw tofu" check per line is a few bit tests.
+//!
+//! Policy (documented in the README): a text block is drawn in a single face that maps every
+//! one of its characters. The face is drawn uniformly at random; if it lacks a character, the
+//! face is redrawn among the faces that cover the whole block; if none does, the text is
+//! resampled and the resample is counted.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Result};
+use harfrust::{Direction as HbDirection, Script, ShapePlan, ShaperFont};
+use skrifa::font::Font;
+
+use crate::recipe::{Direction, FontsConfig};
+use crate::rng::Rng;
+
+/// A bundled font: file name under `fonts/`, style label, and the bytes.
+pub struct BundledFont {
+    pub file: &'static str,
+    pub style: &'static str,
+    pub data: &'static [u8],
+}
+
+pub const BUNDLED_FONTS: &[BundledFont] = &[
+    BundledFont {
+        file: "SubsetSansSC-Regular.otf",
+        style: "sans",
+        data: include_bytes!("../fonts/SubsetSansSC-Regular.otf"),
+    },
+    BundledFont {
+        file: "SubsetSerifSC-Regular.otf",
+        style: "serif",
+        data: include_bytes!("../fonts/SubsetSerifSC-Regular.otf"),
+    },
+    BundledFont {
+        file: "SubsetKaiSC-Regular.ttf",
+        style: "kai",
+        data: include_bytes!("../fonts/SubsetKaiSC-Regular.ttf"),
+    },
+    BundledFont {
+        file: "SubsetDisplaySC-Oblique.ttf",
+        style: "display",
+        data: include_bytes!("../fonts/SubsetDisplaySC-Oblique.ttf"),
+    },
+];
+
+/// Set of Unicode scalar values below U+30000 (BMP + SIP), one bit each.
+#[derive(Clone)]
+pub struct Coverage {
+    bits: Vec<u64>,
+}
+
+const COVERAGE_LIMIT: u32 = 0x30000;
+
+impl Coverage {
+    fn from_font(font: &Font) -> Coverage {
+        let mut bits = vec![0u64; (COVERAGE_LIMIT / 64) as usize];
+        for (cp, gid) in font.charmap().unicodes() {
+            if cp < COVERAGE_LIMIT && gid.to_u32() != 0 {
+                bits[(cp / 64) as usize] |= 1 << (cp % 64);
+            }
+        }
+        Coverage { bits }
+    }
+
+    pub fn has(&self, c: char) -> bool {
+        let cp = c as u32;
+        cp < COVERAGE_LIMIT && self.bits[(cp / 64) as usize] & (1 << (cp % 64)) != 0
+    }
+
+    /// Whitespace is drawn as an advance only, so it needs no glyph.
+    pub fn covers(&self, text: &str) -> bool {
+        text.chars().all(|c| c.is_whitespace() || self.has(c))
+    }
+}
+
+/// One usable face.
+pub struct Face {
+    /// Unique per loaded face in this process (keys the outline cache).
+    pub uid: u64,
+    pub family: String,
+    /// `bundled:fonts/NAME` or the file path.
+    pub file: String,
+    pub index: u32,
+    /// `sans`, `serif`, `kai`, `display` for bundled fonts, `system` or `user` otherwise.
+    pub style: String,
+    pub font: Font,
+    pub coverage: Coverage,
+    pub units_per_em: f64,
+    /// Horizontal line box in font units (y up): ascender > 0 > descender.
+    pub ascender: f64,
+    pub descender: f64,
+    plans: [ShapePlan; 2],
+}
+
+impl Face {
+    pub fn shaper(&self) -> ShaperFont<'_, '_> {
+        ShaperFont::new(&self.font)
+    }
+
+    pub fn plan(&self, dir: Direction) -> &ShapePlan {
+        &self.plans[dir as usize]
+    }
+}
+
+/// What loading found, for `fonts` and the run summary.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct FontLoadReport {
+    pub faces_seen: usize,
+    pub faces_used: usize,
+    /// Faces skipped, with the reason.
+    pub skipped: Vec<(String, String)>,
+}
+
+pub struct FontSet {
+    pub faces: Vec<Face>,
+    pub report: FontLoadReport,
+}
+
+fn build_face(
+    data: Arc<dyn AsRef<[u8]> + Send + Sync>,
+    index: u32,
+    family: String,
+    file: String,
+    style: String,
+) -> Result<Face, String> {
+    let font = Font::new(data, index).ok_or("not a readable font")?;
+    if font.outline_glyphs().is_empty() {
+        return Err("no glyph outlines".into());
+    }
+    let upem = f64::from(font.units_per_em());
+    if upem < 16.0 {
+        return Err(format!("implausible units per em {upem}"));
+    }
+    let metrics = font.metrics();
+    let line = metrics
+        .typo_line
+        .filter(|_| metrics.use_typo_metrics)
+        .or(metrics.hhea_line)
+        .or(metrics.typo_line);
+    let (ascender, descender) = match line {
+        Some(l) => (l.ascender.to_f64(), l.descender.to_f64()),
+        None => (0.88 * upem, -0.12 * upem),
+    };
+    if !(ascender > 0.0 && descender <= 0.0 && ascender - descender < 4.0 * upem) {
+        return Err(format!("implausible line metrics {ascender}/{descender}"));
+    }
+    let coverage = Coverage::from_font(&font);
+    let plans = {
+        let plan = |d| ShapePlan::new(&font, d, Some(Script::HAN), None, &[]);
+        [
+            plan(HbDirection::LeftToRight),
+            plan(HbDirection::TopToBottom),
+        ]
+    };
+    static NEXT_UID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    Ok(Face {
+        uid: NEXT_UID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        family,
+        file,
+        index,
+        style,
+        font,
+        coverage,
+        units_per_em: upem,
+        ascender,
+        descender,
+        plans,
+    })
+}
+
+impl FontSet {
+    /// Loads the configured faces and keeps those covering at least `min_coverage` of `chars`.
+    pub fn load(cfg: &FontsConfig, chars: &[char]) -> Result<FontSet> {
+        let mut db = fontdb::Database::new();
+        let mut origins: Vec<(fontdb::ID, String, String)> = Vec::new();
+        if cfg.bundled {
+            for b in BUNDLED_FONTS {
+                let ids = db.load_font_source(fontdb::Source::Binary(Arc::new(b.data)));
+                for id in ids {
+                    origins.push((id, format!("bundled:fonts/{}", b.file), b.style.into()));
+                }
+            }
+        }
+        let before_system = db.len();
+        if cfg.system {
+            db.load_system_fonts();
+        }
+        let before_user = db.len();
+        for dir in &cfg.dirs {
+            if !dir.is_dir() {
+                bail!("fonts.dirs: {} is not a readable folder", dir.display());
+            }
+            db.load_fonts_dir(dir);
+        }
+        let mut report = FontLoadReport::default();
+        let ids: Vec<(fontdb::ID, usize)> = db
+            .faces()
+            .enumerate()
+            .map(|(order, f)| (f.id, order))
+            .collect();
+        let mut faces = Vec::new();
+        for (id, order) in ids {
+            report.faces_seen += 1;
+            let info = db.face(id).expect("listed face");
+            let family = info
+                .families
+                .first()
+                .map(|f| f.0.clone())
+                .unwrap_or_else(|| info.post_script_name.clone());
+            let (file, style) = match origins.iter().find(|o| o.0 == id) {
+                Some((_, file, style)) => (file.clone(), style.clone()),
+                None => {
+                    let path = match &info.source {
+                        fontdb::Source::File(p) | fontdb::Source::SharedFile(p, _) => {
+                            p.display().to_string()
+                        }
+                        fontdb::Source::Binary(_) => "memory".into(),
+                    };
+                    let style = if order < before_user && order >= before_system {
+                        "system"
+                    } else {
+                        "user"
+                    };
+                    (path, style.to_string())
+                }
+            };
+            // SAFETY: fontdb maps the font file read-only; a file truncated by another process
+            // while we run could fault, which is the accepted risk of every mmap-based font tool.
+            let Some((data, index)) = (unsafe { db.make_shared_face_data(id) }) else {
+                report.skipped.push((file, "cannot read the file".into()));
+                continue;
+            };
+            match build_face(data, index, family, file.clone(), style) {
+                Ok(face) => {
+                    let covered = chars.iter().filter(|c| face.coverage.has(**c)).count();
+                    let share = covered as f64 / chars.len().max(1) as f64;
+                    if share < cfg.min_coverage.0 {
+                        report.skipped.push((
+                            format!("{file}#{index}"),
+                            format!(
+                                "covers {:.1}% of the corpus characters (min_coverage {:.0}%)",
+                                share * 100.0,
+                                cfg.min_coverage.0 * 100.0
+                            ),
+                        ));
+                    } else {
+                        faces.push(face);
+                    }
+                }
+                Err(why) => report.skipped.push((format!("{file}#{index}"), why)),
+            }
+        }
+        // A fixed order, independent of directory listing order, keeps runs reproducible.
+        faces.sort_by(|a, b| (&a.file, a.index).cmp(&(&b.file, b.index)));
+        faces.dedup_by(|a, b| a.file == b.file && a.index == b.index);
+        report.faces_used = faces.len();
+        if faces.is_empty() {
+            bail!(
+                "no usable font: {} face(s) seen, none covers {:.0}% of the corpus characters \
+                 (check fonts.bundled, fonts.system, fonts.dirs and fonts.min_coverage)",
+                report.faces_seen,
+                cfg.min_coverage.0 * 100.0
+            );
+        }
+        Ok(FontSet { faces, report })
+    }
+
+    /// True when at least one face can draw all of `text`.
+    pub fn any_covers(&self, text: &str) -> bool {
+        self.faces.iter().any(|f| f.coverage.covers(text))
+    }
+
+    /// The face for a block whose characters are `text` (see the module docs), or `None`.
+    pub fn choose(&self, text: &str, rng: &mut Rng) -> Option<usize> {
+        let first = rng.below(self.faces.len() as u64) as usize;
+        if self.faces[first].coverage.covers(text) {
+            return Some(first);
+        }
+        let covering: Vec<usize> = (0..self.faces.len())
+            .filter(|&i| self.faces[i].coverage.covers(text))
+            .collect();
+        if covering.is_empty() {
+            None
+        } else {
+            Some(covering[rng.below(covering.len() as u64) as usize])
+        }
+    }
+}
+
+/// Font files found under a folder (for error messages and `fonts`).
+pub fn font_files_in(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if matches!(
+                p.extension()
+                    .and_then(|e| e.to_str())
+                    .map(str::to_ascii_lowercase)
+                    .as_deref(),
+                Some("ttf" | "otf" | "ttc" | "otc")
+            ) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recipe::Prob;
+
+    fn bundled() -> FontSet {
+        let chars: Vec<char> = "中国的人".chars().collect();
+        FontSet::load(&FontsConfig::default(), &chars).unwrap()
+    }
+
+    #[test]
+    fn bundled_faces_load_with_coverage() {
+        let set = bundled();
+        assert_eq!(set.faces.len(), 4);
+        for f in &set.faces {
+            assert!(f.coverage.covers("中华人民共和国ABC123"), "{}", f.file);
+            assert!(!f.coverage.has('簡'), "{} has a traditional form", f.file);
+            assert!(f.ascender > 0.0 && f.descender < 0.0);
+        }
+    }
+
+    #[test]
+    fn choose_never_returns_a_face_missing_a_character() {
+        let set = bundled();
+        let mut rng = Rng::new(5);
+        for _ in 0..50 {
+            let i = set.choose("汉字", &mut rng).unwrap();
+            assert!(set.faces[i].coverage.covers("汉字"));
+        }
+        // 簡 is in none of the GB2312 subsets.
+        assert_eq!(set.choose("簡体", &mut rng), None);
+        assert!(!set.any_covers("簡"));
+    }
+
+    #[test]
+    fn no_usable_font_is_an_error() {
+        let cfg = FontsConfig {
+            bundled: false,
+            ..FontsConfig::default()
+        };
+        let err = FontSet::load(&cfg, &['中']).err().expect("must fail");
+        assert!(err.to_string().contains("no usable font"));
+        let strict = FontsConfig {
+            min_coverage: Prob(1.0),
+            ..FontsConfig::default()
+        };
+        assert!(FontSet::load(&strict, &['中', '簡']).is_err());
+    }
+}

@@ -1,0 +1,26 @@
+//! hanzi-synth: synthetic image–caption pairs for teaching image models to write Chinese.
+//!
+//! Pipeline stages, one module each, plain data between them:
+//! corpus → fonts → layout → render → warp → composite → encode → sink.
+//! [`scene`] runs the stages for one sample; [`generate`] runs many samples in parallel and
+//! streams them, in order, into a sink.
+
+pub mod background;
+pub mod bench;
+pub mod caption;
+pub mod color;
+pub mod composite;
+pub mod corpus;
+pub mod encode;
+pub mod fonts;
+pub mod generate;
+pub mod geometry;
+pub mod layout;
+pub mod outlines;
+pub mod preview;
+pub mod recipe;
+pub mod render;
+pub mod rng;
+pub mod scene;
+pub mod sink;
+pub mod warp;

@@ -1,0 +1,412 @@
+//! The `hanzi-synth` command line.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context as _, Result};
+use clap::{Args, Parser, Subcommand};
+
+use hanzi_synth::bench::run_bench;
+use hanzi_synth::corpus::{self, derive_top_words, parse_tsv};
+use hanzi_synth::fonts::FontSet;
+use hanzi_synth::generate::{run, RunOptions, ShardSpec};
+use hanzi_synth::preview::contact_sheet;
+use hanzi_synth::recipe::{Recipe, DEFAULT_RECIPE_YAML};
+use hanzi_synth::scene::Context;
+
+#[derive(Parser)]
+#[command(
+    name = "hanzi-synth",
+    version,
+    about = "Synthetic image–caption data for teaching image models to write Chinese"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct RecipeArgs {
+    /// Recipe YAML (default: the bundled defaults, see `recipe init`).
+    #[arg(short, long)]
+    recipe: Option<PathBuf>,
+    /// Override a recipe value: --set text.size=[40,60] (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    sets: Vec<String>,
+    /// Override the recipe's seed.
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+impl RecipeArgs {
+    fn load(&self) -> Result<Recipe> {
+        let base = match &self.recipe {
+            Some(p) => Recipe::load(p)?,
+            None => Recipe::from_yaml(DEFAULT_RECIPE_YAML, "default recipe")?,
+        };
+        let mut r = base.with_overrides(&self.sets)?;
+        if let Some(s) = self.seed {
+            r.seed = s;
+        }
+        Ok(r)
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate a dataset.
+    Generate {
+        #[command(flatten)]
+        recipe: RecipeArgs,
+        /// Number of samples (overrides the recipe's `count`).
+        #[arg(short = 'n', long)]
+        count: Option<u64>,
+        /// Output folder.
+        #[arg(short, long, default_value = "out")]
+        out: PathBuf,
+        /// Worker threads (default: all cores).
+        #[arg(short = 'j', long)]
+        threads: Option<usize>,
+        /// Make only output shards j with j % N == k (for N machines): --shard k/N.
+        #[arg(long)]
+        shard: Option<ShardSpec>,
+        /// Replace what hanzi-synth wrote in a non-empty output folder.
+        #[arg(long)]
+        overwrite: bool,
+        /// No progress bar or summary.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Render a contact sheet PNG of samples with their line and character quads.
+    Preview {
+        #[command(flatten)]
+        recipe: RecipeArgs,
+        /// Number of samples on the sheet.
+        #[arg(short = 'n', long, default_value_t = 16)]
+        count: u64,
+        /// First sample index.
+        #[arg(long, default_value_t = 0)]
+        start: u64,
+        #[arg(long, default_value_t = 4)]
+        columns: u32,
+        /// Tile size in pixels.
+        #[arg(long, default_value_t = 320)]
+        tile: u32,
+        #[arg(short, long, default_value = "preview.png")]
+        out: PathBuf,
+    },
+    /// Print or check recipes.
+    Recipe {
+        #[command(subcommand)]
+        action: RecipeAction,
+    },
+    /// List usable fonts and their coverage of the corpus characters.
+    Fonts {
+        #[command(flatten)]
+        recipe: RecipeArgs,
+    },
+    /// Build or inspect word lists.
+    Corpus {
+        #[command(subcommand)]
+        action: CorpusAction,
+    },
+    /// Measure images per second and time per stage for a recipe.
+    Bench {
+        #[command(flatten)]
+        recipe: RecipeArgs,
+        #[arg(short = 'n', long, default_value_t = 200)]
+        count: u64,
+        #[arg(short = 'j', long)]
+        threads: Option<usize>,
+    },
+}
+
+#[derive(Subcommand)]
+enum RecipeAction {
+    /// Print the full default recipe with comments.
+    Init,
+    /// Validate a recipe file (with --set overrides) and print its hash.
+    Check {
+        file: PathBuf,
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum CorpusAction {
+    /// Build a `word<TAB>freq` list from jieba's dictionary (--dict) or from text files (--text).
+    Build {
+        /// A jieba-format dictionary (`word freq [tag]` lines), e.g. corpora/jieba-dict.txt.
+        #[arg(long, conflicts_with = "text")]
+        dict: Option<PathBuf>,
+        /// UTF-8 text files to segment with jieba and count.
+        #[arg(long, num_args = 1..)]
+        text: Vec<PathBuf>,
+        /// Keep the N most frequent words (0 = all).
+        #[arg(long, default_value_t = 50_000)]
+        top: usize,
+        #[arg(short, long)]
+        out: PathBuf,
+    },
+    /// Summarise a word list (default: the bundled one).
+    Stats { file: Option<PathBuf> },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn dispatch(command: Command) -> Result<()> {
+    match command {
+        Command::Generate {
+            recipe,
+            count,
+            out,
+            threads,
+            shard,
+            overwrite,
+            quiet,
+        } => {
+            let mut r = recipe.load()?;
+            if let Some(n) = count {
+                r.count = n;
+            }
+            let t = Instant::now();
+            let ctx = Context::new(r)?;
+            let threads = threads.unwrap_or_else(default_threads).max(1);
+            let opts = RunOptions {
+                out: out.clone(),
+                threads,
+                shard,
+                progress: !quiet,
+                overwrite,
+            };
+            let m = run(&ctx, &opts)?;
+            if !quiet {
+                let secs = t.elapsed().as_secs_f64();
+                eprintln!(
+                    "wrote {} samples to {} in {:.1} s ({:.1} images/s, {} threads)",
+                    m.samples,
+                    out.display(),
+                    secs,
+                    m.samples as f64 / secs,
+                    threads
+                );
+                eprintln!(
+                    "  format        {:?}, {} shard(s), recipe {}",
+                    m.format,
+                    m.shards.len(),
+                    m.recipe_hash
+                );
+                eprintln!("  fonts         {}", summary(&m.fonts));
+                eprintln!("  backgrounds   {}", summary(&m.backgrounds));
+                eprintln!("  directions    {}", summary(&m.directions));
+                eprintln!(
+                    "  characters    {} distinct of {} in the corpus",
+                    m.characters_covered, m.corpus_characters
+                );
+                eprintln!(
+                    "  resampled     {} text draw(s); {} sample(s) below the contrast target",
+                    m.text_resamples, m.contrast_unmet
+                );
+                if !m.fonts_skipped.is_empty() || !m.backgrounds_skipped.is_empty() {
+                    eprintln!(
+                        "  skipped       {} font face(s), {} background file(s) (see the manifest)",
+                        m.fonts_skipped.len(),
+                        m.backgrounds_skipped.len()
+                    );
+                }
+                eprintln!(
+                    "  manifest      {}",
+                    out.join(hanzi_synth::generate::Manifest::file_name(shard))
+                        .display()
+                );
+            }
+            Ok(())
+        }
+        Command::Preview {
+            recipe,
+            count,
+            start,
+            columns,
+            tile,
+            out,
+        } => {
+            if count == 0 || columns == 0 || !(32..=2048).contains(&tile) {
+                bail!("preview needs --count ≥ 1, --columns ≥ 1 and --tile between 32 and 2048");
+            }
+            let ctx = Context::new(recipe.load()?)?;
+            let sheet = contact_sheet(&ctx, start, count, columns.min(count as u32), tile)?;
+            sheet
+                .save_png(&out)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            eprintln!(
+                "wrote {} ({} samples from index {start})",
+                out.display(),
+                count
+            );
+            Ok(())
+        }
+        Command::Recipe {
+            action: RecipeAction::Init,
+        } => {
+            print!("{DEFAULT_RECIPE_YAML}");
+            Ok(())
+        }
+        Command::Recipe {
+            action: RecipeAction::Check { file, sets },
+        } => {
+            let r = Recipe::load(&file)?.with_overrides(&sets)?;
+            println!("{}: ok (recipe hash {})", file.display(), r.hash());
+            Ok(())
+        }
+        Command::Fonts { recipe } => {
+            let r = recipe.load()?;
+            let corpus = corpus::Corpus::load(&r.corpus)?;
+            let fonts = FontSet::load(&r.fonts, &corpus.chars)?;
+            println!(
+                "{} usable face(s) of {} seen; coverage of {} corpus characters:",
+                fonts.faces.len(),
+                fonts.report.faces_seen,
+                corpus.chars.len()
+            );
+            for f in &fonts.faces {
+                let covered = corpus.chars.iter().filter(|c| f.coverage.has(**c)).count();
+                println!(
+                    "  {:>6.2}%  {:<8} {} ({}#{})",
+                    100.0 * covered as f64 / corpus.chars.len() as f64,
+                    f.style,
+                    f.family,
+                    f.file,
+                    f.index
+                );
+            }
+            for (what, why) in &fonts.report.skipped {
+                println!("  skipped  {what}: {why}");
+            }
+            Ok(())
+        }
+        Command::Corpus {
+            action:
+                CorpusAction::Build {
+                    dict,
+                    text,
+                    top,
+                    out,
+                },
+        } => {
+            let words = if let Some(dict) = dict {
+                let raw = read_utf8(&dict)?;
+                let (words, report) = derive_top_words(&raw, top);
+                eprintln!(
+                    "{}: {} entries, {} malformed lines, dropped {:?}, kept {}",
+                    dict.display(),
+                    report.entries,
+                    report.malformed_lines,
+                    report.dropped,
+                    report.kept
+                );
+                words
+            } else if !text.is_empty() {
+                let texts = text
+                    .iter()
+                    .map(|p| read_utf8(p))
+                    .collect::<Result<Vec<_>>>()?;
+                let mut words = corpus::count_words_in_text(&texts);
+                if top > 0 {
+                    words.truncate(top);
+                }
+                words
+            } else {
+                bail!("corpus build needs --dict FILE or --text FILE...");
+            };
+            if words.is_empty() {
+                bail!("no clean words found; nothing written");
+            }
+            std::fs::write(&out, corpus::to_tsv(&words))
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            eprintln!("wrote {} words to {}", words.len(), out.display());
+            Ok(())
+        }
+        Command::Corpus {
+            action: CorpusAction::Stats { file },
+        } => {
+            let words = match &file {
+                Some(p) => parse_tsv(&read_utf8(p)?, &p.display().to_string())?,
+                None => parse_tsv(corpus::BUNDLED_TSV, "corpora/top50k.tsv")?,
+            };
+            let s = corpus::stats(&words);
+            println!("words               {}", s.words);
+            println!("distinct characters {}", s.distinct_chars);
+            println!("outside GB2312      {}", s.chars_outside_gb2312);
+            println!("total frequency     {}", s.total_freq);
+            println!(
+                "word lengths        {}",
+                s.length_histogram
+                    .iter()
+                    .map(|(k, v)| format!("{k}:{v}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+            Ok(())
+        }
+        Command::Bench {
+            recipe,
+            count,
+            threads,
+        } => {
+            let ctx = Context::new(recipe.load()?)?;
+            let threads = threads.unwrap_or_else(default_threads).max(1);
+            let report = run_bench(&ctx, count.max(1), threads)?;
+            println!(
+                "recipe {} ({}×{}, {:?})",
+                ctx.recipe_hash,
+                ctx.recipe.canvas.width.0,
+                ctx.recipe.canvas.height.0,
+                ctx.recipe.output.image_format
+            );
+            print!("{report}");
+            Ok(())
+        }
+    }
+}
+
+fn summary(map: &std::collections::BTreeMap<String, u64>) -> String {
+    let mut v: Vec<_> = map.iter().collect();
+    v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    v.iter()
+        .map(|(k, n)| {
+            format!(
+                "{}={n}",
+                Path::new(k.as_str())
+                    .file_name()
+                    .map_or(k.to_string(), |f| f.to_string_lossy().to_string())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn read_utf8(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not valid UTF-8 (byte {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
