@@ -460,7 +460,7 @@ mod tests {
         let c = toy(SamplingMode::Uniform);
         let mut cfg = CorpusConfig {
             words_per_line: Range::new(3, 3),
-            max_chars_per_line: 4,
+            max_chars_per_line: 8,
             digits: Prob(1.0),
             latin: Prob(0.0),
             ..CorpusConfig::default()
@@ -468,7 +468,7 @@ mod tests {
         let mut rng = Rng::new(3);
         for _ in 0..100 {
             let line = c.sample_line(&cfg, &mut rng);
-            assert!(line.chars().count() <= 4);
+            assert!(line.chars().count() <= 8);
             assert!(line.chars().any(|ch| ch.is_ascii_digit()), "{line}");
         }
         cfg.digits = Prob(0.0);
