@@ -6,7 +6,8 @@
 //! pixels with y down and moved so that its bounds start at the origin.
 //!
 //! A character's cell is its advance box (advance × line box, or column width × vertical advance)
-//! united with the ink box of its glyphs, so the cell always contains all of the character's ink.
+//! united with the ink box of its glyphs grown by one pixel, so the cell always contains all of
+//! the character's ink, antialiased fringe included.
 
 use anyhow::{bail, Result};
 use harfrust::{Buffer, ClusterLevel, Direction as HbDirection, Script, ShapeOptions};
@@ -20,6 +21,8 @@ use crate::recipe::Direction;
 #[derive(Clone, Debug)]
 pub struct PlacedGlyph {
     pub glyph: u32,
+    /// Index of the character (in its line) this glyph draws.
+    pub cluster: usize,
     pub x: f64,
     pub y: f64,
 }
@@ -64,6 +67,7 @@ fn shape_line(
     text: &str,
     dir: Direction,
     letter_spacing: f64,
+    ink_pad: f64,
 ) -> Result<(Vec<PlacedGlyph>, Vec<CharCell>)> {
     let chars: Vec<char> = text.chars().collect();
     let mut buffer = Buffer::new();
@@ -106,13 +110,14 @@ fn shape_line(
             }
         };
         let ink = outline(face, info.glyph_id)
-            .map(|o| o.bounds.translate(ox, oy))
+            .map(|o| o.bounds.translate(ox, oy).expand(ink_pad))
             .unwrap_or(Rect::EMPTY);
         let slot = &mut cluster_rects[(info.cluster as usize).min(chars.len() - 1)];
         let rect = slot.unwrap_or(Rect::EMPTY).union(&cell).union(&ink);
         *slot = Some(rect);
         glyphs.push(PlacedGlyph {
             glyph: info.glyph_id,
+            cluster: info.cluster as usize,
             x: ox,
             y: oy,
         });
@@ -152,7 +157,8 @@ pub fn layout_block(
     let pitch = spacing.line * upem;
     let mut out_lines = Vec::with_capacity(lines.len());
     for (k, text) in lines.iter().enumerate() {
-        let (glyphs, cells) = shape_line(face, text, dir, spacing.letter)?;
+        // One pixel around the ink box holds the antialiased and resampled fringe.
+        let (glyphs, cells) = shape_line(face, text, dir, spacing.letter, 1.0 / scale)?;
         // Shift line k; convert font units (y up) to pixels (y down).
         let (dx, dy) = match dir {
             Direction::Horizontal => (0.0, -(k as f64) * pitch),
@@ -163,11 +169,7 @@ pub fn layout_block(
             .into_iter()
             .map(|g| {
                 let (x, y) = to_px(g.x, g.y);
-                PlacedGlyph {
-                    glyph: g.glyph,
-                    x,
-                    y,
-                }
+                PlacedGlyph { x, y, ..g }
             })
             .collect();
         let chars: Vec<CharCell> = cells

@@ -169,9 +169,19 @@ pub struct SampleMeta {
     pub contrast_met: bool,
 }
 
+/// The geometry of a drawn block, for label checks and condition rasters.
+pub struct RenderedBlock {
+    /// Index into the context's `fonts.faces`.
+    pub face: usize,
+    pub layout: BlockLayout,
+    /// Layer pixels → image pixels; layout coordinates are layer pixels minus `LAYER_PAD`.
+    pub to_canvas: Homography,
+}
+
 pub struct Sample {
     pub image: RgbImage,
     pub meta: SampleMeta,
+    pub blocks: Vec<RenderedBlock>,
 }
 
 /// The sample key: the zero-padded index (no dots, as WebDataset requires).
@@ -382,6 +392,11 @@ pub fn render_sample(
     Ok(Sample {
         image: canvas,
         meta,
+        blocks: vec![RenderedBlock {
+            face: text.face,
+            layout: text.layout,
+            to_canvas,
+        }],
     })
 }
 

@@ -1,0 +1,343 @@
+//! The command line as users meet it: generation, determinism across threads and shards,
+//! output layouts, and clear errors.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_hanzi-synth"))
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("hanzi-synth-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+fn run(args: &[&str]) -> Output {
+    let out = bin().args(args).output().expect("binary runs");
+    assert!(
+        out.status.success(),
+        "hanzi-synth {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Small, fast settings shared by the tests: 24 samples, shards of 5.
+const SMALL: &[&str] = &[
+    "--set",
+    "canvas={width: 192, height: 160}",
+    "--set",
+    "text.size=[14, 40]",
+    "--set",
+    "output.samples_per_shard=5",
+    "-n",
+    "24",
+    "-q",
+];
+
+fn generate(out: &Path, extra: &[&str]) {
+    let mut args = vec!["generate", "-o", out.to_str().unwrap()];
+    args.extend_from_slice(SMALL);
+    args.extend_from_slice(extra);
+    run(&args);
+}
+
+/// Every file under `dir` except manifests, with its bytes.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if !p
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("manifest")
+            {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().to_string();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn tar_members(path: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut ar = tar::Archive::new(std::fs::File::open(path).unwrap());
+    ar.entries()
+        .unwrap()
+        .map(|e| {
+            let mut e = e.unwrap();
+            let name = e.path().unwrap().to_string_lossy().to_string();
+            let mut data = Vec::new();
+            std::io::Read::read_to_end(&mut e, &mut data).unwrap();
+            (name, data)
+        })
+        .collect()
+}
+
+#[test]
+fn webdataset_output_is_complete_and_well_formed() {
+    let out = tmp("wds");
+    generate(&out, &[]);
+    let shards: Vec<_> = (0..5).map(|k| out.join(format!("{k:06}.tar"))).collect();
+    assert!(shards.iter().all(|s| s.exists()));
+    assert!(!out.join("000005.tar").exists());
+    let mut keys = Vec::new();
+    for s in &shards {
+        let members = tar_members(s);
+        assert_eq!(members.len() % 3, 0);
+        for m in members.chunks(3) {
+            let key = m[0].0.split('.').next().unwrap().to_string();
+            assert!(!key.contains('.'));
+            assert_eq!(m[0].0, format!("{key}.jpg"));
+            assert_eq!(m[1].0, format!("{key}.txt"));
+            assert_eq!(m[2].0, format!("{key}.json"));
+            let img = image::load_from_memory(&m[0].1).unwrap();
+            assert_eq!((img.width(), img.height()), (192, 160));
+            let caption = String::from_utf8(m[1].1.clone()).unwrap();
+            let meta: serde_json::Value = serde_json::from_slice(&m[2].1).unwrap();
+            assert_eq!(meta["key"], key.as_str());
+            assert_eq!(meta["caption"], caption.as_str());
+            let text: Vec<&str> = meta["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l["text"].as_str().unwrap())
+                .collect();
+            assert!(caption.contains(&text.join(" ")), "{caption} / {text:?}");
+            // Coordinates are always JSON floats.
+            let q = &meta["lines"][0]["chars"][0]["quad"][0][0];
+            assert!(q.is_f64(), "{q}");
+            keys.push(key);
+        }
+    }
+    let expected: Vec<String> = (0..24).map(|i| format!("{i:09}")).collect();
+    assert_eq!(keys, expected);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["samples"], 24);
+    assert_eq!(manifest["shards"].as_array().unwrap().len(), 5);
+    let by_font: u64 = manifest["fonts"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(by_font, 24);
+    std::fs::remove_dir_all(out).unwrap();
+}
+
+#[test]
+fn output_bytes_do_not_depend_on_thread_count_or_shard_split() {
+    let one = tmp("t1");
+    let two = tmp("t2");
+    let again = tmp("t1again");
+    generate(&one, &["-j", "1"]);
+    generate(&two, &["-j", "2"]);
+    generate(&again, &["-j", "1"]);
+    let reference = files(&one);
+    assert_eq!(reference.len(), 5);
+    assert_eq!(reference, files(&two), "1 vs 2 threads differ");
+    assert_eq!(reference, files(&again), "two identical runs differ");
+
+    let s0 = tmp("s0");
+    let s1 = tmp("s1");
+    generate(&s0, &["--shard", "0/2"]);
+    generate(&s1, &["--shard", "1/2"]);
+    let mut union = files(&s0);
+    let f1 = files(&s1);
+    assert!(union.keys().all(|k| !f1.contains_key(k)), "shards overlap");
+    union.extend(f1);
+    assert_eq!(
+        reference, union,
+        "--shard 0/2 ∪ 1/2 differs from the single run"
+    );
+    assert!(s0.join("manifest-shard-0-of-2.json").exists());
+
+    let other_seed = tmp("seed");
+    generate(&other_seed, &["--seed", "7"]);
+    assert_ne!(reference, files(&other_seed));
+    for d in [one, two, again, s0, s1, other_seed] {
+        std::fs::remove_dir_all(d).unwrap();
+    }
+}
+
+#[test]
+fn imagefolder_output_has_metadata_rows() {
+    let out = tmp("imf");
+    generate(
+        &out,
+        &[
+            "--set",
+            "output.format=imagefolder",
+            "--set",
+            "output.image_format=png",
+        ],
+    );
+    let mut rows = 0;
+    for k in 0..5 {
+        let chunk = out.join(format!("{k:06}"));
+        let meta = std::fs::read_to_string(chunk.join("metadata.jsonl")).unwrap();
+        for line in meta.lines() {
+            let row: serde_json::Value = serde_json::from_str(line).unwrap();
+            let file = row["file_name"].as_str().unwrap();
+            assert!(file.ends_with(".png"));
+            assert!(!row["text"].as_str().unwrap().is_empty());
+            image::open(chunk.join(file)).unwrap();
+            rows += 1;
+        }
+    }
+    assert_eq!(rows, 24);
+    std::fs::remove_dir_all(out).unwrap();
+}
+
+#[test]
+fn existing_output_is_refused_without_overwrite() {
+    let out = tmp("refuse");
+    generate(&out, &[]);
+    std::fs::write(out.join("keep.txt"), "user file").unwrap();
+    let mut args = vec!["generate", "-o", out.to_str().unwrap()];
+    args.extend_from_slice(SMALL);
+    let o = bin().args(&args).output().unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--overwrite"));
+    args.push("--overwrite");
+    run(&args);
+    assert!(
+        out.join("keep.txt").exists(),
+        "--overwrite removed a file it did not write"
+    );
+    std::fs::remove_dir_all(out).unwrap();
+}
+
+#[test]
+fn recipe_errors_name_the_line_and_fail() {
+    let dir = tmp("recipe");
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.yaml");
+    std::fs::write(&bad, "seed: 1\ntext:\n  size: [60, 20]\n").unwrap();
+    let o = bin()
+        .args(["recipe", "check", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("bad.yaml") && err.contains("line 3"), "{err}");
+
+    std::fs::write(&bad, "seed: 1\nwrap: {}\n").unwrap();
+    let o = bin()
+        .args([
+            "generate",
+            "-r",
+            bad.to_str().unwrap(),
+            "-o",
+            dir.join("o").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("wrap"));
+    assert!(
+        !dir.join("o").exists(),
+        "a failed recipe must not create output"
+    );
+
+    let init = run(&["recipe", "init"]);
+    let good = dir.join("good.yaml");
+    std::fs::write(&good, &init.stdout).unwrap();
+    let ok = run(&["recipe", "check", good.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("ok"));
+
+    let o = bin()
+        .args([
+            "generate",
+            "--set",
+            "warp.probability=2",
+            "-o",
+            dir.join("o").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("probability"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn corpus_build_reproduces_the_bundled_list() {
+    let out = tmp("corpus");
+    std::fs::create_dir_all(&out).unwrap();
+    let list = out.join("top.tsv");
+    let root = env!("CARGO_MANIFEST_DIR");
+    run(&[
+        "corpus",
+        "build",
+        "--dict",
+        &format!("{root}/corpora/jieba-dict.txt"),
+        "-o",
+        list.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        std::fs::read(&list).unwrap(),
+        std::fs::read(format!("{root}/corpora/top50k.tsv")).unwrap(),
+        "corpora/top50k.tsv is not what `corpus build` derives from corpora/jieba-dict.txt"
+    );
+    let text = out.join("t.txt");
+    std::fs::write(&text, "今天天气很好。我们去公园散步，公园里有很多人。").unwrap();
+    let words = out.join("w.tsv");
+    run(&[
+        "corpus",
+        "build",
+        "--text",
+        text.to_str().unwrap(),
+        "-o",
+        words.to_str().unwrap(),
+    ]);
+    let built = std::fs::read_to_string(&words).unwrap();
+    assert!(built.starts_with("公园\t2\n"), "{built}");
+    std::fs::remove_dir_all(out).unwrap();
+}
+
+#[test]
+fn preview_fonts_and_bench_run() {
+    let out = tmp("preview");
+    std::fs::create_dir_all(&out).unwrap();
+    let png = out.join("p.png");
+    run(&[
+        "preview",
+        "-n",
+        "4",
+        "--tile",
+        "96",
+        "-o",
+        png.to_str().unwrap(),
+    ]);
+    let img = image::open(&png).unwrap();
+    assert!(img.width() > 96 * 2);
+    let fonts = run(&["fonts"]);
+    assert!(String::from_utf8_lossy(&fonts.stdout).contains("4 usable face(s)"));
+    let bench = run(&[
+        "bench",
+        "-n",
+        "3",
+        "-j",
+        "1",
+        "--set",
+        "canvas={width: 128, height: 128}",
+        "--set",
+        "text.size=[12, 30]",
+    ]);
+    let text = String::from_utf8_lossy(&bench.stdout);
+    assert!(
+        text.contains("images/s") && text.contains("encode"),
+        "{text}"
+    );
+    std::fs::remove_dir_all(out).unwrap();
+}
