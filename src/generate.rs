@@ -237,20 +237,18 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Manifest> {
     let batch = (opts.threads * 16).max(16);
     let (tx, rx) = mpsc::sync_channel::<Vec<(EncodedSample, SampleFacts)>>(2);
     let writer_bar = bar.clone();
-    let writer = std::thread::spawn(
-        move || -> Result<(Box<dyn Sink>, Vec<SampleFacts>, Vec<ShardInfo>)> {
-            let mut facts = Vec::new();
-            for chunk in rx {
-                for (sample, f) in chunk {
-                    sink.write(&sample)?;
-                    facts.push(f);
-                    writer_bar.inc(1);
-                }
+    let writer = std::thread::spawn(move || -> Result<(Vec<SampleFacts>, Vec<ShardInfo>)> {
+        let mut facts = Vec::new();
+        for chunk in rx {
+            for (sample, f) in chunk {
+                sink.write(&sample)?;
+                facts.push(f);
+                writer_bar.inc(1);
             }
-            let shards = sink.finish()?;
-            Ok((sink, facts, shards))
-        },
-    );
+        }
+        let shards = sink.finish()?;
+        Ok((facts, shards))
+    });
 
     let mut indices = run_indices(recipe.count, per_shard, opts.shard);
     let mut failure: Option<anyhow::Error> = None;
@@ -284,7 +282,7 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Manifest> {
     if let Some(e) = failure {
         return Err(e);
     }
-    let (_sink, facts, shards) = written?;
+    let (facts, shards) = written?;
 
     let mut m = Manifest {
         tool: format!("hanzi-synth {}", env!("CARGO_PKG_VERSION")),

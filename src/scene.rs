@@ -412,7 +412,7 @@ fn ink_luminances(layer: &AlphaLayer, to_canvas: &Homography, canvas: &RgbImage)
                 continue;
             }
             seen += 1;
-            if seen % stride != 0 {
+            if !seen.is_multiple_of(stride) {
                 continue;
             }
             let p = to_canvas.apply(Point::new(f64::from(x) + 0.5, f64::from(y) + 0.5));
