@@ -135,7 +135,12 @@ pub fn produce(
             .as_str()
             .unwrap_or_default()
             .to_string(),
-        background_source: meta.background.source.clone(),
+        // Procedural backgrounds describe their parameters; only files are worth a table.
+        background_source: if meta.background.kind == crate::recipe::BackgroundKind::Photo {
+            meta.background.source.clone()
+        } else {
+            String::new()
+        },
         directions: meta
             .lines
             .iter()
@@ -319,9 +324,11 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Manifest> {
     for f in &facts {
         *m.fonts.entry(f.font.clone()).or_default() += 1;
         *m.backgrounds.entry(f.background_kind.clone()).or_default() += 1;
-        *m.background_sources
-            .entry(f.background_source.clone())
-            .or_default() += 1;
+        if !f.background_source.is_empty() {
+            *m.background_sources
+                .entry(f.background_source.clone())
+                .or_default() += 1;
+        }
         for d in &f.directions {
             *m.directions.entry(d.clone()).or_default() += 1;
         }
@@ -329,10 +336,6 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Manifest> {
         m.text_resamples += u64::from(f.resamples);
         m.contrast_unmet += u64::from(!f.contrast_met);
     }
-    // Procedural sources are unique per sample; keep the table to real files.
-    m.background_sources.retain(|k, _| {
-        !k.starts_with(|c: char| c.is_ascii_lowercase()) || k.starts_with("bundled:")
-    });
     m.characters_covered = chars.len();
     m.elapsed_seconds = (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
     let path = opts.out.join(Manifest::file_name(opts.shard));

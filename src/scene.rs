@@ -4,13 +4,13 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context as _, Result};
 use image::RgbImage;
 use serde::Serialize;
 
 use crate::background::{BackgroundInfo, BackgroundPool};
 use crate::caption::make_caption;
-use crate::color::{choose_text_color, luminance, luminance_spread};
+use crate::color::{choose_text_color, luminance, luminance_spread, worst_contrast};
 use crate::composite::{Compositor, TextLayer};
 use crate::corpus::Corpus;
 use crate::fonts::FontSet;
@@ -189,6 +189,9 @@ pub fn sample_key(index: u64) -> String {
     format!("{index:09}")
 }
 
+/// Positions tried per block in search of one where the text can reach the contrast target.
+const PLACEMENT_TRIES: u32 = 6;
+
 /// Smallest font size (pixels per em) a block may shrink to before its text is redrawn.
 const MIN_FIT_SIZE: f64 = 8.0;
 
@@ -282,40 +285,50 @@ pub fn render_sample(
     let root = Rng::for_sample(r.seed, index);
     let (text, text_resamples) = plan_text(ctx, &root, times, &mut clock)?;
 
-    // Placement: translate the centred shape to a random spot inside the margins.
-    let mut place_rng = root.fork("place");
+    // Background.
+    let (mut canvas, background) = ctx.backgrounds.draw(cw, ch, &mut root.fork("background"))?;
+    lap(&mut clock, &mut times.background);
+
+    // Placement: translate the centred shape to a random spot inside the margins. Up to
+    // PLACEMENT_TRIES spots are tried; the first where black or white can reach the contrast
+    // target wins, else the one with the best reachable contrast.
     let margin = r.text.margin * f64::from(cw.min(ch));
     let bb = Rect::of_points(text.shape.iter());
     let tx_range = (margin - bb.x0, f64::from(cw) - margin - bb.x1);
     let ty_range = (margin - bb.y0, f64::from(ch) - margin - bb.y1);
-    let tx = place_rng.range_f64(tx_range.0, tx_range.1.max(tx_range.0));
-    let ty = place_rng.range_f64(ty_range.0, ty_range.1.max(ty_range.0));
-    let layer_rect = Rect::new(
-        0.0,
-        0.0,
-        f64::from(text.layer.width),
-        f64::from(text.layer.height),
-    );
-    let dst = text.shape.map(|p| Point::new(p.x + tx, p.y + ty));
-    // The layer's pixel grid may be up to one pixel larger than the laid-out box; map the box
-    // (plus padding) exactly and let the extra pixels follow the same transform.
+    // The layer's pixel grid may be up to one pixel larger than the laid-out box; the box
+    // (plus padding) maps exactly and the extra pixels follow the same transform.
     let laid = Rect::new(
         0.0,
         0.0,
         text.layout.bounds.x1 + 2.0 * LAYER_PAD,
         text.layout.bounds.y1 + 2.0 * LAYER_PAD,
     );
-    let to_canvas = Homography::from_quads(&laid.quad(), &dst)
-        .or_else(|| Homography::from_quads(&layer_rect.quad(), &dst))
-        .unwrap_or(Homography::translate(tx, ty));
-
-    // Background.
-    let (mut canvas, background) = ctx.backgrounds.draw(cw, ch, &mut root.fork("background"))?;
-    lap(&mut clock, &mut times.background);
+    let mut best: Option<(f64, Homography, (f64, f64))> = None;
+    for attempt in 0..PLACEMENT_TRIES {
+        let mut place_rng = root.fork(&format!("place{attempt}"));
+        let tx = place_rng.range_f64(tx_range.0, tx_range.1.max(tx_range.0));
+        let ty = place_rng.range_f64(ty_range.0, ty_range.1.max(ty_range.0));
+        let dst = text.shape.map(|p| Point::new(p.x + tx, p.y + ty));
+        let Some(h) = Homography::from_quads(&laid.quad(), &dst) else {
+            continue;
+        };
+        let spread = luminance_spread(ink_luminances(&text.layer, &h, &canvas));
+        let reachable = worst_contrast([0, 0, 0], spread.0, spread.1).max(worst_contrast(
+            [255, 255, 255],
+            spread.0,
+            spread.1,
+        ));
+        if best.as_ref().is_none_or(|b| reachable > b.0) {
+            best = Some((reachable, h, spread));
+        }
+        if reachable >= r.color.min_contrast {
+            break;
+        }
+    }
+    let (_, to_canvas, (dark, light)) = best.context("no placement has an invertible warp")?;
 
     // Colour against the background under the ink.
-    let lums = ink_luminances(&text.layer, &to_canvas, &canvas);
-    let (dark, light) = luminance_spread(lums);
     let (color, contrast) = choose_text_color(
         dark,
         light,

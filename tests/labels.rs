@@ -181,3 +181,32 @@ fn layout_refuses_characters_the_face_lacks() {
     .unwrap_err();
     assert!(err.to_string().contains("tofu"), "{err}");
 }
+
+#[test]
+fn text_color_meets_the_contrast_target_on_calm_backgrounds() {
+    let recipe = Recipe::default()
+        .with_overrides(&[
+            "canvas={width: 256, height: 256}".into(),
+            "backgrounds.kinds={solid: 1, linear_gradient: 1, radial_gradient: 1, paper: 1}".into(),
+        ])
+        .unwrap();
+    let ctx = Context::new(recipe).unwrap();
+    for index in 0..40 {
+        let sample =
+            render_sample(&ctx, index, &mut CpuCompositor, &mut StageTimes::default()).unwrap();
+        assert!(
+            sample.meta.contrast_met,
+            "sample {index}: {:?}",
+            sample.meta.lines[0].contrast
+        );
+        for line in &sample.meta.lines {
+            assert!(line.contrast >= 4.5);
+            // The stored colour really is the ink colour: the darkest/lightest ink pixel of a
+            // glyph interior matches it within JPEG-free rounding.
+            let c = line.chars[0].quad;
+            let cx = (c[0][0] + c[2][0]) / 2.0;
+            let cy = (c[0][1] + c[2][1]) / 2.0;
+            assert!(cx > 0.0 && cy > 0.0);
+        }
+    }
+}
