@@ -182,31 +182,34 @@ fn layout_refuses_characters_the_face_lacks() {
     assert!(err.to_string().contains("tofu"), "{err}");
 }
 
-#[test]
-fn text_color_meets_the_contrast_target_on_calm_backgrounds() {
+fn contrast_met_share(kinds: &str) -> f64 {
     let recipe = Recipe::default()
         .with_overrides(&[
             "canvas={width: 256, height: 256}".into(),
-            "backgrounds.kinds={solid: 1, linear_gradient: 1, radial_gradient: 1, paper: 1}".into(),
+            format!("backgrounds.kinds={kinds}"),
         ])
         .unwrap();
     let ctx = Context::new(recipe).unwrap();
+    let mut met = 0;
     for index in 0..40 {
         let sample =
             render_sample(&ctx, index, &mut CpuCompositor, &mut StageTimes::default()).unwrap();
-        assert!(
-            sample.meta.contrast_met,
-            "sample {index}: {:?}",
-            sample.meta.lines[0].contrast
-        );
-        for line in &sample.meta.lines {
-            assert!(line.contrast >= 4.5);
-            // The stored colour really is the ink colour: the darkest/lightest ink pixel of a
-            // glyph interior matches it within JPEG-free rounding.
-            let c = line.chars[0].quad;
-            let cx = (c[0][0] + c[2][0]) / 2.0;
-            let cy = (c[0][1] + c[2][1]) / 2.0;
-            assert!(cx > 0.0 && cy > 0.0);
-        }
+        let lines_met = sample.meta.lines.iter().all(|l| l.contrast >= 4.5);
+        assert_eq!(lines_met, sample.meta.contrast_met);
+        met += usize::from(sample.meta.contrast_met);
     }
+    met as f64 / 40.0
+}
+
+#[test]
+fn text_color_meets_the_contrast_target() {
+    // On a uniform background black or white always reaches 4.58:1, and random colours often do.
+    assert_eq!(contrast_met_share("{solid: 1, paper: 1}"), 1.0);
+    // Across a wide gradient no single colour may reach it against both ends; most still do.
+    let share = contrast_met_share("{linear_gradient: 1, radial_gradient: 1}");
+    assert!(
+        share >= 0.8,
+        "only {:.0}% met the contrast target",
+        share * 100.0
+    );
 }
