@@ -342,16 +342,38 @@ fn fractal_noise(seed: u64, x: f64, y: f64, cell: f64, octaves: u32) -> f64 {
     sum / norm
 }
 
+/// Samples the smooth function `f` every `step` pixels and fills a `width × height` field by
+/// bilinear interpolation: smooth noise needs no per-pixel evaluation.
+fn coarse_field(width: u32, height: u32, step: u32, f: impl Fn(f64, f64) -> f64) -> Vec<f32> {
+    let gw = width.div_ceil(step) + 1;
+    let gh = height.div_ceil(step) + 1;
+    let grid: Vec<f32> = (0..gh)
+        .flat_map(|j| (0..gw).map(move |i| (i, j)))
+        .map(|(i, j)| f(f64::from(i * step), f64::from(j * step)) as f32)
+        .collect();
+    let inv = 1.0 / step as f32;
+    let mut out = Vec::with_capacity((width * height) as usize);
+    for y in 0..height {
+        let (j, ty) = ((y / step) as usize, (y % step) as f32 * inv);
+        for x in 0..width {
+            let (i, tx) = ((x / step) as usize, (x % step) as f32 * inv);
+            let at = |di: usize, dj: usize| grid[(j + dj) * gw as usize + i + di];
+            let top = at(0, 0) + (at(1, 0) - at(0, 0)) * tx;
+            let bottom = at(0, 1) + (at(1, 1) - at(0, 1)) * tx;
+            out.push(top + (bottom - top) * ty);
+        }
+    }
+    out
+}
+
 fn smooth_noise(width: u32, height: u32, rng: &mut Rng) -> (RgbImage, String) {
     let (a, b) = (pastel_or_any(rng), pastel_or_any(rng));
     let seed = rng.next_u64();
     let cell = rng.range_f64(24.0, 160.0);
+    // The finest octave has a cell of cell/8 ≥ 3 px: a 2-px grid keeps it.
+    let field = coarse_field(width, height, 2, |x, y| fractal_noise(seed, x, y, cell, 4));
     let img = RgbImage::from_fn(width, height, |x, y| {
-        Rgb(lerp_color(
-            a,
-            b,
-            fractal_noise(seed, f64::from(x), f64::from(y), cell, 4),
-        ))
+        Rgb(lerp_color(a, b, f64::from(field[(y * width + x) as usize])))
     });
     (img, format!("noise rgb{a:?}/rgb{b:?} cell {cell:.0}"))
 }
@@ -369,9 +391,11 @@ fn paper(width: u32, height: u32, rng: &mut Rng) -> (RgbImage, String) {
     let seed = rng.next_u64();
     let blotch = rng.range_f64(6.0, 18.0);
     let grain = rng.range_f64(3.0, 9.0);
+    // Blotches: cells of 96, 48 and 24 px, sampled every 6 px.
+    let blotches = coarse_field(width, height, 6, |x, y| fractal_noise(seed, x, y, 96.0, 3));
     let img = RgbImage::from_fn(width, height, |x, y| {
         let (fx, fy) = (f64::from(x), f64::from(y));
-        let low = fractal_noise(seed, fx, fy, 96.0, 3) - 0.5;
+        let low = f64::from(blotches[(y * width + x) as usize]) - 0.5;
         // Fibres: noise stretched along x.
         let fibre = value_noise(seed ^ 0xF1B2, fx / 6.0, fy, 2.0) - 0.5;
         let g = (mix64(seed ^ (u64::from(y) << 32 | u64::from(x))) >> 56) as f64 / 255.0 - 0.5;
