@@ -163,6 +163,39 @@ pub fn produce(
     ))
 }
 
+/// Running totals of the facts, kept by the writer: constant memory for any run length.
+#[derive(Default)]
+struct Tally {
+    samples: u64,
+    fonts: BTreeMap<String, u64>,
+    backgrounds: BTreeMap<String, u64>,
+    background_sources: BTreeMap<String, u64>,
+    directions: BTreeMap<String, u64>,
+    chars: std::collections::BTreeSet<char>,
+    text_resamples: u64,
+    contrast_unmet: u64,
+}
+
+impl Tally {
+    fn add(&mut self, f: SampleFacts) {
+        self.samples += 1;
+        *self.fonts.entry(f.font).or_default() += 1;
+        *self.backgrounds.entry(f.background_kind).or_default() += 1;
+        if !f.background_source.is_empty() {
+            *self
+                .background_sources
+                .entry(f.background_source)
+                .or_default() += 1;
+        }
+        for d in f.directions {
+            *self.directions.entry(d).or_default() += 1;
+        }
+        self.chars.extend(f.text.chars());
+        self.text_resamples += u64::from(f.resamples);
+        self.contrast_unmet += u64::from(!f.contrast_met);
+    }
+}
+
 /// Names this tool writes into an output folder (anything else there is left alone).
 fn is_our_output(name: &str) -> bool {
     let digits6 = |s: &str| s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit());
@@ -242,17 +275,17 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Manifest> {
     let batch = (opts.threads * 16).max(16);
     let (tx, rx) = mpsc::sync_channel::<Vec<(EncodedSample, SampleFacts)>>(2);
     let writer_bar = bar.clone();
-    let writer = std::thread::spawn(move || -> Result<(Vec<SampleFacts>, Vec<ShardInfo>)> {
-        let mut facts = Vec::new();
+    let writer = std::thread::spawn(move || -> Result<(Tally, Vec<ShardInfo>)> {
+        let mut tally = Tally::default();
         for chunk in rx {
             for (sample, f) in chunk {
                 sink.write(&sample)?;
-                facts.push(f);
+                tally.add(f);
                 writer_bar.inc(1);
             }
         }
         let shards = sink.finish()?;
-        Ok((facts, shards))
+        Ok((tally, shards))
     });
 
     let mut indices = run_indices(recipe.count, per_shard, opts.shard);
@@ -287,27 +320,27 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Manifest> {
     if let Some(e) = failure {
         return Err(e);
     }
-    let (facts, shards) = written?;
+    let (tally, shards) = written?;
 
     let mut m = Manifest {
         tool: format!("hanzi-synth {}", env!("CARGO_PKG_VERSION")),
         recipe_hash: ctx.recipe_hash.clone(),
         seed: recipe.seed,
         count: recipe.count,
-        samples: facts.len() as u64,
+        samples: tally.samples,
         shard: opts.shard,
         format: recipe.output.format,
         shards,
-        fonts: BTreeMap::new(),
-        backgrounds: BTreeMap::new(),
-        background_sources: BTreeMap::new(),
-        directions: BTreeMap::new(),
-        characters_covered: 0,
+        fonts: tally.fonts,
+        backgrounds: tally.backgrounds,
+        background_sources: tally.background_sources,
+        directions: tally.directions,
+        characters_covered: tally.chars.len(),
         corpus_characters: ctx.corpus.chars.len(),
         corpus_words: ctx.corpus.words.len(),
         words_without_font: ctx.words_without_font,
-        text_resamples: 0,
-        contrast_unmet: 0,
+        text_resamples: tally.text_resamples,
+        contrast_unmet: tally.contrast_unmet,
         fonts_used: ctx
             .fonts
             .faces
@@ -320,23 +353,6 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Manifest> {
         elapsed_seconds: 0.0,
         recipe: recipe.clone(),
     };
-    let mut chars = std::collections::BTreeSet::new();
-    for f in &facts {
-        *m.fonts.entry(f.font.clone()).or_default() += 1;
-        *m.backgrounds.entry(f.background_kind.clone()).or_default() += 1;
-        if !f.background_source.is_empty() {
-            *m.background_sources
-                .entry(f.background_source.clone())
-                .or_default() += 1;
-        }
-        for d in &f.directions {
-            *m.directions.entry(d.clone()).or_default() += 1;
-        }
-        chars.extend(f.text.chars());
-        m.text_resamples += u64::from(f.resamples);
-        m.contrast_unmet += u64::from(!f.contrast_met);
-    }
-    m.characters_covered = chars.len();
     m.elapsed_seconds = (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
     let path = opts.out.join(Manifest::file_name(opts.shard));
     let text = serde_json::to_string_pretty(&m)?;

@@ -47,7 +47,7 @@ thread_local! {
 }
 
 /// Entries kept per thread before the cache is cleared (bounds memory for huge fonts/corpora).
-const CACHE_LIMIT: usize = 40_000;
+const CACHE_LIMIT: usize = 12_000;
 
 fn draw(face: &Face, glyph: u32) -> Option<Rc<Outline>> {
     let scaler = ScalerFont::unhinted(face.font.clone(), None);
