@@ -9,7 +9,6 @@
 //! face is redrawn among the faces that cover the whole block; if none does, the text is
 //! resampled and the resample is counted.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Result};
@@ -291,33 +290,6 @@ impl FontSet {
             Some(covering[rng.below(covering.len() as u64) as usize])
         }
     }
-}
-
-/// Font files found under a folder (for error messages and `fonts`).
-pub fn font_files_in(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if matches!(
-                p.extension()
-                    .and_then(|e| e.to_str())
-                    .map(str::to_ascii_lowercase)
-                    .as_deref(),
-                Some("ttf" | "otf" | "ttc" | "otc")
-            ) {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use hanzi_synth::composite::CpuCompositor;
 use hanzi_synth::geometry::{point_in_polygon, Point, Rect};
 use hanzi_synth::layout::{BlockLayout, LineLayout};
 use hanzi_synth::recipe::Recipe;
-use hanzi_synth::render::{render_block, LAYER_PAD};
+use hanzi_synth::render::render_block;
 use hanzi_synth::scene::{render_sample, Context, StageTimes};
 use hanzi_synth::warp::warp_alpha;
 
@@ -135,7 +135,6 @@ fn line_quads_contain_their_character_quads() {
             );
         }
     }
-    let _ = LAYER_PAD;
 }
 
 #[test]
