@@ -304,6 +304,7 @@ pub fn render_sample(
         text.layout.bounds.x1 + 2.0 * LAYER_PAD,
         text.layout.bounds.y1 + 2.0 * LAYER_PAD,
     );
+    let ink = ink_points(&text.layer);
     let mut best: Option<(f64, Homography, (f64, f64))> = None;
     for attempt in 0..PLACEMENT_TRIES {
         let mut place_rng = root.fork(&format!("place{attempt}"));
@@ -313,7 +314,7 @@ pub fn render_sample(
         let Some(h) = Homography::from_quads(&laid.quad(), &dst) else {
             continue;
         };
-        let spread = luminance_spread(ink_luminances(&text.layer, &h, &canvas));
+        let spread = luminance_spread(luminances_under(&ink, &h, &canvas));
         let reachable = worst_contrast([0, 0, 0], spread.0, spread.1).max(worst_contrast(
             [255, 255, 255],
             spread.0,
@@ -413,8 +414,9 @@ pub fn render_sample(
     })
 }
 
-/// Luminances of the background at (a subsample of) the inked layer pixels.
-fn ink_luminances(layer: &AlphaLayer, to_canvas: &Homography, canvas: &RgbImage) -> Vec<f64> {
+/// Centres of (a subsample of, at most ~1,500) the inked layer pixels: where the background
+/// decides legibility. Independent of placement, so computed once per block.
+fn ink_points(layer: &AlphaLayer) -> Vec<Point> {
     let inked = layer.data.iter().filter(|a| **a >= 128).count();
     let stride = (inked / 1500).max(1);
     let mut out = Vec::with_capacity(inked / stride + 1);
@@ -425,18 +427,21 @@ fn ink_luminances(layer: &AlphaLayer, to_canvas: &Homography, canvas: &RgbImage)
                 continue;
             }
             seen += 1;
-            if !seen.is_multiple_of(stride) {
-                continue;
-            }
-            let p = to_canvas.apply(Point::new(f64::from(x) + 0.5, f64::from(y) + 0.5));
-            if p.x >= 0.0
-                && p.y >= 0.0
-                && p.x < f64::from(canvas.width())
-                && p.y < f64::from(canvas.height())
-            {
-                out.push(luminance(canvas.get_pixel(p.x as u32, p.y as u32).0));
+            if seen.is_multiple_of(stride) {
+                out.push(Point::new(f64::from(x) + 0.5, f64::from(y) + 0.5));
             }
         }
     }
     out
+}
+
+/// Luminances of the background under `points` (layer coordinates) placed by `to_canvas`.
+fn luminances_under(points: &[Point], to_canvas: &Homography, canvas: &RgbImage) -> Vec<f64> {
+    let (w, h) = (f64::from(canvas.width()), f64::from(canvas.height()));
+    points
+        .iter()
+        .map(|p| to_canvas.apply(*p))
+        .filter(|p| p.x >= 0.0 && p.y >= 0.0 && p.x < w && p.y < h)
+        .map(|p| luminance(canvas.get_pixel(p.x as u32, p.y as u32).0))
+        .collect()
 }
