@@ -92,6 +92,8 @@ pub struct BackgroundPool {
     kinds: Vec<BackgroundKind>,
     weights: Vec<f64>,
     zoom: (f64, f64),
+    /// Base colours of the procedural kinds (empty = random).
+    colors: Vec<[u8; 3]>,
     /// User files skipped at start-up, with the reason.
     pub skipped: Vec<(String, String)>,
 }
@@ -175,6 +177,7 @@ impl BackgroundPool {
             kinds,
             weights,
             zoom: (cfg.zoom.min, cfg.zoom.max),
+            colors: cfg.colors.iter().map(|c| c.0).collect(),
             skipped,
         })
     }
@@ -209,22 +212,28 @@ impl BackgroundPool {
                 (img, photo.name.clone())
             }
             BackgroundKind::Solid => {
-                let c = pastel_or_any(rng);
+                let c = pastel_or_any(&self.colors, rng);
                 (
                     RgbImage::from_pixel(width, height, Rgb(c)),
                     format!("rgb{c:?}"),
                 )
             }
-            BackgroundKind::LinearGradient => linear_gradient(width, height, rng),
-            BackgroundKind::RadialGradient => radial_gradient(width, height, rng),
-            BackgroundKind::Noise => smooth_noise(width, height, rng),
-            BackgroundKind::Paper => paper(width, height, rng),
+            BackgroundKind::LinearGradient => linear_gradient(width, height, &self.colors, rng),
+            BackgroundKind::RadialGradient => radial_gradient(width, height, &self.colors, rng),
+            BackgroundKind::Noise => smooth_noise(width, height, &self.colors, rng),
+            BackgroundKind::Paper => paper(width, height, &self.colors, rng),
         };
         Ok((img, BackgroundInfo { kind, source }))
     }
 }
 
-fn pastel_or_any(rng: &mut Rng) -> [u8; 3] {
+/// A base colour: from the recipe's palette (slightly varied) when it has one.
+fn pastel_or_any(palette: &[[u8; 3]], rng: &mut Rng) -> [u8; 3] {
+    if !palette.is_empty() {
+        let c = palette[rng.below(palette.len() as u64) as usize];
+        let k = rng.range_f64(0.9, 1.06);
+        return c.map(|v| (f64::from(v) * k).round().clamp(0.0, 255.0) as u8);
+    }
     if rng.chance(0.5) {
         hsv(
             rng.f64() * 360.0,
@@ -287,8 +296,13 @@ fn lerp_color(a: [u8; 3], b: [u8; 3], t: f64) -> [u8; 3] {
     [0, 1, 2].map(|i| (f64::from(a[i]) + (f64::from(b[i]) - f64::from(a[i])) * t).round() as u8)
 }
 
-fn linear_gradient(width: u32, height: u32, rng: &mut Rng) -> (RgbImage, String) {
-    let (a, b) = (pastel_or_any(rng), pastel_or_any(rng));
+fn linear_gradient(
+    width: u32,
+    height: u32,
+    palette: &[[u8; 3]],
+    rng: &mut Rng,
+) -> (RgbImage, String) {
+    let (a, b) = (pastel_or_any(palette, rng), pastel_or_any(palette, rng));
     let angle = rng.f64() * std::f64::consts::TAU;
     let (dx, dy) = (angle.cos(), angle.sin());
     let (w, h) = (f64::from(width), f64::from(height));
@@ -303,8 +317,13 @@ fn linear_gradient(width: u32, height: u32, rng: &mut Rng) -> (RgbImage, String)
     )
 }
 
-fn radial_gradient(width: u32, height: u32, rng: &mut Rng) -> (RgbImage, String) {
-    let (a, b) = (pastel_or_any(rng), pastel_or_any(rng));
+fn radial_gradient(
+    width: u32,
+    height: u32,
+    palette: &[[u8; 3]],
+    rng: &mut Rng,
+) -> (RgbImage, String) {
+    let (a, b) = (pastel_or_any(palette, rng), pastel_or_any(palette, rng));
     let (w, h) = (f64::from(width), f64::from(height));
     let (cx, cy) = (rng.range_f64(0.2, 0.8) * w, rng.range_f64(0.2, 0.8) * h);
     let r = rng.range_f64(0.5, 1.2) * w.hypot(h) / 2.0;
@@ -331,7 +350,7 @@ fn value_noise(seed: u64, x: f64, y: f64, cell: f64) -> f64 {
     top * (1.0 - sy) + bottom * sy
 }
 
-fn fractal_noise(seed: u64, x: f64, y: f64, cell: f64, octaves: u32) -> f64 {
+pub(crate) fn fractal_noise(seed: u64, x: f64, y: f64, cell: f64, octaves: u32) -> f64 {
     let (mut sum, mut amp, mut norm, mut c) = (0.0, 1.0, 0.0, cell);
     for o in 0..octaves {
         sum += amp * value_noise(seed.wrapping_add(u64::from(o)), x, y, c);
@@ -344,7 +363,12 @@ fn fractal_noise(seed: u64, x: f64, y: f64, cell: f64, octaves: u32) -> f64 {
 
 /// Samples the smooth function `f` every `step` pixels and fills a `width × height` field by
 /// bilinear interpolation: smooth noise needs no per-pixel evaluation.
-fn coarse_field(width: u32, height: u32, step: u32, f: impl Fn(f64, f64) -> f64) -> Vec<f32> {
+pub(crate) fn coarse_field(
+    width: u32,
+    height: u32,
+    step: u32,
+    f: impl Fn(f64, f64) -> f64,
+) -> Vec<f32> {
     let gw = width.div_ceil(step) + 1;
     let gh = height.div_ceil(step) + 1;
     let grid: Vec<f32> = (0..gh)
@@ -366,8 +390,8 @@ fn coarse_field(width: u32, height: u32, step: u32, f: impl Fn(f64, f64) -> f64)
     out
 }
 
-fn smooth_noise(width: u32, height: u32, rng: &mut Rng) -> (RgbImage, String) {
-    let (a, b) = (pastel_or_any(rng), pastel_or_any(rng));
+fn smooth_noise(width: u32, height: u32, palette: &[[u8; 3]], rng: &mut Rng) -> (RgbImage, String) {
+    let (a, b) = (pastel_or_any(palette, rng), pastel_or_any(palette, rng));
     let seed = rng.next_u64();
     let cell = rng.range_f64(24.0, 160.0);
     // The finest octave has a cell of cell/8 ≥ 3 px: a 2-px grid keeps it.
@@ -378,7 +402,7 @@ fn smooth_noise(width: u32, height: u32, rng: &mut Rng) -> (RgbImage, String) {
     (img, format!("noise rgb{a:?}/rgb{b:?} cell {cell:.0}"))
 }
 
-fn paper(width: u32, height: u32, rng: &mut Rng) -> (RgbImage, String) {
+fn paper(width: u32, height: u32, palette: &[[u8; 3]], rng: &mut Rng) -> (RgbImage, String) {
     const PAPERS: [[u8; 3]; 6] = [
         [246, 242, 232],
         [238, 228, 204],
@@ -387,7 +411,11 @@ fn paper(width: u32, height: u32, rng: &mut Rng) -> (RgbImage, String) {
         [236, 222, 222],
         [226, 234, 222],
     ];
-    let base = PAPERS[rng.below(PAPERS.len() as u64) as usize];
+    let base = if palette.is_empty() {
+        PAPERS[rng.below(PAPERS.len() as u64) as usize]
+    } else {
+        pastel_or_any(palette, rng)
+    };
     let seed = rng.next_u64();
     let blotch = rng.range_f64(6.0, 18.0);
     let grain = rng.range_f64(3.0, 9.0);

@@ -1,5 +1,6 @@
 //! Text colour: chosen against the background actually under the text to meet a WCAG contrast.
 
+use crate::recipe::BlendMode;
 use crate::rng::Rng;
 
 /// Relative luminance of an sRGB colour (WCAG 2).
@@ -63,9 +64,92 @@ pub fn hsv(h: f64, s: f64, v: f64) -> [u8; 3] {
     [r, g, b].map(|t| ((t + m) * 255.0).round().clamp(0.0, 255.0) as u8)
 }
 
-/// Picks a text colour reaching `min_contrast` against background luminances spread
-/// `(dark, light)`: random colours first, then black or white. Returns the colour and the contrast
-/// it reaches (possibly below the target when even black or white cannot reach it).
+/// The grey whose luminance is `l` (the inverse of [`luminance`] for greys).
+pub fn grey_of_luminance(l: f64) -> [u8; 3] {
+    let l = l.clamp(0.0, 1.0);
+    let s = if l <= 0.04045 / 12.92 {
+        l * 12.92
+    } else {
+        1.055 * l.powf(1.0 / 2.4) - 0.055
+    };
+    [(s * 255.0).round() as u8; 3]
+}
+
+/// The colour a pixel of `bg` takes under fully covering ink of `color` at `opacity` (0–255)
+/// with blend `mode`: the same integer arithmetic as the compositor.
+pub fn blended(color: [u8; 3], bg: [u8; 3], opacity: u8, mode: BlendMode) -> [u8; 3] {
+    let a = u32::from(opacity);
+    [0, 1, 2].map(|i| {
+        let b = u32::from(bg[i]);
+        let ink = match mode {
+            BlendMode::Normal => u32::from(color[i]),
+            BlendMode::Multiply => (b * u32::from(color[i]) + 127) / 255,
+        };
+        ((b * (255 - a) + ink * a + 127) / 255) as u8
+    })
+}
+
+/// The contrast the ink actually shows against backgrounds of luminance `dark` and `light`
+/// (greys stand in for the background colour): the worse of the two.
+pub fn effective_contrast(
+    color: [u8; 3],
+    opacity: u8,
+    mode: BlendMode,
+    dark: f64,
+    light: f64,
+) -> f64 {
+    if opacity == 255 && mode == BlendMode::Normal {
+        return worst_contrast(color, dark, light);
+    }
+    [dark, light]
+        .iter()
+        .map(|&l| {
+            contrast(
+                luminance(blended(color, grey_of_luminance(l), opacity, mode)),
+                l,
+            )
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// Picks a text colour whose `judge`d contrast reaches `min_contrast`: palette colours first (in
+/// random order), then `attempts` random colours, then the better of black and white. Returns
+/// the colour and its contrast (below the target when nothing reaches it).
+pub fn choose_color_by(
+    palette: &[[u8; 3]],
+    min_contrast: f64,
+    attempts: u32,
+    rng: &mut Rng,
+    judge: impl Fn([u8; 3]) -> f64,
+) -> ([u8; 3], f64) {
+    let mut order: Vec<usize> = (0..palette.len()).collect();
+    for i in (1..order.len()).rev() {
+        order.swap(i, rng.below(i as u64 + 1) as usize);
+    }
+    for c in order.into_iter().map(|i| palette[i]) {
+        let k = judge(c);
+        if k >= min_contrast {
+            return (c, k);
+        }
+    }
+    for _ in 0..attempts {
+        let c = random_color(rng);
+        let k = judge(c);
+        if k >= min_contrast {
+            return (c, k);
+        }
+    }
+    let black = ([0, 0, 0], judge([0, 0, 0]));
+    let white = ([255, 255, 255], judge([255, 255, 255]));
+    if black.1 >= white.1 {
+        black
+    } else {
+        white
+    }
+}
+
+/// Picks an opaque text colour reaching `min_contrast` against background luminances spread
+/// `(dark, light)`: random colours first, then black or white.
 pub fn choose_text_color(
     dark: f64,
     light: f64,
@@ -73,23 +157,9 @@ pub fn choose_text_color(
     attempts: u32,
     rng: &mut Rng,
 ) -> ([u8; 3], f64) {
-    for _ in 0..attempts {
-        let c = random_color(rng);
-        let k = worst_contrast(c, dark, light);
-        if k >= min_contrast {
-            return (c, k);
-        }
-    }
-    let black = ([0, 0, 0], worst_contrast([0, 0, 0], dark, light));
-    let white = (
-        [255, 255, 255],
-        worst_contrast([255, 255, 255], dark, light),
-    );
-    if black.1 >= white.1 {
-        black
-    } else {
-        white
-    }
+    choose_color_by(&[], min_contrast, attempts, rng, |c| {
+        worst_contrast(c, dark, light)
+    })
 }
 
 #[cfg(test)]
@@ -122,5 +192,27 @@ mod tests {
         // A background spanning black to white cannot reach 4.5 with any colour.
         let (_, k) = choose_text_color(0.0, 1.0, 4.5, 12, &mut rng);
         assert!(k < 4.5);
+    }
+
+    #[test]
+    fn translucent_and_printed_ink_is_judged_by_its_blended_colour() {
+        for l in [0.0, 0.01, 0.2, 0.5, 1.0] {
+            let g = grey_of_luminance(l);
+            assert!((luminance(g) - l).abs() < 0.01, "{l} → {g:?}");
+        }
+        let paper = luminance([240, 240, 240]);
+        let solid = effective_contrast([0, 0, 0], 255, BlendMode::Normal, paper, paper);
+        let faint = effective_contrast([0, 0, 0], 100, BlendMode::Normal, paper, paper);
+        assert!(faint < solid / 2.0, "{faint} vs {solid}");
+        // Multiplying black is black; multiplying white changes nothing.
+        let printed = effective_contrast([0, 0, 0], 255, BlendMode::Multiply, paper, paper);
+        assert!((printed - solid).abs() < 0.2);
+        let invisible = effective_contrast([255; 3], 255, BlendMode::Multiply, paper, paper);
+        assert!(invisible < 1.05);
+        let mut rng = Rng::new(3);
+        let (c, k) = choose_color_by(&[[255, 255, 0], [20, 20, 120]], 4.5, 0, &mut rng, |c| {
+            worst_contrast(c, paper, paper)
+        });
+        assert_eq!((c, k >= 4.5), ([20, 20, 120], true));
     }
 }

@@ -6,16 +6,33 @@
 
 use image::RgbImage;
 
-use crate::geometry::Homography;
+use crate::geometry::{Homography, Point};
+use crate::recipe::BlendMode;
 use crate::render::AlphaLayer;
 use crate::warp::{warp_alpha, WarpedAlpha};
 
-/// One text layer to put on the canvas.
+/// What a layer is painted with.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Paint {
+    Solid([u8; 3]),
+    /// A linear gradient from `c0` at canvas point `p0` to `c1` at `p1`.
+    Linear {
+        p0: Point,
+        p1: Point,
+        c0: [u8; 3],
+        c1: [u8; 3],
+    },
+}
+
+/// One layer to put on the canvas.
 pub struct TextLayer<'a> {
     pub alpha: &'a AlphaLayer,
     /// Layer pixel coordinates → canvas pixel coordinates.
     pub to_canvas: Homography,
-    pub color: [u8; 3],
+    pub paint: Paint,
+    /// 255 = opaque.
+    pub opacity: u8,
+    pub blend: BlendMode,
 }
 
 pub trait Compositor {
@@ -23,27 +40,59 @@ pub trait Compositor {
     fn composite(&mut self, canvas: &mut RgbImage, layers: &[TextLayer<'_>]);
 }
 
-/// The reference CPU compositor: bilinear inverse warp, then "over" blending.
+/// The reference CPU compositor: bilinear inverse warp, then "over" or multiply blending.
 #[derive(Default)]
 pub struct CpuCompositor;
 
-/// Blends a solid colour through a canvas-space alpha box.
-pub fn blend_solid(canvas: &mut RgbImage, warped: &WarpedAlpha, color: [u8; 3]) {
+/// Blends `paint` through a canvas-space alpha box.
+pub fn blend(
+    canvas: &mut RgbImage,
+    warped: &WarpedAlpha,
+    paint: Paint,
+    opacity: u8,
+    mode: BlendMode,
+) {
     let width = canvas.width();
     let buf: &mut [u8] = canvas.as_mut();
+    let opacity = u32::from(opacity);
+    // Gradient: position along p0→p1 as a 0..=256 weight, from canvas pixel centres.
+    let gradient = match paint {
+        Paint::Solid(_) => None,
+        Paint::Linear { p0, p1, c0, c1 } => {
+            let (dx, dy) = (p1.x - p0.x, p1.y - p0.y);
+            let len2 = (dx * dx + dy * dy).max(1e-9);
+            Some((p0, dx / len2, dy / len2, c0, c1))
+        }
+    };
     for row in 0..warped.height {
         let y = warped.y0 + row;
         let src = &warped.data[(row * warped.width) as usize..((row + 1) * warped.width) as usize];
         let start = ((y * width + warped.x0) * 3) as usize;
         let dst = &mut buf[start..start + 3 * warped.width as usize];
-        for (px, &a) in dst.chunks_exact_mut(3).zip(src) {
+        for (col, (px, &a)) in dst.chunks_exact_mut(3).zip(src).enumerate() {
             if a == 0 {
                 continue;
             }
-            let a = u32::from(a);
+            let color = match (paint, gradient) {
+                (Paint::Solid(c), _) => c,
+                (_, Some((p0, gx, gy, c0, c1))) => {
+                    let cx = f64::from(warped.x0) + col as f64 + 0.5 - p0.x;
+                    let cy = f64::from(y) + 0.5 - p0.y;
+                    let t = ((cx * gx + cy * gy).clamp(0.0, 1.0) * 256.0) as u32;
+                    [0, 1, 2].map(|i| {
+                        ((u32::from(c0[i]) * (256 - t) + u32::from(c1[i]) * t + 128) >> 8) as u8
+                    })
+                }
+                _ => unreachable!("a linear paint always has its gradient"),
+            };
+            let a = (u32::from(a) * opacity + 127) / 255;
             for ch in 0..3 {
-                let v = u32::from(px[ch]) * (255 - a) + u32::from(color[ch]) * a;
-                px[ch] = ((v + 127) / 255) as u8;
+                let bg = u32::from(px[ch]);
+                let ink = match mode {
+                    BlendMode::Normal => u32::from(color[ch]),
+                    BlendMode::Multiply => (bg * u32::from(color[ch]) + 127) / 255,
+                };
+                px[ch] = ((bg * (255 - a) + ink * a + 127) / 255) as u8;
             }
         }
     }
@@ -58,7 +107,7 @@ impl Compositor for CpuCompositor {
                 canvas.width(),
                 canvas.height(),
             );
-            blend_solid(canvas, &warped, layer.color);
+            blend(canvas, &warped, layer.paint, layer.opacity, layer.blend);
         }
     }
 }
@@ -78,11 +127,53 @@ mod tests {
         let layer = TextLayer {
             alpha: &alpha,
             to_canvas: Homography::translate(1.0, 2.0),
-            color: [0, 0, 255],
+            paint: Paint::Solid([0, 0, 255]),
+            opacity: 255,
+            blend: BlendMode::Normal,
         };
         CpuCompositor.composite(&mut canvas, &[layer]);
         assert_eq!(canvas.get_pixel(1, 2).0, [0, 0, 255]);
         assert_eq!(canvas.get_pixel(2, 2).0, [100, 50, 128]);
         assert_eq!(canvas.get_pixel(0, 0).0, [200, 100, 0]);
+    }
+
+    #[test]
+    fn multiply_darkens_and_gradients_interpolate() {
+        let alpha = AlphaLayer {
+            width: 4,
+            height: 1,
+            data: vec![255; 4],
+        };
+        let mut canvas = RgbImage::from_pixel(4, 1, image::Rgb([200, 100, 50]));
+        let layer = TextLayer {
+            alpha: &alpha,
+            to_canvas: Homography::IDENTITY,
+            paint: Paint::Solid([128, 255, 0]),
+            opacity: 255,
+            blend: BlendMode::Multiply,
+        };
+        CpuCompositor.composite(&mut canvas, &[layer]);
+        assert_eq!(canvas.get_pixel(0, 0).0, [100, 100, 0]);
+
+        let mut canvas = RgbImage::from_pixel(4, 1, image::Rgb([0, 0, 0]));
+        let layer = TextLayer {
+            alpha: &alpha,
+            to_canvas: Homography::IDENTITY,
+            paint: Paint::Linear {
+                p0: Point::new(0.0, 0.0),
+                p1: Point::new(4.0, 0.0),
+                c0: [0, 0, 0],
+                c1: [255, 255, 255],
+            },
+            opacity: 128,
+            blend: BlendMode::Normal,
+        };
+        CpuCompositor.composite(&mut canvas, &[layer]);
+        let row: Vec<u8> = (0..4).map(|x| canvas.get_pixel(x, 0).0[0]).collect();
+        assert!(row.windows(2).all(|w| w[0] < w[1]), "{row:?}");
+        assert!(
+            row[3] <= 128,
+            "half opacity caps the brightest pixel: {row:?}"
+        );
     }
 }

@@ -65,13 +65,18 @@ pub struct RunOptions {
 
 /// Per-sample facts aggregated into the manifest.
 pub struct SampleFacts {
-    font: String,
+    fonts: Vec<String>,
     background_kind: String,
     background_source: String,
     directions: Vec<String>,
     text: String,
     resamples: u32,
     contrast_met: bool,
+    blocks: u64,
+    blocks_dropped: u64,
+    curved_lines: u64,
+    effects: Vec<String>,
+    camera_skipped: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -93,7 +98,17 @@ pub struct Manifest {
     pub corpus_words: usize,
     pub words_without_font: usize,
     pub text_resamples: u64,
+    /// Samples where some block's colour could not reach `color.min_contrast`.
     pub contrast_unmet: u64,
+    pub blocks: u64,
+    /// Blocks left out because no spot clear of the other blocks was found.
+    pub blocks_dropped: u64,
+    pub samples_with_dropped_blocks: u64,
+    pub curved_lines: u64,
+    /// Samples per applied whole-image effect.
+    pub effects: BTreeMap<String, u64>,
+    /// Samples whose camera effect was skipped because it would push text out of the frame.
+    pub camera_skipped: u64,
     pub fonts_used: Vec<String>,
     pub fonts_skipped: Vec<(String, String)>,
     pub backgrounds_skipped: Vec<(String, String)>,
@@ -126,11 +141,12 @@ pub fn produce(
     times.encode += t.elapsed();
     let meta = &sample.meta;
     let facts = SampleFacts {
-        font: meta
+        fonts: meta
             .lines
-            .first()
+            .iter()
+            .filter(|l| l.chars.first().is_some())
             .map(|l| format!("{}#{}", l.font.file, l.font.index))
-            .unwrap_or_default(),
+            .collect(),
         background_kind: serde_json::to_value(meta.background.kind)?
             .as_str()
             .unwrap_or_default()
@@ -149,6 +165,15 @@ pub fn produce(
         text: meta.lines.iter().map(|l| l.text.as_str()).collect(),
         resamples: meta.text_resamples,
         contrast_met: meta.contrast_met,
+        blocks: meta.blocks.len() as u64,
+        blocks_dropped: u64::from(meta.blocks_dropped),
+        curved_lines: meta.lines.iter().filter(|l| l.curved).count() as u64,
+        effects: meta
+            .effects
+            .iter()
+            .map(|e| e.split(' ').next().unwrap_or_default().to_string())
+            .collect(),
+        camera_skipped: meta.notes.iter().any(|n| n.starts_with("camera skipped")),
     };
     Ok((
         EncodedSample {
@@ -174,12 +199,24 @@ struct Tally {
     chars: std::collections::BTreeSet<char>,
     text_resamples: u64,
     contrast_unmet: u64,
+    blocks: u64,
+    blocks_dropped: u64,
+    samples_with_dropped_blocks: u64,
+    curved_lines: u64,
+    effects: BTreeMap<String, u64>,
+    camera_skipped: u64,
 }
 
 impl Tally {
     fn add(&mut self, f: SampleFacts) {
         self.samples += 1;
-        *self.fonts.entry(f.font).or_default() += 1;
+        // Fonts count once per sample per face.
+        let mut fonts = f.fonts;
+        fonts.sort();
+        fonts.dedup();
+        for font in fonts {
+            *self.fonts.entry(font).or_default() += 1;
+        }
         *self.backgrounds.entry(f.background_kind).or_default() += 1;
         if !f.background_source.is_empty() {
             *self
@@ -193,6 +230,14 @@ impl Tally {
         self.chars.extend(f.text.chars());
         self.text_resamples += u64::from(f.resamples);
         self.contrast_unmet += u64::from(!f.contrast_met);
+        self.blocks += f.blocks;
+        self.blocks_dropped += f.blocks_dropped;
+        self.samples_with_dropped_blocks += u64::from(f.blocks_dropped > 0);
+        self.curved_lines += f.curved_lines;
+        for e in f.effects {
+            *self.effects.entry(e).or_default() += 1;
+        }
+        self.camera_skipped += u64::from(f.camera_skipped);
     }
 }
 
@@ -341,6 +386,12 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Manifest> {
         words_without_font: ctx.words_without_font,
         text_resamples: tally.text_resamples,
         contrast_unmet: tally.contrast_unmet,
+        blocks: tally.blocks,
+        blocks_dropped: tally.blocks_dropped,
+        samples_with_dropped_blocks: tally.samples_with_dropped_blocks,
+        curved_lines: tally.curved_lines,
+        effects: tally.effects,
+        camera_skipped: tally.camera_skipped,
         fonts_used: ctx
             .fonts
             .faces

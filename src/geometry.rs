@@ -194,6 +194,53 @@ fn solve8(mut a: [[f64; 9]; 8]) -> Option<[f64; 8]> {
     Some(x)
 }
 
+/// A rotation by `angle` radians (clockwise on screen, y down) about `from`, then a move of
+/// `from` to `to`: how one character is placed along a curved baseline.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rigid {
+    pub angle: f64,
+    pub from: Point,
+    pub to: Point,
+}
+
+impl Rigid {
+    pub fn apply(&self, p: Point) -> Point {
+        let (sin, cos) = self.angle.sin_cos();
+        let (dx, dy) = (p.x - self.from.x, p.y - self.from.y);
+        Point::new(
+            self.to.x + dx * cos - dy * sin,
+            self.to.y + dx * sin + dy * cos,
+        )
+    }
+}
+
+/// True when convex polygons `a` and `b` are at least `gap` apart along one of their edge
+/// normals (the separating axis theorem): then they do not overlap and no point of one lies
+/// within `gap` of the other along that axis.
+pub fn convex_separated(a: &[Point], b: &[Point], gap: f64) -> bool {
+    let project = |pts: &[Point], nx: f64, ny: f64| {
+        pts.iter()
+            .map(|p| p.x * nx + p.y * ny)
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(v), hi.max(v))
+            })
+    };
+    [a, b].iter().any(|poly| {
+        (0..poly.len()).any(|i| {
+            let (p, q) = (poly[i], poly[(i + 1) % poly.len()]);
+            let (ex, ey) = (q.x - p.x, q.y - p.y);
+            let len = (ex * ex + ey * ey).sqrt();
+            if len < 1e-12 {
+                return false;
+            }
+            let (nx, ny) = (-ey / len, ex / len);
+            let (a0, a1) = project(a, nx, ny);
+            let (b0, b1) = project(b, nx, ny);
+            a1 + gap <= b0 || b1 + gap <= a0
+        })
+    })
+}
+
 /// Signed area (shoelace); positive for clockwise quads in image coordinates (y down).
 pub fn polygon_area(pts: &[Point]) -> f64 {
     let n = pts.len();
@@ -269,6 +316,36 @@ mod tests {
         let src = Rect::new(0.0, 0.0, 1.0, 1.0).quad();
         let line = [Point::new(0.0, 0.0); 4];
         assert!(Homography::from_quads(&src, &line).is_none());
+    }
+
+    #[test]
+    fn rigid_rotates_about_its_pivot() {
+        let r = Rigid {
+            angle: std::f64::consts::FRAC_PI_2,
+            from: Point::new(1.0, 1.0),
+            to: Point::new(10.0, 10.0),
+        };
+        assert!(close(r.apply(Point::new(1.0, 1.0)), Point::new(10.0, 10.0)));
+        // Quarter turn clockwise on screen: +x goes to +y.
+        assert!(close(r.apply(Point::new(2.0, 1.0)), Point::new(10.0, 11.0)));
+    }
+
+    #[test]
+    fn separation_respects_the_gap() {
+        let a = Rect::new(0.0, 0.0, 10.0, 10.0).quad();
+        let b = Rect::new(13.0, 0.0, 20.0, 10.0).quad();
+        assert!(convex_separated(&a, &b, 2.0));
+        assert!(!convex_separated(&a, &b, 4.0));
+        let overlapping = Rect::new(5.0, 5.0, 20.0, 20.0).quad();
+        assert!(!convex_separated(&a, &overlapping, 0.0));
+        // A diamond off a square's corner.
+        let diamond = [
+            Point::new(14.0, 12.0),
+            Point::new(18.0, 16.0),
+            Point::new(14.0, 20.0),
+            Point::new(10.0, 16.0),
+        ];
+        assert!(convex_separated(&a, &diamond, 0.5));
     }
 
     #[test]

@@ -2,22 +2,26 @@
 //!
 //! Horizontal lines are shaped left-to-right; vertical columns top-to-bottom, which makes the
 //! shaper apply the font's `vert`/`vrt2` substitutions (so 「」，。 take their vertical forms) and
-//! vertical advances and origins. Positions come out in font units; the block is then scaled to
-//! pixels with y down and moved so that its bounds start at the origin.
+//! vertical advances and origins. Positions come out in font units; each line is scaled to
+//! pixels (a title line may be larger), y down, stacked with the line spacing and aligned.
 //!
 //! A character's cell is its advance box (advance × line box, or column width × vertical advance)
-//! united with the ink box of its glyphs grown by one pixel, so the cell always contains all of
-//! the character's ink, antialiased fringe included.
+//! united with the ink box of its glyphs grown by 1.5 pixels, so the cell always contains all of
+//! the character's ink, antialiased and resampled fringe included. Curved lines move every character rigidly
+//! (rotation about its cell centre plus a shift onto the curve), and the same motion is applied to
+//! its glyphs and its cell, so the cell quad still contains the ink.
 
 use anyhow::{bail, Result};
 use harfrust::{Buffer, ClusterLevel, Direction as HbDirection, Script, ShapeOptions};
 
 use crate::fonts::Face;
-use crate::geometry::Rect;
+use crate::geometry::{Point, Quad, Rect, Rigid};
 use crate::outlines::outline;
-use crate::recipe::Direction;
+use crate::recipe::{Align, Direction};
 
-/// A glyph to draw: its id and its origin in block pixels (y down).
+/// A glyph to draw: its id and where its outline goes. The outline (font units, y up) is scaled
+/// by `scale` with y flipped, rotated by `angle` (radians, clockwise on screen) and moved so that
+/// its origin lands at `(x, y)` in block pixels.
 #[derive(Clone, Debug)]
 pub struct PlacedGlyph {
     pub glyph: u32,
@@ -25,30 +29,45 @@ pub struct PlacedGlyph {
     pub cluster: usize,
     pub x: f64,
     pub y: f64,
+    /// Pixels per font unit.
+    pub scale: f64,
+    pub angle: f64,
 }
 
 #[derive(Clone, Debug)]
 pub struct CharCell {
     pub ch: char,
-    pub rect: Rect,
+    /// Corners top-left, top-right, bottom-right, bottom-left of the (possibly rotated) cell.
+    pub quad: Quad,
+}
+
+impl CharCell {
+    pub fn bbox(&self) -> Rect {
+        Rect::of_points(self.quad.iter())
+    }
 }
 
 #[derive(Clone, Debug)]
 pub struct LineLayout {
     pub text: String,
+    /// Pixels per em of this line.
+    pub size: f64,
     pub glyphs: Vec<PlacedGlyph>,
     pub chars: Vec<CharCell>,
-    /// Union of the line's character cells.
-    pub rect: Rect,
+    /// The line's outline, clockwise: its box for a straight line; for a curved line the top
+    /// edges of its cells left to right, then their bottom edges right to left.
+    pub outline: Vec<Point>,
+    /// Axis-aligned box around the outline.
+    pub bounds: Rect,
+    /// Whether the line follows a curve (its cells are rotated individually).
+    pub curved: bool,
 }
 
 #[derive(Clone, Debug)]
 pub struct BlockLayout {
     pub direction: Direction,
-    /// Pixels per em.
+    /// Pixels per em of the body lines.
     pub size: f64,
-    /// Pixels per font unit.
-    pub scale: f64,
     pub lines: Vec<LineLayout>,
     /// Bounds of every cell, starting at (0, 0).
     pub bounds: Rect,
@@ -59,6 +78,53 @@ pub struct BlockLayout {
 pub struct Spacing {
     pub letter: f64,
     pub line: f64,
+}
+
+/// The baseline a horizontal block's lines follow.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Curve {
+    Straight,
+    /// Concentric circular arcs; `bend` = sagitta / longest line length (positive: arched up).
+    Arc {
+        bend: f64,
+    },
+    /// A sine wave; amplitude and wavelength in em, phase in radians.
+    Wave {
+        amplitude: f64,
+        length: f64,
+        phase: f64,
+    },
+}
+
+/// Everything that shapes a block besides its text and face.
+#[derive(Clone, Copy, Debug)]
+pub struct BlockStyle {
+    pub direction: Direction,
+    /// Pixels per em of the body lines.
+    pub size: f64,
+    pub spacing: Spacing,
+    pub align: Align,
+    /// Size of the first line relative to the others (1 = no title).
+    pub title_scale: f64,
+    /// Ignored for vertical blocks.
+    pub curve: Curve,
+    /// Pixels of outline drawn around the glyphs: cells grow by it so they hold the outline.
+    pub outline: f64,
+}
+
+impl BlockStyle {
+    /// A plain block: one size, start-aligned, straight.
+    pub fn plain(direction: Direction, size: f64, spacing: Spacing) -> BlockStyle {
+        BlockStyle {
+            direction,
+            size,
+            spacing,
+            align: Align::Start,
+            title_scale: 1.0,
+            curve: Curve::Straight,
+            outline: 0.0,
+        }
+    }
 }
 
 /// Shapes one line; returns glyphs and per-character cells in font units, y up, pen from (0, 0).
@@ -120,6 +186,8 @@ fn shape_line(
             cluster: info.cluster as usize,
             x: ox,
             y: oy,
+            scale: 1.0,
+            angle: 0.0,
         });
         pen_x += adv_x;
         pen_y += adv_y;
@@ -138,81 +206,226 @@ fn shape_line(
         if let Some(r) = cluster_rects[i] {
             last = r;
         }
-        cells.push(CharCell { ch: *c, rect: last });
+        cells.push(CharCell {
+            ch: *c,
+            quad: last.quad(),
+        });
     }
     Ok((glyphs, cells))
 }
 
-/// Lays out `lines` (horizontal lines top to bottom, or vertical columns right to left) at
-/// `size` pixels per em.
-pub fn layout_block(
-    face: &Face,
-    lines: &[String],
-    dir: Direction,
-    size: f64,
-    spacing: Spacing,
-) -> Result<BlockLayout> {
+/// Lays out `lines` (horizontal lines top to bottom, or vertical columns right to left).
+pub fn layout_block(face: &Face, lines: &[String], style: &BlockStyle) -> Result<BlockLayout> {
+    let dir = style.direction;
     let upem = face.units_per_em;
-    let scale = size / upem;
-    let pitch = spacing.line * upem;
     let mut out_lines = Vec::with_capacity(lines.len());
+    // Cross-axis position of the current line's baseline (horizontal) or centre (vertical).
+    let mut cross = 0.0;
+    let mut prev_size: Option<f64> = None;
     for (k, text) in lines.iter().enumerate() {
-        // One pixel around the ink box holds the antialiased and resampled fringe.
-        let (glyphs, cells) = shape_line(face, text, dir, spacing.letter, 1.0 / scale)?;
-        // Shift line k; convert font units (y up) to pixels (y down).
-        let (dx, dy) = match dir {
-            Direction::Horizontal => (0.0, -(k as f64) * pitch),
-            Direction::Vertical => (-(k as f64) * pitch, 0.0),
+        let size = if k == 0 && lines.len() > 1 {
+            style.size * style.title_scale
+        } else {
+            style.size
         };
-        let to_px = |x: f64, y: f64| ((x + dx) * scale, -(y + dy) * scale);
+        let scale = size / upem;
+        if let Some(p) = prev_size {
+            let step = style.spacing.line * (p + size) / 2.0;
+            match dir {
+                Direction::Horizontal => cross += step,
+                Direction::Vertical => cross -= step,
+            }
+        }
+        prev_size = Some(size);
+        // Bilinear resampling spreads a layer pixel's ink over neighbours whose centres lie
+        // within one pixel, and a pixel that only touches the ink box holds ink: 1.5 pixels
+        // around the ink box (and the outline) hold the whole fringe.
+        let ink_pad = (1.5 + style.outline) / scale;
+        let (glyphs, cells) = shape_line(face, text, dir, style.spacing.letter, ink_pad)?;
+        let to_px = |x: f64, y: f64| match dir {
+            Direction::Horizontal => Point::new(x * scale, cross - y * scale),
+            Direction::Vertical => Point::new(cross + x * scale, -y * scale),
+        };
         let glyphs: Vec<PlacedGlyph> = glyphs
             .into_iter()
             .map(|g| {
-                let (x, y) = to_px(g.x, g.y);
-                PlacedGlyph { x, y, ..g }
+                let p = to_px(g.x, g.y);
+                PlacedGlyph {
+                    x: p.x,
+                    y: p.y,
+                    scale,
+                    ..g
+                }
             })
             .collect();
         let chars: Vec<CharCell> = cells
             .into_iter()
             .map(|c| {
-                let (x0, y0) = to_px(c.rect.x0, c.rect.y1);
-                let (x1, y1) = to_px(c.rect.x1, c.rect.y0);
+                // Font-unit quads are axis-aligned boxes here: corners 0 and 2 are opposite.
+                let (a, b) = (
+                    to_px(c.quad[0].x, c.quad[0].y),
+                    to_px(c.quad[2].x, c.quad[2].y),
+                );
                 CharCell {
                     ch: c.ch,
-                    rect: Rect::new(x0, y0, x1, y1),
+                    quad: Rect::new(a.x.min(b.x), a.y.min(b.y), a.x.max(b.x), a.y.max(b.y)).quad(),
                 }
             })
             .collect();
-        let rect = chars.iter().fold(Rect::EMPTY, |r, c| r.union(&c.rect));
+        let bounds = Rect::of_points(chars.iter().flat_map(|c| c.quad.iter()));
         out_lines.push(LineLayout {
             text: text.clone(),
+            size,
             glyphs,
             chars,
-            rect,
+            outline: bounds.quad().to_vec(),
+            bounds,
+            curved: false,
         });
     }
-    let bounds = out_lines.iter().fold(Rect::EMPTY, |r, l| r.union(&l.rect));
+    align_lines(&mut out_lines, dir, style.align);
+    if dir == Direction::Horizontal && style.curve != Curve::Straight {
+        bend_lines(&mut out_lines, style.curve, style.size);
+    }
+    let bounds = out_lines
+        .iter()
+        .fold(Rect::EMPTY, |r, l| r.union(&l.bounds));
     if bounds.is_empty() {
         bail!("empty text block");
     }
-    let (ox, oy) = (-bounds.x0, -bounds.y0);
     for line in &mut out_lines {
-        for g in &mut line.glyphs {
-            g.x += ox;
-            g.y += oy;
-        }
-        for c in &mut line.chars {
-            c.rect = c.rect.translate(ox, oy);
-        }
-        line.rect = line.rect.translate(ox, oy);
+        shift_line(line, -bounds.x0, -bounds.y0);
     }
     Ok(BlockLayout {
         direction: dir,
-        size,
-        scale,
+        size: style.size,
         lines: out_lines,
-        bounds: bounds.translate(ox, oy),
+        bounds: bounds.translate(-bounds.x0, -bounds.y0),
     })
+}
+
+fn shift_line(line: &mut LineLayout, dx: f64, dy: f64) {
+    let mv = |p: &mut Point| {
+        p.x += dx;
+        p.y += dy;
+    };
+    for g in &mut line.glyphs {
+        g.x += dx;
+        g.y += dy;
+    }
+    for c in &mut line.chars {
+        c.quad.iter_mut().for_each(mv);
+    }
+    line.outline.iter_mut().for_each(mv);
+    line.bounds = line.bounds.translate(dx, dy);
+}
+
+/// Moves lines along the reading direction so that they share a start, centre or end.
+fn align_lines(lines: &mut [LineLayout], dir: Direction, align: Align) {
+    let extent = |b: &Rect| match dir {
+        Direction::Horizontal => (b.x0, b.x1),
+        Direction::Vertical => (b.y0, b.y1),
+    };
+    let longest = lines
+        .iter()
+        .map(|l| extent(&l.bounds))
+        .map(|(a, b)| b - a)
+        .fold(0.0, f64::max);
+    for line in lines.iter_mut() {
+        let (a, b) = extent(&line.bounds);
+        let slack = longest - (b - a);
+        let offset = -a
+            + match align {
+                Align::Start => 0.0,
+                Align::Center => slack / 2.0,
+                Align::End => slack,
+            };
+        match dir {
+            Direction::Horizontal => shift_line(line, offset, 0.0),
+            Direction::Vertical => shift_line(line, 0.0, offset),
+        }
+    }
+}
+
+/// The radius of the middle arc: the circle through the ends and the middle of the longest
+/// line (R = (L²/4 + s²) / 2s), widened when needed so that every line of a tall block stays on
+/// its own side of the centre. Signed like `bend`.
+fn arc_radius(bend: f64, longest: f64, block_height: f64, size: f64) -> f64 {
+    let s = bend * longest;
+    let radius = (longest * longest / 4.0 + s * s) / (2.0 * s);
+    radius.signum() * radius.abs().max(block_height / 2.0 + size)
+}
+
+/// The rigid motion that puts a character whose straight cell is centred at `c` onto `curve`.
+/// `mid` is the block's centre; `size` its body size (pixels per em); `radius` the middle arc's.
+fn curve_motion(curve: Curve, c: Point, mid: Point, radius: f64, size: f64) -> Rigid {
+    let d = c.x - mid.x;
+    let (to, angle) = match curve {
+        Curve::Straight => (c, 0.0),
+        Curve::Arc { .. } => {
+            // Lines further from the centre of the circle run on larger circles; every line
+            // keeps its arc length (its letter spacing).
+            let r = radius - (c.y - mid.y);
+            let theta = d / r;
+            let centre = Point::new(mid.x, mid.y + radius);
+            (
+                Point::new(centre.x + r * theta.sin(), centre.y - r * theta.cos()),
+                theta,
+            )
+        }
+        Curve::Wave {
+            amplitude,
+            length,
+            phase,
+        } => {
+            let (a, k) = (amplitude * size, std::f64::consts::TAU / (length * size));
+            let arg = k * d + phase;
+            (
+                Point::new(c.x, c.y + a * arg.sin()),
+                (a * k * arg.cos()).atan(),
+            )
+        }
+    };
+    Rigid { angle, from: c, to }
+}
+
+/// Moves every character of every line onto the curve, and rebuilds the line outlines.
+fn bend_lines(lines: &mut [LineLayout], curve: Curve, size: f64) {
+    let all = lines.iter().fold(Rect::EMPTY, |r, l| r.union(&l.bounds));
+    let mid = Point::new((all.x0 + all.x1) / 2.0, (all.y0 + all.y1) / 2.0);
+    let longest = lines.iter().map(|l| l.bounds.width()).fold(0.0, f64::max);
+    let radius = match curve {
+        Curve::Arc { bend } if bend.abs() >= 1e-3 => arc_radius(bend, longest, all.height(), size),
+        Curve::Arc { .. } | Curve::Straight => return,
+        Curve::Wave { .. } => 0.0,
+    };
+    for line in lines.iter_mut() {
+        let motions: Vec<Rigid> = line
+            .chars
+            .iter()
+            .map(|c| {
+                let b = Rect::of_points(c.quad.iter());
+                let centre =
+                    Point::new((b.x0 + b.x1) / 2.0, (line.bounds.y0 + line.bounds.y1) / 2.0);
+                curve_motion(curve, centre, mid, radius, size)
+            })
+            .collect();
+        for g in &mut line.glyphs {
+            let m = motions[g.cluster.min(motions.len() - 1)];
+            let p = m.apply(Point::new(g.x, g.y));
+            g.x = p.x;
+            g.y = p.y;
+            g.angle += m.angle;
+        }
+        for (c, m) in line.chars.iter_mut().zip(&motions) {
+            c.quad = c.quad.map(|p| m.apply(p));
+        }
+        let top = line.chars.iter().flat_map(|c| [c.quad[0], c.quad[1]]);
+        let bottom = line.chars.iter().rev().flat_map(|c| [c.quad[2], c.quad[3]]);
+        line.outline = top.chain(bottom).collect();
+        line.bounds = Rect::of_points(line.outline.iter());
+        line.curved = true;
+    }
 }
 
 #[cfg(test)]
@@ -237,21 +450,19 @@ mod tests {
         let b = layout_block(
             sans,
             &["中国人".into()],
-            Direction::Horizontal,
-            40.0,
-            SPACING,
+            &BlockStyle::plain(Direction::Horizontal, 40.0, SPACING),
         )
         .unwrap();
         let cells = &b.lines[0].chars;
         assert_eq!(cells.len(), 3);
         for w in cells.windows(2) {
-            assert!(w[1].rect.x0 >= w[0].rect.x1 - 1e-6);
+            assert!(w[1].bbox().x0 >= w[0].bbox().x1 - 1e-6);
         }
         // CJK ideographs advance one em.
         assert!(
-            (cells[0].rect.width() - 40.0).abs() < 2.0,
+            (cells[0].bbox().width() - 40.0).abs() < 2.0,
             "{:?}",
-            cells[0].rect
+            cells[0].bbox()
         );
         assert!(b.bounds.x0.abs() < 1e-9 && b.bounds.y0.abs() < 1e-9);
     }
@@ -262,25 +473,21 @@ mod tests {
             let h = layout_block(
                 face,
                 &["「中」，".into()],
-                Direction::Horizontal,
-                40.0,
-                SPACING,
+                &BlockStyle::plain(Direction::Horizontal, 40.0, SPACING),
             )
             .unwrap();
             let v = layout_block(
                 face,
                 &["「中」，".into()],
-                Direction::Vertical,
-                40.0,
-                SPACING,
+                &BlockStyle::plain(Direction::Vertical, 40.0, SPACING),
             )
             .unwrap();
             let cells = &v.lines[0].chars;
             // Cells progress downwards (fonts without vertical metrics may ink slightly past
             // their default advance, so neighbouring cells can overlap by a little).
             for w in cells.windows(2) {
-                assert!(w[1].rect.y0 >= w[0].rect.y0 + 20.0, "{}", face.family);
-                assert!(w[1].rect.y0 >= w[0].rect.y1 - 6.0, "{}", face.family);
+                assert!(w[1].bbox().y0 >= w[0].bbox().y0 + 20.0, "{}", face.family);
+                assert!(w[1].bbox().y0 >= w[0].bbox().y1 - 6.0, "{}", face.family);
             }
             // The shaper substituted vertical forms for the brackets and the comma.
             let hg: Vec<u32> = h.lines[0].glyphs.iter().map(|g| g.glyph).collect();
@@ -295,11 +502,21 @@ mod tests {
     fn multiple_lines_stack() {
         let set = faces();
         let lines = ["中国".to_string(), "人民".to_string()];
-        let h = layout_block(&set.faces[0], &lines, Direction::Horizontal, 30.0, SPACING).unwrap();
-        assert!(h.lines[1].rect.y0 > h.lines[0].rect.y0 + 30.0);
-        let v = layout_block(&set.faces[0], &lines, Direction::Vertical, 30.0, SPACING).unwrap();
+        let h = layout_block(
+            &set.faces[0],
+            &lines,
+            &BlockStyle::plain(Direction::Horizontal, 30.0, SPACING),
+        )
+        .unwrap();
+        assert!(h.lines[1].bounds.y0 > h.lines[0].bounds.y0 + 30.0);
+        let v = layout_block(
+            &set.faces[0],
+            &lines,
+            &BlockStyle::plain(Direction::Vertical, 30.0, SPACING),
+        )
+        .unwrap();
         // Columns run right to left.
-        assert!(v.lines[1].rect.x0 < v.lines[0].rect.x0 - 30.0);
+        assert!(v.lines[1].bounds.x0 < v.lines[0].bounds.x0 - 30.0);
     }
 
     #[test]
@@ -308,22 +525,106 @@ mod tests {
         let tight = layout_block(
             &set.faces[0],
             &["中国人".into()],
-            Direction::Horizontal,
-            40.0,
-            SPACING,
+            &BlockStyle::plain(Direction::Horizontal, 40.0, SPACING),
         )
         .unwrap();
         let loose = layout_block(
             &set.faces[0],
             &["中国人".into()],
-            Direction::Horizontal,
-            40.0,
-            Spacing {
-                letter: 0.5,
-                line: 1.3,
-            },
+            &BlockStyle::plain(
+                Direction::Horizontal,
+                40.0,
+                Spacing {
+                    letter: 0.5,
+                    line: 1.3,
+                },
+            ),
         )
         .unwrap();
         assert!((loose.bounds.width() - tight.bounds.width() - 40.0).abs() < 1.0);
+    }
+
+    fn ink_box_of(block: &BlockLayout, face: &Face, l: usize, c: usize) -> Option<Rect> {
+        // Transform the glyph outline's box corners the way the renderer does.
+        let line = &block.lines[l];
+        let mut pts = Vec::new();
+        for g in line.glyphs.iter().filter(|g| g.cluster == c) {
+            let Some(o) = outline(face, g.glyph) else {
+                continue;
+            };
+            let (sin, cos) = g.angle.sin_cos();
+            for p in o.bounds.quad() {
+                let (x, y) = (p.x * g.scale, -p.y * g.scale);
+                pts.push(Point::new(g.x + x * cos - y * sin, g.y + x * sin + y * cos));
+            }
+        }
+        (!pts.is_empty()).then(|| Rect::of_points(pts.iter()))
+    }
+
+    #[test]
+    fn titles_are_larger_and_lines_align() {
+        let set = faces();
+        let lines = ["中国人民".to_string(), "人".to_string()];
+        for (align, expect) in [(Align::Start, 0.0), (Align::Center, 0.5), (Align::End, 1.0)] {
+            let style = BlockStyle {
+                align,
+                title_scale: 1.5,
+                ..BlockStyle::plain(Direction::Horizontal, 30.0, SPACING)
+            };
+            let b = layout_block(&set.faces[0], &lines, &style).unwrap();
+            assert_eq!(b.lines[0].size, 45.0);
+            assert_eq!(b.lines[1].size, 30.0);
+            let (l0, l1) = (&b.lines[0].bounds, &b.lines[1].bounds);
+            let slack = l0.width() - l1.width();
+            assert!((l1.x0 - l0.x0 - slack * expect).abs() < 1e-6, "{align:?}");
+            // Title and body lines do not overlap.
+            assert!(l1.y0 >= l0.y1 - 1.0);
+        }
+    }
+
+    #[test]
+    fn curved_lines_rotate_cells_and_keep_ink_inside() {
+        let set = faces();
+        let face = &set.faces[0];
+        let lines = ["中华人民共和国".to_string(), "万岁".to_string()];
+        for curve in [
+            Curve::Arc { bend: 0.3 },
+            Curve::Arc { bend: -0.5 },
+            Curve::Wave {
+                amplitude: 0.4,
+                length: 4.0,
+                phase: 1.0,
+            },
+        ] {
+            let style = BlockStyle {
+                curve,
+                align: Align::Center,
+                ..BlockStyle::plain(Direction::Horizontal, 40.0, SPACING)
+            };
+            let b = layout_block(face, &lines, &style).unwrap();
+            let first = &b.lines[0];
+            assert!(first.curved);
+            assert!(first.outline.len() > 4, "{curve:?}");
+            let angles: Vec<f64> = first.glyphs.iter().map(|g| g.angle).collect();
+            assert!(
+                angles.iter().any(|a| a.abs() > 0.05),
+                "{curve:?}: {angles:?}"
+            );
+            for (l, line) in b.lines.iter().enumerate() {
+                for (c, cell) in line.chars.iter().enumerate() {
+                    // The rotated ink box's corners lie in the rotated cell (the cell holds the
+                    // ink box grown by a pixel, so the corners are strictly inside).
+                    let ink = ink_box_of(&b, face, l, c).unwrap();
+                    let centre = Point::new((ink.x0 + ink.x1) / 2.0, (ink.y0 + ink.y1) / 2.0);
+                    assert!(
+                        crate::geometry::point_in_polygon(centre, &cell.quad),
+                        "{curve:?}"
+                    );
+                    for p in &cell.quad {
+                        assert!(b.bounds.expand(1e-6).x1 >= p.x && p.x >= -1e-6);
+                    }
+                }
+            }
+        }
     }
 }

@@ -7,16 +7,19 @@
 
 pub mod background;
 pub mod bench;
+pub mod blur;
 pub mod caption;
 pub mod color;
 pub mod composite;
 pub mod corpus;
+pub mod effects;
 pub mod encode;
 pub mod fonts;
 pub mod generate;
 pub mod geometry;
 pub mod layout;
 pub mod outlines;
+pub mod placement;
 pub mod preview;
 pub mod recipe;
 pub mod render;

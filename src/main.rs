@@ -78,7 +78,7 @@ enum Command {
         #[arg(short, long)]
         quiet: bool,
     },
-    /// Render a contact sheet PNG of samples with their line and character quads.
+    /// Render a contact sheet PNG of samples with their line and character outlines.
     Preview {
         #[command(flatten)]
         recipe: RecipeArgs,
@@ -93,6 +93,9 @@ enum Command {
         /// Tile size in pixels.
         #[arg(long, default_value_t = 320)]
         tile: u32,
+        /// Leave out the line and character outlines (see the pictures as a model will).
+        #[arg(long)]
+        no_boxes: bool,
         #[arg(short, long, default_value = "preview.png")]
         out: PathBuf,
     },
@@ -243,13 +246,21 @@ fn dispatch(command: Command) -> Result<()> {
             start,
             columns,
             tile,
+            no_boxes,
             out,
         } => {
             if count == 0 || columns == 0 || !(32..=2048).contains(&tile) {
                 bail!("preview needs --count ≥ 1, --columns ≥ 1 and --tile between 32 and 2048");
             }
             let ctx = Context::new(recipe.load()?)?;
-            let sheet = contact_sheet(&ctx, start, count, columns.min(count as u32), tile)?;
+            let sheet = contact_sheet(
+                &ctx,
+                start,
+                count,
+                columns.min(count as u32),
+                tile,
+                !no_boxes,
+            )?;
             sheet
                 .save_png(&out)
                 .with_context(|| format!("cannot write {}", out.display()))?;

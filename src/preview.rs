@@ -6,9 +6,9 @@ use image::RgbImage;
 use tiny_skia::{Paint, PathBuilder, Pixmap, PixmapPaint, Stroke, Transform};
 
 use crate::composite::CpuCompositor;
-use crate::scene::{render_sample, Context, JsonQuad, StageTimes};
+use crate::scene::{render_sample, Context, StageTimes};
 
-fn quad_path(q: &JsonQuad, scale: f32, dx: f32, dy: f32) -> Option<tiny_skia::Path> {
+fn quad_path(q: &[[f64; 2]], scale: f32, dx: f32, dy: f32) -> Option<tiny_skia::Path> {
     let mut pb = PathBuilder::new();
     for (i, p) in q.iter().enumerate() {
         let (x, y) = (p[0] as f32 * scale + dx, p[1] as f32 * scale + dy);
@@ -34,13 +34,20 @@ fn to_pixmap(img: &RgbImage) -> Pixmap {
     pm
 }
 
-/// Renders samples `start..start + n` into a grid with `columns` columns of `tile`-pixel tiles.
-pub fn contact_sheet(ctx: &Context, start: u64, n: u64, columns: u32, tile: u32) -> Result<Pixmap> {
+/// Renders samples `start..start + n` into a grid with `columns` columns of `tile`-pixel tiles
+/// (each sample scaled to fit its tile), with line (green) and character (red) outlines when
+/// `boxes` is set.
+pub fn contact_sheet(
+    ctx: &Context,
+    start: u64,
+    n: u64,
+    columns: u32,
+    tile: u32,
+    boxes: bool,
+) -> Result<Pixmap> {
     let rows = n.div_ceil(u64::from(columns)) as u32;
     let gap = 6;
-    let (cw, ch) = (ctx.recipe.canvas.width.0, ctx.recipe.canvas.height.0);
-    let scale = tile as f32 / cw.max(ch) as f32;
-    let (tw, th) = ((cw as f32 * scale) as u32, (ch as f32 * scale) as u32);
+    let (tw, th) = (tile, tile);
     let mut sheet = Pixmap::new(columns * (tw + gap) + gap, rows * (th + gap) + gap)
         .context("preview sheet too large")?;
     sheet.fill(tiny_skia::Color::from_rgba8(40, 40, 40, 255));
@@ -58,11 +65,13 @@ pub fn contact_sheet(ctx: &Context, start: u64, n: u64, columns: u32, tile: u32)
             &mut StageTimes::default(),
         )?;
         let pm = to_pixmap(&sample.image);
+        let (cw, ch) = (sample.image.width(), sample.image.height());
+        let scale = tile as f32 / cw.max(ch) as f32;
         let col = (k % u64::from(columns)) as u32;
         let row = (k / u64::from(columns)) as u32;
         let (ox, oy) = (
-            (gap + col * (tw + gap)) as f32,
-            (gap + row * (th + gap)) as f32,
+            (gap + col * (tw + gap)) as f32 + (tile as f32 - cw as f32 * scale) / 2.0,
+            (gap + row * (th + gap)) as f32 + (tile as f32 - ch as f32 * scale) / 2.0,
         );
         let paint = PixmapPaint {
             quality: tiny_skia::FilterQuality::Bilinear,
@@ -76,6 +85,9 @@ pub fn contact_sheet(ctx: &Context, start: u64, n: u64, columns: u32, tile: u32)
             Transform::from_row(scale, 0.0, 0.0, scale, ox, oy),
             None,
         );
+        if !boxes {
+            continue;
+        }
         for line in &sample.meta.lines {
             for c in &line.chars {
                 if let Some(p) = quad_path(&c.quad, scale, ox, oy) {
@@ -91,7 +103,7 @@ pub fn contact_sheet(ctx: &Context, start: u64, n: u64, columns: u32, tile: u32)
                     );
                 }
             }
-            if let Some(p) = quad_path(&line.quad, scale, ox, oy) {
+            if let Some(p) = quad_path(&line.polygon, scale, ox, oy) {
                 sheet.stroke_path(
                     &p,
                     &line_paint,

@@ -103,7 +103,7 @@ impl<K: Ord + Clone> TryFrom<BTreeMap<K, f64>> for Weights<K> {
         if map.values().any(|w| !(w.is_finite() && *w >= 0.0)) {
             return Err("weights must be finite and ≥ 0".into());
         }
-        if !map.values().any(|w| *w > 0.0) {
+        if !map.is_empty() && !map.values().any(|w| *w > 0.0) {
             return Err("at least one weight must be > 0".into());
         }
         Ok(Weights(map))
@@ -153,6 +153,62 @@ impl From<Side> for u32 {
     }
 }
 
+/// An sRGB colour written `"#rrggbb"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Rgb8(pub [u8; 3]);
+
+impl TryFrom<String> for Rgb8 {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        let hex = s.strip_prefix('#').unwrap_or(&s);
+        if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!("colour must be \"#rrggbb\", got {s:?}"));
+        }
+        let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).expect("checked hex digits");
+        Ok(Rgb8([byte(0), byte(2), byte(4)]))
+    }
+}
+
+impl From<Rgb8> for String {
+    fn from(c: Rgb8) -> String {
+        format!("#{:02x}{:02x}{:02x}", c.0[0], c.0[1], c.0[2])
+    }
+}
+
+/// A canvas size written `"WIDTHxHEIGHT"` (an aspect bucket, e.g. `1152x896`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Bucket {
+    pub width: u32,
+    pub height: u32,
+}
+
+impl TryFrom<String> for Bucket {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        let parsed = s.split_once('x').and_then(|(w, h)| {
+            Some((w.trim().parse::<u32>().ok()?, h.trim().parse::<u32>().ok()?))
+        });
+        match parsed {
+            Some((w, h)) if (16..=8192).contains(&w) && (16..=8192).contains(&h) => Ok(Bucket {
+                width: w,
+                height: h,
+            }),
+            Some(_) => Err(format!("bucket {s:?}: sides must be 16 to 8192 pixels")),
+            None => Err(format!(
+                "bucket {s:?}: expected WIDTHxHEIGHT, e.g. 1152x896"
+            )),
+        }
+    }
+}
+
+impl From<Bucket> for String {
+    fn from(b: Bucket) -> String {
+        format!("{}x{}", b.width, b.height)
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The recipe
 // ---------------------------------------------------------------------------------------------
@@ -168,18 +224,29 @@ pub struct Recipe {
     pub corpus: CorpusConfig,
     pub fonts: FontsConfig,
     pub text: TextConfig,
+    pub layout: LayoutConfig,
+    pub placement: PlacementConfig,
     pub color: ColorConfig,
+    pub style: StyleConfig,
     pub backgrounds: BackgroundsConfig,
     pub warp: WarpConfig,
+    pub effects: EffectsConfig,
     pub caption: CaptionConfig,
     pub output: OutputConfig,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Canvas {
     pub width: Side,
     pub height: Side,
+    /// Aspect buckets drawn per sample by weight; when empty every sample is `width × height`.
+    #[serde(default = "no_buckets")]
+    pub buckets: Weights<Bucket>,
+}
+
+fn no_buckets() -> Weights<Bucket> {
+    Weights(BTreeMap::new())
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -247,6 +314,58 @@ pub struct TextConfig {
     pub margin: f64,
 }
 
+/// Alignment of the lines of a multi-line block along the reading direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Align {
+    Start,
+    Center,
+    End,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CurveShape {
+    /// Lines follow concentric circular arcs.
+    Arc,
+    /// Lines follow a sine wave.
+    Wave,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LayoutConfig {
+    /// Text blocks per scene; blocks never overlap.
+    pub blocks: Range<u32>,
+    /// Smallest free gap between two blocks, as a fraction of the canvas's shorter side.
+    pub block_gap: f64,
+    /// Size of each further block relative to the first (blocks after the first are often smaller).
+    pub secondary_scale: Range<f64>,
+    pub align: Weights<Align>,
+    /// Probability that a block of several lines starts with a larger title line.
+    pub title: Prob,
+    /// Title size relative to the body lines.
+    pub title_scale: Range<f64>,
+    /// Probability that the lines of a horizontal block follow a curve.
+    pub curve: Prob,
+    pub curve_shapes: Weights<CurveShape>,
+    /// Arc bend: sagitta over line length (sign picks up or down); 0.5 is a half circle.
+    pub arc_bend: Range<f64>,
+    /// Wave amplitude in em and wavelength in em.
+    pub wave_amplitude: Range<f64>,
+    pub wave_length: Range<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PlacementConfig {
+    /// Candidate positions tried per block.
+    pub tries: u32,
+    /// Prefer low-texture regions (0 = ignore texture; 1 = pick the calmest spot that meets
+    /// the contrast target).
+    pub prefer_smooth: Prob,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ColorConfig {
@@ -254,6 +373,53 @@ pub struct ColorConfig {
     pub min_contrast: f64,
     /// Random colours tried before falling back to black or white.
     pub attempts: u32,
+    /// Preferred text colours, tried (in random order) before random ones.
+    pub palette: Vec<Rgb8>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FillKind {
+    Solid,
+    /// A linear gradient between two colours that both meet the contrast target.
+    Gradient,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlendMode {
+    /// Ordinary "over" compositing.
+    Normal,
+    /// Ink multiplies the background, like print on paper (light backgrounds only).
+    Multiply,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StyleConfig {
+    pub fill: Weights<FillKind>,
+    /// Text opacity; the contrast check uses the blended colour.
+    pub opacity: Range<f64>,
+    pub blend: Weights<BlendMode>,
+    /// Probability of an outline around the glyphs; width in em.
+    pub stroke: Prob,
+    pub stroke_width: Range<f64>,
+    /// Probability of a drop shadow; offset and blur radius in em, opacity 0–1.
+    pub shadow: Prob,
+    pub shadow_offset: Range<f64>,
+    pub shadow_blur: Range<f64>,
+    pub shadow_opacity: Range<f64>,
+    /// Probability of a glow (a blurred halo in a contrasting colour); radius in em.
+    pub glow: Prob,
+    pub glow_radius: Range<f64>,
+    /// Probability of a solid plate (a sign board) behind the block; padding in em.
+    pub plate: Prob,
+    pub plate_padding: Range<f64>,
+    /// Plate colours; empty = random.
+    pub plate_colors: Vec<Rgb8>,
+    /// Probability of weathered ink (worn patches); strength 0–1 is the deepest wear.
+    pub weathering: Prob,
+    pub weathering_strength: Range<f64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -277,6 +443,8 @@ pub struct BackgroundsConfig {
     pub dirs: Vec<PathBuf>,
     /// Photo zoom on top of the scale that covers the canvas (1 = just covers).
     pub zoom: Range<f64>,
+    /// Base colours of the procedural kinds; empty = random.
+    pub colors: Vec<Rgb8>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -288,6 +456,46 @@ pub struct WarpConfig {
     pub strength: Range<f64>,
     /// In-plane rotation in degrees, applied to every block.
     pub rotation: Range<f64>,
+}
+
+/// A whole-image effect: its probability and its parameter range.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Effect {
+    pub probability: Prob,
+    pub range: Range<f64>,
+}
+
+impl Effect {
+    pub const fn new(probability: f64, min: f64, max: f64) -> Effect {
+        Effect {
+            probability: Prob(probability),
+            range: Range::new(min, max),
+        }
+    }
+}
+
+/// Whole-image effects after compositing, in this order. Only `camera` moves pixels; the labels
+/// move with it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EffectsConfig {
+    /// Camera framing: zoom factor ≥ 1 about a random point with a small rotation (`camera_rotation`).
+    pub camera: Effect,
+    pub camera_rotation: Range<f64>,
+    /// Colour jitter: brightness shift (fraction of full scale); contrast and saturation use
+    /// `1 ± range.max`.
+    pub color_jitter: Effect,
+    /// Vignette: darkening at the corners (0–1).
+    pub vignette: Effect,
+    /// Gaussian blur: sigma in pixels.
+    pub gaussian_blur: Effect,
+    /// Motion blur: length in pixels, random direction.
+    pub motion_blur: Effect,
+    /// Sensor noise: standard deviation in 8-bit levels.
+    pub noise: Effect,
+    /// JPEG re-compression: quality.
+    pub jpeg: Effect,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -316,6 +524,17 @@ pub enum OutputFormat {
     Imagefolder,
 }
 
+/// What a sample becomes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputMode {
+    /// The whole scene with a caption.
+    Scenes,
+    /// Every text line cut out, rectified to a fixed height, with its transcription (OCR
+    /// recognition data).
+    LineCrops,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ImageFormat {
@@ -335,6 +554,11 @@ impl ImageFormat {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OutputConfig {
+    pub mode: OutputMode,
+    /// Line crops: height in pixels (width for vertical columns, which stay upright).
+    pub crop_height: u32,
+    /// Line crops: free border around the line, as a fraction of its height.
+    pub crop_padding: f64,
     pub format: OutputFormat,
     pub image_format: ImageFormat,
     pub jpeg_quality: u8,
@@ -354,13 +578,18 @@ impl Default for Recipe {
             canvas: Canvas {
                 width: Side(512),
                 height: Side(512),
+                buckets: no_buckets(),
             },
             corpus: CorpusConfig::default(),
             fonts: FontsConfig::default(),
             text: TextConfig::default(),
+            layout: LayoutConfig::default(),
+            placement: PlacementConfig::default(),
             color: ColorConfig::default(),
+            style: StyleConfig::default(),
             backgrounds: BackgroundsConfig::default(),
             warp: WarpConfig::default(),
+            effects: EffectsConfig::default(),
             caption: CaptionConfig::default(),
             output: OutputConfig::default(),
         }
@@ -409,11 +638,81 @@ impl Default for TextConfig {
     }
 }
 
+impl Default for LayoutConfig {
+    fn default() -> Self {
+        LayoutConfig {
+            blocks: Range::new(1, 2),
+            block_gap: 0.02,
+            secondary_scale: Range::new(0.4, 0.8),
+            align: Weights::from_pairs(&[
+                (Align::Start, 2.0),
+                (Align::Center, 2.0),
+                (Align::End, 1.0),
+            ]),
+            title: Prob(0.3),
+            title_scale: Range::new(1.3, 1.8),
+            curve: Prob(0.1),
+            curve_shapes: Weights::from_pairs(&[(CurveShape::Arc, 2.0), (CurveShape::Wave, 1.0)]),
+            arc_bend: Range::new(0.08, 0.3),
+            wave_amplitude: Range::new(0.1, 0.3),
+            wave_length: Range::new(3.0, 8.0),
+        }
+    }
+}
+
+impl Default for PlacementConfig {
+    fn default() -> Self {
+        PlacementConfig {
+            tries: 8,
+            prefer_smooth: Prob(0.8),
+        }
+    }
+}
+
 impl Default for ColorConfig {
     fn default() -> Self {
         ColorConfig {
             min_contrast: 4.5,
             attempts: 12,
+            palette: Vec::new(),
+        }
+    }
+}
+
+impl Default for StyleConfig {
+    fn default() -> Self {
+        StyleConfig {
+            fill: Weights::from_pairs(&[(FillKind::Solid, 4.0), (FillKind::Gradient, 1.0)]),
+            opacity: Range::new(1.0, 1.0),
+            blend: Weights::from_pairs(&[(BlendMode::Normal, 1.0)]),
+            stroke: Prob(0.15),
+            stroke_width: Range::new(0.03, 0.08),
+            shadow: Prob(0.15),
+            shadow_offset: Range::new(0.03, 0.08),
+            shadow_blur: Range::new(0.0, 0.06),
+            shadow_opacity: Range::new(0.4, 0.8),
+            glow: Prob(0.05),
+            glow_radius: Range::new(0.06, 0.15),
+            plate: Prob(0.05),
+            plate_padding: Range::new(0.2, 0.5),
+            plate_colors: Vec::new(),
+            weathering: Prob(0.05),
+            weathering_strength: Range::new(0.2, 0.6),
+        }
+    }
+}
+
+impl Default for EffectsConfig {
+    fn default() -> Self {
+        EffectsConfig {
+            camera: Effect::new(0.1, 1.0, 1.1),
+            camera_rotation: Range::new(-2.0, 2.0),
+            color_jitter: Effect::new(0.3, 0.0, 0.1),
+            vignette: Effect::new(0.1, 0.2, 0.5),
+            gaussian_blur: Effect::new(0.1, 0.4, 1.2),
+            motion_blur: Effect::new(0.05, 3.0, 7.0),
+            noise: Effect::new(0.2, 2.0, 6.0),
+            jpeg: Effect::new(0.1, 30.0, 70.0),
         }
     }
 }
@@ -432,6 +731,7 @@ impl Default for BackgroundsConfig {
             bundled: true,
             dirs: Vec::new(),
             zoom: Range::new(1.0, 1.6),
+            colors: Vec::new(),
         }
     }
 }
@@ -476,6 +776,9 @@ impl Default for CaptionConfig {
 impl Default for OutputConfig {
     fn default() -> Self {
         OutputConfig {
+            mode: OutputMode::Scenes,
+            crop_height: 48,
+            crop_padding: 0.15,
             format: OutputFormat::Webdataset,
             image_format: ImageFormat::Jpg,
             jpeg_quality: 90,
@@ -568,6 +871,84 @@ impl Recipe {
         if !(0.0..0.4).contains(&t.margin) {
             bail!("text.margin must be a fraction in [0, 0.4)");
         }
+        let l = &self.layout;
+        if l.blocks.min == 0 || l.blocks.max > 16 {
+            bail!("layout.blocks must lie within [1, 16]");
+        }
+        if !(0.0..0.5).contains(&l.block_gap) {
+            bail!("layout.block_gap must be a fraction in [0, 0.5)");
+        }
+        if !(l.secondary_scale.min > 0.05 && l.secondary_scale.max <= 1.0) {
+            bail!("layout.secondary_scale must lie within (0.05, 1]");
+        }
+        if !(l.title_scale.min >= 1.0 && l.title_scale.max <= 4.0) {
+            bail!("layout.title_scale must lie within [1, 4]");
+        }
+        if !(l.arc_bend.min >= -0.5 && l.arc_bend.max <= 0.5) {
+            bail!("layout.arc_bend must lie within [-0.5, 0.5]");
+        }
+        if !(l.wave_amplitude.min >= 0.0 && l.wave_amplitude.max <= 2.0) {
+            bail!("layout.wave_amplitude must lie within [0, 2] em");
+        }
+        if !(l.wave_length.min >= 1.0 && l.wave_length.max <= 100.0) {
+            bail!("layout.wave_length must lie within [1, 100] em");
+        }
+        for (key, w) in [
+            ("layout.align", l.align.0.is_empty()),
+            ("layout.curve_shapes", l.curve_shapes.0.is_empty()),
+            ("style.fill", self.style.fill.0.is_empty()),
+            ("style.blend", self.style.blend.0.is_empty()),
+            ("text.direction", t.direction.0.is_empty()),
+            ("backgrounds.kinds", self.backgrounds.kinds.0.is_empty()),
+            ("caption.languages", self.caption.languages.0.is_empty()),
+        ] {
+            if w {
+                bail!("{key}: give at least one option with a weight > 0");
+            }
+        }
+        if self.placement.tries == 0 || self.placement.tries > 256 {
+            bail!("placement.tries must be 1 to 256");
+        }
+        let st = &self.style;
+        for (key, r, lo, hi) in [
+            ("style.opacity", st.opacity, 0.05, 1.0),
+            ("style.stroke_width", st.stroke_width, 0.0, 0.5),
+            ("style.shadow_offset", st.shadow_offset, 0.0, 1.0),
+            ("style.shadow_blur", st.shadow_blur, 0.0, 1.0),
+            ("style.shadow_opacity", st.shadow_opacity, 0.0, 1.0),
+            ("style.glow_radius", st.glow_radius, 0.0, 1.0),
+            ("style.plate_padding", st.plate_padding, 0.0, 3.0),
+            (
+                "style.weathering_strength",
+                st.weathering_strength,
+                0.0,
+                1.0,
+            ),
+            (
+                "effects.camera_rotation",
+                self.effects.camera_rotation,
+                -15.0,
+                15.0,
+            ),
+        ] {
+            if !(r.min >= lo && r.max <= hi) {
+                bail!("{key} must lie within [{lo}, {hi}]");
+            }
+        }
+        let e = &self.effects;
+        for (key, eff, lo, hi) in [
+            ("effects.camera", e.camera, 1.0, 2.0),
+            ("effects.color_jitter", e.color_jitter, 0.0, 0.5),
+            ("effects.vignette", e.vignette, 0.0, 1.0),
+            ("effects.gaussian_blur", e.gaussian_blur, 0.0, 20.0),
+            ("effects.motion_blur", e.motion_blur, 1.0, 64.0),
+            ("effects.noise", e.noise, 0.0, 64.0),
+            ("effects.jpeg", e.jpeg, 1.0, 100.0),
+        ] {
+            if !(eff.range.min >= lo && eff.range.max <= hi) {
+                bail!("{key}.range must lie within [{lo}, {hi}]");
+            }
+        }
         if !(1.0..=21.0).contains(&self.color.min_contrast) {
             bail!("color.min_contrast is a WCAG ratio between 1 and 21");
         }
@@ -606,6 +987,12 @@ impl Recipe {
         let o = &self.output;
         if !(1..=100).contains(&o.jpeg_quality) {
             bail!("output.jpeg_quality must be 1 to 100");
+        }
+        if !(8..=1024).contains(&o.crop_height) {
+            bail!("output.crop_height must be 8 to 1024 pixels");
+        }
+        if !(0.0..=2.0).contains(&o.crop_padding) {
+            bail!("output.crop_padding must lie within [0, 2]");
         }
         if o.samples_per_shard == 0 {
             bail!("output.samples_per_shard must be at least 1");

@@ -1,23 +1,32 @@
 //! Scene: runs every stage for one sample. Sample *i* is a pure function of the loaded
 //! [`Context`] (recipe and assets) and `(seed, i)`; each stage draws from its own named
 //! sub-stream of the sample's random stream.
+//!
+//! A scene is a background with one or more text blocks. Each block gets its text, face, layout
+//! (lines, alignment, title, curve), looks (fill, outline, shadow, glow, plate, wear), size fitted
+//! to the canvas, and a warp; then a spot that is clear of the other blocks, calm if possible,
+//! and where a colour can meet the contrast target; then its colours. Whole-image effects come
+//! last; the camera effect moves the labels with the pixels.
 
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context as _, Result};
+use anyhow::{bail, Result};
 use image::RgbImage;
 use serde::Serialize;
 
 use crate::background::{BackgroundInfo, BackgroundPool};
+use crate::blur::radius_for_sigma;
 use crate::caption::make_caption;
-use crate::color::{choose_text_color, luminance, luminance_spread, worst_contrast};
-use crate::composite::{Compositor, TextLayer};
+use crate::color::{choose_color_by, effective_contrast, luminance, luminance_spread};
+use crate::composite::{Compositor, Paint, TextLayer};
 use crate::corpus::Corpus;
+use crate::effects::{apply_pixel_effects, camera, warp_image};
 use crate::fonts::FontSet;
-use crate::geometry::{Homography, Point, Quad, Rect};
-use crate::layout::{layout_block, BlockLayout, Spacing};
-use crate::recipe::{Direction, Language, Recipe};
-use crate::render::{render_block, AlphaLayer, LAYER_PAD};
+use crate::geometry::{convex_separated, Homography, Point, Quad, Rect};
+use crate::layout::{layout_block, BlockLayout, BlockStyle, Curve, Spacing};
+use crate::placement::TextureMap;
+use crate::recipe::{Align, BlendMode, CurveShape, Direction, FillKind, Language, Recipe};
+use crate::render::{render_block, render_plate, render_stroke, weather, AlphaLayer, LAYER_PAD};
 use crate::rng::Rng;
 use crate::warp::random_shape;
 
@@ -66,7 +75,9 @@ pub struct StageTimes {
     pub layout: Duration,
     pub raster: Duration,
     pub background: Duration,
+    pub placement: Duration,
     pub composite: Duration,
+    pub effects: Duration,
     pub encode: Duration,
     pub write: Duration,
 }
@@ -77,18 +88,22 @@ impl StageTimes {
         self.layout += o.layout;
         self.raster += o.raster;
         self.background += o.background;
+        self.placement += o.placement;
         self.composite += o.composite;
+        self.effects += o.effects;
         self.encode += o.encode;
         self.write += o.write;
     }
 
-    pub fn rows(&self) -> [(&'static str, Duration); 7] {
+    pub fn rows(&self) -> [(&'static str, Duration); 9] {
         [
-            ("sampling (text, font)", self.sampling),
-            ("layout (shaping)", self.layout),
-            ("glyph raster", self.raster),
+            ("sampling (text, font, looks)", self.sampling),
+            ("layout (shaping, fit)", self.layout),
+            ("glyph raster + looks", self.raster),
             ("background", self.background),
+            ("placement (texture, contrast)", self.placement),
             ("warp + composite", self.composite),
+            ("effects", self.effects),
             ("encode", self.encode),
             ("write", self.write),
         ]
@@ -104,8 +119,12 @@ fn lap(clock: &mut Instant, slot: &mut Duration) {
 /// A quad as four `[x, y]` pairs (always floats in JSON).
 pub type JsonQuad = [[f64; 2]; 4];
 
+fn json_point(p: Point) -> [f64; 2] {
+    [round4(p.x), round4(p.y)]
+}
+
 fn json_quad(q: &Quad) -> JsonQuad {
-    q.map(|p| [round4(p.x), round4(p.y)])
+    q.map(json_point)
 }
 
 /// Four decimals: far below a pixel, and stable text in the JSON.
@@ -136,18 +155,64 @@ pub struct LineMeta {
     /// Pixels per em.
     pub size: f64,
     pub color: [u8; 3],
-    /// WCAG contrast reached against the background under the text.
+    /// WCAG contrast reached against the background under the text (with opacity and blend).
     pub contrast: f64,
+    /// A quad around all of the line's ink (for a curved line: its box before the warp).
     pub quad: JsonQuad,
+    /// The line's outline: its quad's 4 corners for a straight line; for a curved line the top
+    /// edges of its characters left to right, then their bottom edges right to left.
+    pub polygon: Vec<[f64; 2]>,
+    pub curved: bool,
     pub chars: Vec<CharMeta>,
 }
 
 #[derive(Clone, Debug, Serialize)]
+pub struct StrokeMeta {
+    /// Outline width beyond the glyph, pixels (before the warp).
+    pub width: f64,
+    pub color: [u8; 3],
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ShadowMeta {
+    pub dx: f64,
+    pub dy: f64,
+    pub blur: u32,
+    pub opacity: f64,
+    pub color: [u8; 3],
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PlateMeta {
+    pub padding: f64,
+    pub color: [u8; 3],
+}
+
+#[derive(Clone, Debug, Serialize)]
 pub struct BlockMeta {
-    /// Row-major 3×3 homography from the unwarped block (layer pixels) to the image.
+    /// Row-major 3×3 homography from the block's layer pixels to the image.
     pub homography: [f64; 9],
+    /// Padding of the layer around the laid-out text: layout point (x, y) is layer (x+pad, y+pad).
+    pub pad: f64,
+    /// Where the layer (text and every decoration) lands; blocks' footprints never overlap.
+    pub footprint: JsonQuad,
     pub rotation: f64,
     pub warp_strength: f64,
+    pub direction: Direction,
+    pub align: Align,
+    pub curve: &'static str,
+    pub fill: FillKind,
+    pub colors: Vec<[u8; 3]>,
+    pub opacity: f64,
+    pub blend: BlendMode,
+    pub stroke: Option<StrokeMeta>,
+    pub shadow: Option<ShadowMeta>,
+    pub glow: Option<ShadowMeta>,
+    pub plate: Option<PlateMeta>,
+    pub weathering: Option<f64>,
+    pub contrast: f64,
+    /// Mean luminance gradient of the background under the block (lower = calmer).
+    pub texture: f64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -163,19 +228,35 @@ pub struct SampleMeta {
     pub background: BackgroundInfo,
     pub blocks: Vec<BlockMeta>,
     pub lines: Vec<LineMeta>,
+    /// Whole-image effects applied, in order, with their parameters.
+    pub effects: Vec<String>,
     /// Texts redrawn because no face covered them or they could not fit the canvas.
     pub text_resamples: u32,
+    /// Blocks left out because no spot clear of the other blocks was found.
+    pub blocks_dropped: u32,
     /// Whether every line reached `color.min_contrast`.
     pub contrast_met: bool,
+    /// What went wrong while placing, if anything (dropped blocks, unmet contrast, skipped camera).
+    pub notes: Vec<String>,
 }
 
-/// The geometry of a drawn block, for label checks and condition rasters.
+/// The geometry of a drawn block, for label checks, crops and condition rasters.
 pub struct RenderedBlock {
     /// Index into the context's `fonts.faces`.
     pub face: usize,
     pub layout: BlockLayout,
-    /// Layer pixels → image pixels; layout coordinates are layer pixels minus `LAYER_PAD`.
+    /// Layer padding: layout point (x, y) is layer pixel (x + pad, y + pad).
+    pub pad: f64,
+    /// Layer pixels → image pixels (the camera effect included).
     pub to_canvas: Homography,
+}
+
+impl RenderedBlock {
+    /// Layout coordinates → image pixels.
+    pub fn layout_to_canvas(&self) -> Homography {
+        self.to_canvas
+            .then_after(&Homography::translate(self.pad, self.pad))
+    }
 }
 
 pub struct Sample {
@@ -189,33 +270,173 @@ pub fn sample_key(index: u64) -> String {
     format!("{index:09}")
 }
 
-/// Positions tried per block in search of one where the text can reach the contrast target.
-const PLACEMENT_TRIES: u32 = 6;
-
 /// Smallest font size (pixels per em) a block may shrink to before its text is redrawn.
 const MIN_FIT_SIZE: f64 = 8.0;
 
-struct PlannedText {
+/// A block's looks as drawn from the recipe, in em (sizes are known only after fitting).
+#[derive(Clone, Debug)]
+struct Looks {
+    fill: FillKind,
+    opacity: u8,
+    blend: BlendMode,
+    stroke: Option<f64>,
+    /// Offset, direction (radians), blur, opacity.
+    shadow: Option<(f64, f64, f64, f64)>,
+    glow: Option<f64>,
+    plate: Option<f64>,
+    weathering: Option<f64>,
+}
+
+impl Looks {
+    fn draw(r: &Recipe, rng: &mut Rng) -> Looks {
+        let st = &r.style;
+        let (fills, fw) = st.fill.options();
+        let (blends, bw) = st.blend.options();
+        let fill = fills[rng.weighted(&fw)];
+        let opacity = (rng.range_f64(st.opacity.min, st.opacity.max) * 255.0).round() as u8;
+        let blend = blends[rng.weighted(&bw)];
+        let stroke = rng
+            .chance(st.stroke.0)
+            .then(|| rng.range_f64(st.stroke_width.min, st.stroke_width.max));
+        let shadow = rng.chance(st.shadow.0).then(|| {
+            (
+                rng.range_f64(st.shadow_offset.min, st.shadow_offset.max),
+                rng.range_f64(0.15, 0.85) * std::f64::consts::FRAC_PI_2 + 0.2,
+                rng.range_f64(st.shadow_blur.min, st.shadow_blur.max),
+                rng.range_f64(st.shadow_opacity.min, st.shadow_opacity.max),
+            )
+        });
+        let glow = rng
+            .chance(st.glow.0)
+            .then(|| rng.range_f64(st.glow_radius.min, st.glow_radius.max));
+        let plate = rng
+            .chance(st.plate.0)
+            .then(|| rng.range_f64(st.plate_padding.min, st.plate_padding.max));
+        let weathering = rng
+            .chance(st.weathering.0)
+            .then(|| rng.range_f64(st.weathering_strength.min, st.weathering_strength.max));
+        Looks {
+            fill,
+            opacity,
+            blend,
+            stroke,
+            shadow,
+            glow,
+            plate,
+            weathering,
+        }
+    }
+
+    /// How far the decorations reach beyond the glyph cells, in em.
+    fn reach(&self) -> f64 {
+        let shadow = self.shadow.map_or(0.0, |(o, _, b, _)| o + 3.0 * b);
+        let glow = self.glow.map_or(0.0, |g| 3.0 * g);
+        shadow.max(glow).max(self.plate.unwrap_or(0.0))
+    }
+}
+
+/// Alpha planes of a block, all on the same pixel grid.
+struct Planes {
+    fill: AlphaLayer,
+    stroke: Option<AlphaLayer>,
+    plate: Option<AlphaLayer>,
+    shadow: Option<(AlphaLayer, Point, u32)>,
+    glow: Option<(AlphaLayer, u32)>,
+}
+
+struct PlannedBlock {
     lines: Vec<String>,
     face: usize,
     layout: BlockLayout,
-    layer: AlphaLayer,
+    pad: f64,
+    looks: Looks,
+    planes: Planes,
+    /// Where the layer's corners go before translation.
     shape: Quad,
     strength: f64,
     rotation: f64,
+    align: Align,
+    curve: &'static str,
 }
 
-/// Draws text and face, lays it out and fits it (with its rotation and warp) to the canvas.
-fn plan_text(
+fn draw_curve(r: &Recipe, dir: Direction, rng: &mut Rng) -> (Curve, &'static str) {
+    let l = &r.layout;
+    if dir != Direction::Horizontal || !rng.chance(l.curve.0) {
+        return (Curve::Straight, "straight");
+    }
+    let (shapes, weights) = l.curve_shapes.options();
+    match shapes[rng.weighted(&weights)] {
+        CurveShape::Arc => {
+            let bend = rng.range_f64(l.arc_bend.min, l.arc_bend.max);
+            let sign = if rng.chance(0.5) { 1.0 } else { -1.0 };
+            (Curve::Arc { bend: bend * sign }, "arc")
+        }
+        CurveShape::Wave => (
+            Curve::Wave {
+                amplitude: rng.range_f64(l.wave_amplitude.min, l.wave_amplitude.max),
+                length: rng.range_f64(l.wave_length.min, l.wave_length.max),
+                phase: rng.range_f64(0.0, std::f64::consts::TAU),
+            },
+            "wave",
+        ),
+    }
+}
+
+/// Renders the planes of a fitted block.
+fn render_planes(
+    layout: &BlockLayout,
+    face: &crate::fonts::Face,
+    pad: f64,
+    looks: &Looks,
+    seed: u64,
+) -> Planes {
+    let size = layout.size;
+    let mut fill = render_block(layout, face, pad);
+    let mut stroke = looks
+        .stroke
+        .map(|w| render_stroke(layout, face, pad, w * size));
+    if let Some(strength) = looks.weathering {
+        let cell = (size * 0.6).max(6.0);
+        weather(&mut fill, seed, strength, cell);
+        if let Some(s) = stroke.as_mut() {
+            weather(s, seed, strength, cell);
+        }
+    }
+    let body = stroke.as_ref().unwrap_or(&fill);
+    let shadow = looks.shadow.map(|(offset, dir, blur, _)| {
+        let radius = radius_for_sigma(blur * size) as u32;
+        let d = offset * size;
+        (
+            body.blurred(radius as usize, 1.0),
+            Point::new(d * dir.cos(), d * dir.sin()),
+            radius,
+        )
+    });
+    let glow = looks.glow.map(|g| {
+        let radius = radius_for_sigma(g * size).max(1) as u32;
+        (body.blurred(radius as usize, 2.5), radius)
+    });
+    let plate = looks.plate.map(|p| render_plate(layout, pad, p * size));
+    Planes {
+        fill,
+        stroke,
+        plate,
+        shadow,
+        glow,
+    }
+}
+
+/// Draws text, face, layout and looks for one block, and fits it (with its warp) into an
+/// `avail_w × avail_h` box. `scale` shrinks the drawn size (secondary blocks).
+fn plan_block(
     ctx: &Context,
     root: &Rng,
+    (avail_w, avail_h): (f64, f64),
+    scale: f64,
     times: &mut StageTimes,
     clock: &mut Instant,
-) -> Result<(PlannedText, u32)> {
+) -> Result<(PlannedBlock, u32)> {
     let r = &ctx.recipe;
-    let (w, h) = (f64::from(r.canvas.width.0), f64::from(r.canvas.height.0));
-    let margin = r.text.margin * w.min(h);
-    let (avail_w, avail_h) = (w - 2.0 * margin, h - 2.0 * margin);
     let mut resamples = 0;
     for attempt in 0..64u32 {
         let mut rng = root.fork(&format!("text{attempt}"));
@@ -229,35 +450,58 @@ fn plan_text(
         };
         let (dirs, weights) = r.text.direction.options();
         let dir = dirs[rng.weighted(&weights)];
-        let mut size = rng.range_f64(r.text.size.min, r.text.size.max);
+        let mut size = rng.range_f64(r.text.size.min, r.text.size.max) * scale;
         let spacing = Spacing {
             letter: rng.range_f64(r.text.letter_spacing.min, r.text.letter_spacing.max),
             line: rng.range_f64(r.text.line_spacing.min, r.text.line_spacing.max),
         };
+        let (aligns, aw) = r.layout.align.options();
+        let align = aligns[rng.weighted(&aw)];
+        let title_scale = if n > 1 && rng.chance(r.layout.title.0) {
+            rng.range_f64(r.layout.title_scale.min, r.layout.title_scale.max)
+        } else {
+            1.0
+        };
+        let (curve, curve_name) = draw_curve(r, dir, &mut rng);
+        let looks = Looks::draw(r, &mut rng.fork("looks"));
         let warp_rng = rng.fork("warp");
+        let seed = rng.next_u64();
         lap(clock, &mut times.sampling);
         let face_ref = &ctx.fonts.faces[face];
-        // Fit: layout is linear in size, so shrink until the warped block fits (≤ 4 rounds).
+        // Fit: layout is about linear in size, so shrink until the warped block fits (≤ 4 rounds).
         for _ in 0..4 {
-            let layout = layout_block(face_ref, &lines, dir, size, spacing)?;
-            let lw = layout.bounds.x1 + 2.0 * LAYER_PAD;
-            let lh = layout.bounds.y1 + 2.0 * LAYER_PAD;
+            let style = BlockStyle {
+                direction: dir,
+                size,
+                spacing,
+                align,
+                title_scale,
+                curve,
+                outline: looks.stroke.map_or(0.0, |w| w * size),
+            };
+            let layout = layout_block(face_ref, &lines, &style)?;
+            let pad = (LAYER_PAD + looks.reach() * size).ceil();
+            let (lw, lh) = (layout.bounds.x1 + 2.0 * pad, layout.bounds.y1 + 2.0 * pad);
             let (shape, strength, rotation) = random_shape(lw, lh, &r.warp, &mut warp_rng.clone());
             let bb = Rect::of_points(shape.iter());
             let factor = (avail_w / bb.width()).min(avail_h / bb.height());
             lap(clock, &mut times.layout);
             if factor >= 1.0 {
-                let layer = render_block(&layout, face_ref);
+                let planes = render_planes(&layout, face_ref, pad, &looks, seed);
                 lap(clock, &mut times.raster);
                 return Ok((
-                    PlannedText {
+                    PlannedBlock {
                         lines,
                         face,
                         layout,
-                        layer,
+                        pad,
+                        looks,
+                        planes,
                         shape,
                         strength,
                         rotation,
+                        align,
+                        curve: curve_name,
                     },
                     resamples,
                 ));
@@ -272,6 +516,284 @@ fn plan_text(
     bail!("no text could be placed after 64 attempts (canvas too small for text.size, or no font covers the corpus)")
 }
 
+/// A chosen spot for a block.
+struct Spot {
+    to_canvas: Homography,
+    footprint: Quad,
+    /// Background luminance spread under the ink (10th/90th percentiles).
+    dark: f64,
+    light: f64,
+    /// The best contrast black or white could reach there.
+    reachable: f64,
+    texture: f64,
+}
+
+/// Tries `placement.tries` random spots inside the margins that keep `gap` pixels from every
+/// placed footprint. Among spots where the contrast target is reachable, the calmest wins (with
+/// probability `prefer_smooth`, else the first); otherwise the spot with the best reachable
+/// contrast. `None` when no spot is clear of the other blocks.
+#[allow(clippy::too_many_arguments)]
+fn choose_spot(
+    ctx: &Context,
+    block: &PlannedBlock,
+    canvas: &RgbImage,
+    texture: Option<&TextureMap>,
+    placed: &[Quad],
+    gap: f64,
+    margin: f64,
+    rng: &mut Rng,
+) -> Option<Spot> {
+    let r = &ctx.recipe;
+    let (cw, ch) = (f64::from(canvas.width()), f64::from(canvas.height()));
+    let bb = Rect::of_points(block.shape.iter());
+    let tx_range = (margin - bb.x0, cw - margin - bb.x1);
+    let ty_range = (margin - bb.y0, ch - margin - bb.y1);
+    let (lw, lh) = (
+        block.layout.bounds.x1 + 2.0 * block.pad,
+        block.layout.bounds.y1 + 2.0 * block.pad,
+    );
+    let laid = Rect::new(0.0, 0.0, lw, lh).quad();
+    let ink = ink_points(&block.planes.fill);
+    // A plate brings its own background: any colour can be chosen against it.
+    let plated = block.looks.plate.is_some();
+    let calm = rng.chance(r.placement.prefer_smooth.0);
+    let mut best: Option<Spot> = None;
+    for _ in 0..r.placement.tries {
+        let tx = rng.range_f64(tx_range.0, tx_range.1.max(tx_range.0));
+        let ty = rng.range_f64(ty_range.0, ty_range.1.max(ty_range.0));
+        let footprint = block.shape.map(|p| Point::new(p.x + tx, p.y + ty));
+        if !placed.iter().all(|f| convex_separated(f, &footprint, gap)) {
+            continue;
+        }
+        let Some(h) = Homography::from_quads(&laid, &footprint) else {
+            continue;
+        };
+        let (dark, light) = luminance_spread(luminances_under(&ink, &h, canvas));
+        let reachable = if plated {
+            21.0
+        } else {
+            [[0, 0, 0], [255, 255, 255]]
+                .map(|c| effective_contrast(c, block.looks.opacity, block.looks.blend, dark, light))
+                .into_iter()
+                .fold(0.0, f64::max)
+        };
+        let texture = texture.map_or(0.0, |t| t.mean_energy(&Rect::of_points(footprint.iter())));
+        let spot = Spot {
+            to_canvas: h,
+            footprint,
+            dark,
+            light,
+            reachable,
+            texture,
+        };
+        let meets = spot.reachable >= r.color.min_contrast;
+        let better = match &best {
+            None => true,
+            Some(b) => {
+                let b_meets = b.reachable >= r.color.min_contrast;
+                match (meets, b_meets) {
+                    (true, false) => true,
+                    (false, true) => false,
+                    (true, true) => calm && spot.texture < b.texture,
+                    (false, false) => spot.reachable > b.reachable,
+                }
+            }
+        };
+        if better {
+            best = Some(spot);
+            if meets && !calm {
+                break;
+            }
+        }
+    }
+    best
+}
+
+/// Colours of a placed block, and the layers that draw it.
+struct Painted {
+    colors: Vec<[u8; 3]>,
+    contrast: f64,
+    blend: BlendMode,
+    stroke: Option<StrokeMeta>,
+    shadow: Option<ShadowMeta>,
+    glow: Option<ShadowMeta>,
+    plate: Option<PlateMeta>,
+}
+
+/// Black or white, whichever stands out more from `c`.
+fn opposite_extreme(c: [u8; 3]) -> [u8; 3] {
+    if luminance(c) > 0.18 {
+        [0, 0, 0]
+    } else {
+        [255, 255, 255]
+    }
+}
+
+/// Chooses the block's colours against what lies under it and composites its layers.
+fn paint_block(
+    ctx: &Context,
+    block: &PlannedBlock,
+    spot: &Spot,
+    canvas: &mut RgbImage,
+    compositor: &mut dyn Compositor,
+    rng: &mut Rng,
+) -> Painted {
+    let r = &ctx.recipe;
+    let looks = &block.looks;
+    let size = block.layout.size;
+    let palette: Vec<[u8; 3]> = r.color.palette.iter().map(|c| c.0).collect();
+    let (mut dark, mut light) = (spot.dark, spot.light);
+    let plate = looks.plate.map(|padding| {
+        let plates: Vec<[u8; 3]> = r.style.plate_colors.iter().map(|c| c.0).collect();
+        let color = if plates.is_empty() {
+            crate::color::random_color(rng)
+        } else {
+            plates[rng.below(plates.len() as u64) as usize]
+        };
+        PlateMeta {
+            padding: round4(padding * size),
+            color,
+        }
+    });
+    if let Some(p) = &plate {
+        dark = luminance(p.color);
+        light = dark;
+    }
+    // Printing dark ink on dark paper shows nothing: multiply needs a light background.
+    let blend = if looks.blend == BlendMode::Multiply && light < 0.35 {
+        BlendMode::Normal
+    } else {
+        looks.blend
+    };
+    let judge = |c| effective_contrast(c, looks.opacity, blend, dark, light);
+    let min = r.color.min_contrast;
+    let (c0, k0) = choose_color_by(&palette, min, r.color.attempts, rng, judge);
+    let mut colors = vec![c0];
+    let mut contrast = k0;
+    if looks.fill == FillKind::Gradient {
+        // Both ends on the same side of the background, so no mix between them matches it.
+        let darker = luminance(c0) < (dark + light) / 2.0;
+        let same_side = |c| {
+            if (luminance(c) < (dark + light) / 2.0) == darker {
+                judge(c)
+            } else {
+                0.0
+            }
+        };
+        let (c1, k1) = choose_color_by(&palette, min, r.color.attempts, rng, same_side);
+        colors.push(c1);
+        contrast = contrast.min(k1);
+    }
+    let h = spot.to_canvas;
+    let laid = block.layout.bounds.translate(block.pad, block.pad);
+    let paint = match colors[..] {
+        [c] => Paint::Solid(c),
+        [c0, c1, ..] => {
+            // Top to bottom or left to right across the block, as drawn.
+            let (a, b) = if rng.chance(0.5) {
+                (Point::new(laid.x0, laid.y0), Point::new(laid.x0, laid.y1))
+            } else {
+                (Point::new(laid.x0, laid.y0), Point::new(laid.x1, laid.y0))
+            };
+            Paint::Linear {
+                p0: h.apply(a),
+                p1: h.apply(b),
+                c0,
+                c1,
+            }
+        }
+        [] => unreachable!("at least one colour is chosen"),
+    };
+    let stroke = looks.stroke.map(|w| StrokeMeta {
+        width: round4(w * size),
+        color: opposite_extreme(c0),
+    });
+    let shadow = block.planes.shadow.as_ref().map(|(_, d, blur)| ShadowMeta {
+        dx: round4(d.x),
+        dy: round4(d.y),
+        blur: *blur,
+        opacity: round4(looks.shadow.map_or(0.0, |s| s.3)),
+        color: if luminance(c0) > 0.5 {
+            [0, 0, 0]
+        } else {
+            [20, 20, 20]
+        },
+    });
+    let glow = block.planes.glow.as_ref().map(|(_, radius)| ShadowMeta {
+        dx: 0.0,
+        dy: 0.0,
+        blur: *radius,
+        opacity: 0.9,
+        color: opposite_extreme(c0),
+    });
+
+    let solid = |alpha, to_canvas, color, opacity: f64| TextLayer {
+        alpha,
+        to_canvas,
+        paint: Paint::Solid(color),
+        opacity: (opacity * 255.0).round() as u8,
+        blend: BlendMode::Normal,
+    };
+    let mut layers = Vec::with_capacity(5);
+    if let (Some(alpha), Some(p)) = (&block.planes.plate, &plate) {
+        layers.push(solid(alpha, h, p.color, 1.0));
+    }
+    if let (Some((alpha, _)), Some(g)) = (&block.planes.glow, &glow) {
+        layers.push(solid(alpha, h, g.color, g.opacity));
+    }
+    if let (Some((alpha, d, _)), Some(s)) = (&block.planes.shadow, &shadow) {
+        let moved = h.then_after(&Homography::translate(d.x, d.y));
+        layers.push(solid(alpha, moved, s.color, s.opacity));
+    }
+    if let (Some(alpha), Some(s)) = (&block.planes.stroke, &stroke) {
+        layers.push(TextLayer {
+            alpha,
+            to_canvas: h,
+            paint: Paint::Solid(s.color),
+            opacity: looks.opacity,
+            blend,
+        });
+    }
+    layers.push(TextLayer {
+        alpha: &block.planes.fill,
+        to_canvas: h,
+        paint,
+        opacity: looks.opacity,
+        blend,
+    });
+    compositor.composite(canvas, &layers);
+    Painted {
+        colors,
+        contrast,
+        blend,
+        stroke,
+        shadow,
+        glow,
+        plate,
+    }
+}
+
+/// The canvas size of a sample: an aspect bucket drawn by weight, or the recipe's size.
+pub fn canvas_size(r: &Recipe, rng: &mut Rng) -> (u32, u32) {
+    let (buckets, weights) = r.canvas.buckets.options();
+    if buckets.is_empty() {
+        (r.canvas.width.0, r.canvas.height.0)
+    } else {
+        let b = buckets[rng.weighted(&weights)];
+        (b.width, b.height)
+    }
+}
+
+fn font_meta(ctx: &Context, face: usize) -> FontMeta {
+    let face = &ctx.fonts.faces[face];
+    FontMeta {
+        family: face.family.clone(),
+        file: face.file.clone(),
+        index: face.index,
+        style: face.style.clone(),
+    }
+}
+
 /// Produces sample `index`. `times` accumulates per-stage durations.
 pub fn render_sample(
     ctx: &Context,
@@ -281,108 +803,198 @@ pub fn render_sample(
 ) -> Result<Sample> {
     let mut clock = Instant::now();
     let r = &ctx.recipe;
-    let (cw, ch) = (r.canvas.width.0, r.canvas.height.0);
     let root = Rng::for_sample(r.seed, index);
-    let (text, text_resamples) = plan_text(ctx, &root, times, &mut clock)?;
+    let (cw, ch) = canvas_size(r, &mut root.fork("canvas"));
+    let short = f64::from(cw.min(ch));
+    let margin = r.text.margin * short;
+    let gap = r.layout.block_gap * short;
+    let avail = (f64::from(cw) - 2.0 * margin, f64::from(ch) - 2.0 * margin);
+    let n_blocks = root
+        .fork("blocks")
+        .range_u32(r.layout.blocks.min, r.layout.blocks.max);
+    lap(&mut clock, &mut times.sampling);
 
-    // Background.
     let (mut canvas, background) = ctx.backgrounds.draw(cw, ch, &mut root.fork("background"))?;
     lap(&mut clock, &mut times.background);
+    let texture = (r.placement.prefer_smooth.0 > 0.0).then(|| TextureMap::new(&canvas));
+    lap(&mut clock, &mut times.placement);
 
-    // Placement: translate the centred shape to a random spot inside the margins. Up to
-    // PLACEMENT_TRIES spots are tried; the first where black or white can reach the contrast
-    // target wins, else the one with the best reachable contrast.
-    let margin = r.text.margin * f64::from(cw.min(ch));
-    let bb = Rect::of_points(text.shape.iter());
-    let tx_range = (margin - bb.x0, f64::from(cw) - margin - bb.x1);
-    let ty_range = (margin - bb.y0, f64::from(ch) - margin - bb.y1);
-    // The layer's pixel grid may be up to one pixel larger than the laid-out box; the box
-    // (plus padding) maps exactly and the extra pixels follow the same transform.
-    let laid = Rect::new(
-        0.0,
-        0.0,
-        text.layout.bounds.x1 + 2.0 * LAYER_PAD,
-        text.layout.bounds.y1 + 2.0 * LAYER_PAD,
-    );
-    let ink = ink_points(&text.layer);
-    let mut best: Option<(f64, Homography, (f64, f64))> = None;
-    for attempt in 0..PLACEMENT_TRIES {
-        let mut place_rng = root.fork(&format!("place{attempt}"));
-        let tx = place_rng.range_f64(tx_range.0, tx_range.1.max(tx_range.0));
-        let ty = place_rng.range_f64(ty_range.0, ty_range.1.max(ty_range.0));
-        let dst = text.shape.map(|p| Point::new(p.x + tx, p.y + ty));
-        let Some(h) = Homography::from_quads(&laid.quad(), &dst) else {
+    let mut text_resamples = 0;
+    let mut blocks_dropped = 0;
+    let mut notes = Vec::new();
+    let mut placed: Vec<Quad> = Vec::new();
+    // (plan, spot, paint) of every drawn block.
+    let mut drawn = Vec::new();
+    for b in 0..n_blocks {
+        let brng = root.fork(&format!("block{b}"));
+        let scale = if b == 0 {
+            1.0
+        } else {
+            let s = &r.layout.secondary_scale;
+            brng.fork("scale").range_f64(s.min, s.max)
+        };
+        let planned = plan_block(ctx, &brng, avail, scale, times, &mut clock);
+        let (plan, resamples) = match planned {
+            Ok(p) => p,
+            Err(e) if b == 0 => return Err(e),
+            Err(_) => {
+                blocks_dropped += 1;
+                notes.push(format!("block {b}: no text fits"));
+                continue;
+            }
+        };
+        text_resamples += resamples;
+        let spot = choose_spot(
+            ctx,
+            &plan,
+            &canvas,
+            texture.as_ref(),
+            &placed,
+            gap,
+            margin,
+            &mut brng.fork("place"),
+        );
+        lap(&mut clock, &mut times.placement);
+        let Some(spot) = spot else {
+            if b == 0 {
+                bail!("no placement has an invertible warp");
+            }
+            blocks_dropped += 1;
+            notes.push(format!(
+                "block {b}: no spot clear of the other blocks in {} tries; left out",
+                r.placement.tries
+            ));
             continue;
         };
-        let spread = luminance_spread(luminances_under(&ink, &h, &canvas));
-        let reachable = worst_contrast([0, 0, 0], spread.0, spread.1).max(worst_contrast(
-            [255, 255, 255],
-            spread.0,
-            spread.1,
-        ));
-        if best.as_ref().is_none_or(|b| reachable > b.0) {
-            best = Some((reachable, h, spread));
+        let painted = paint_block(
+            ctx,
+            &plan,
+            &spot,
+            &mut canvas,
+            compositor,
+            &mut brng.fork("color"),
+        );
+        lap(&mut clock, &mut times.composite);
+        if painted.contrast < r.color.min_contrast {
+            notes.push(format!(
+                "block {b}: contrast {:.2} below the target {} (best reachable {:.2})",
+                painted.contrast, r.color.min_contrast, spot.reachable
+            ));
         }
-        if reachable >= r.color.min_contrast {
-            break;
+        placed.push(spot.footprint);
+        drawn.push((plan, spot, painted));
+    }
+
+    // Camera framing moves pixels, so it moves every block's homography too; it is skipped
+    // when it would push text out of the frame.
+    let mut effects = Vec::new();
+    let mut cam = camera(&r.effects, cw, ch, &mut root.fork("camera"));
+    if let Some((h_cam, _)) = &cam {
+        let (w, h) = (f64::from(cw), f64::from(ch));
+        let inside = drawn.iter().all(|(plan, spot, _)| {
+            let to = h_cam
+                .then_after(&spot.to_canvas)
+                .then_after(&Homography::translate(plan.pad, plan.pad));
+            plan.layout.lines.iter().flat_map(|l| &l.outline).all(|p| {
+                let q = to.apply(*p);
+                q.x >= 0.0 && q.y >= 0.0 && q.x <= w && q.y <= h
+            })
+        });
+        if !inside {
+            notes.push("camera skipped: it would push text out of the frame".into());
+            cam = None;
         }
     }
-    let (_, to_canvas, (dark, light)) = best.context("no placement has an invertible warp")?;
-
-    // Colour against the background under the ink.
-    let (color, contrast) = choose_text_color(
-        dark,
-        light,
-        r.color.min_contrast,
-        r.color.attempts,
-        &mut root.fork("color"),
-    );
-    compositor.composite(
+    if let Some((h_cam, desc)) = &cam {
+        canvas = warp_image(&canvas, h_cam);
+        effects.push(desc.clone());
+    }
+    effects.extend(apply_pixel_effects(
         &mut canvas,
-        &[TextLayer {
-            alpha: &text.layer,
-            to_canvas,
-            color,
-        }],
-    );
-    lap(&mut clock, &mut times.composite);
+        &r.effects,
+        &root.fork("effects"),
+    ));
+    lap(&mut clock, &mut times.effects);
 
-    // Labels: every cell goes through the same homography as the pixels.
-    let face = &ctx.fonts.faces[text.face];
-    let font = FontMeta {
-        family: face.family.clone(),
-        file: face.file.clone(),
-        index: face.index,
-        style: face.style.clone(),
-    };
-    let to_quad = |rect: &Rect| {
-        json_quad(&to_canvas.apply_quad(&rect.translate(LAYER_PAD, LAYER_PAD).quad()))
-    };
-    let lines: Vec<LineMeta> = text
-        .layout
-        .lines
-        .iter()
-        .map(|line| LineMeta {
-            text: line.text.clone(),
-            block: 0,
-            direction: text.layout.direction,
-            font: font.clone(),
-            size: round4(text.layout.size),
-            color,
-            contrast: round4(contrast),
-            quad: to_quad(&line.rect),
-            chars: line
-                .chars
-                .iter()
-                .map(|c| CharMeta {
-                    char: c.ch.to_string(),
-                    quad: to_quad(&c.rect),
-                })
-                .collect(),
-        })
-        .collect();
+    // Labels: every cell and outline goes through the same homography as the pixels.
+    let mut blocks = Vec::with_capacity(drawn.len());
+    let mut block_metas = Vec::with_capacity(drawn.len());
+    let mut lines = Vec::new();
+    let mut caption_lines = Vec::new();
+    for (b, (plan, spot, painted)) in drawn.into_iter().enumerate() {
+        let to_canvas = match &cam {
+            Some((h_cam, _)) => h_cam.then_after(&spot.to_canvas),
+            None => spot.to_canvas,
+        };
+        let rendered = RenderedBlock {
+            face: plan.face,
+            layout: plan.layout,
+            pad: plan.pad,
+            to_canvas,
+        };
+        let to_image = rendered.layout_to_canvas();
+        let font = font_meta(ctx, plan.face);
+        for line in &rendered.layout.lines {
+            lines.push(LineMeta {
+                text: line.text.clone(),
+                block: b as u32,
+                direction: rendered.layout.direction,
+                font: font.clone(),
+                size: round4(line.size),
+                color: painted.colors[0],
+                contrast: round4(painted.contrast),
+                quad: json_quad(&to_image.apply_quad(&line.bounds.quad())),
+                polygon: line
+                    .outline
+                    .iter()
+                    .map(|p| json_point(to_image.apply(*p)))
+                    .collect(),
+                curved: line.curved,
+                chars: line
+                    .chars
+                    .iter()
+                    .map(|c| CharMeta {
+                        char: c.ch.to_string(),
+                        quad: json_quad(&to_image.apply_quad(&c.quad)),
+                    })
+                    .collect(),
+            });
+        }
+        let laid = Rect::new(
+            0.0,
+            0.0,
+            rendered.layout.bounds.x1 + 2.0 * rendered.pad,
+            rendered.layout.bounds.y1 + 2.0 * rendered.pad,
+        );
+        block_metas.push(BlockMeta {
+            homography: to_canvas.0.map(|v| (v * 1e9).round() / 1e9),
+            pad: rendered.pad,
+            footprint: json_quad(&to_canvas.apply_quad(&laid.quad())),
+            rotation: round4(plan.rotation),
+            warp_strength: round4(plan.strength),
+            direction: rendered.layout.direction,
+            align: plan.align,
+            curve: plan.curve,
+            fill: plan.looks.fill,
+            colors: painted.colors,
+            opacity: round4(f64::from(plan.looks.opacity) / 255.0),
+            blend: painted.blend,
+            stroke: painted.stroke,
+            shadow: painted.shadow,
+            glow: painted.glow,
+            plate: painted.plate,
+            weathering: plan.looks.weathering.map(round4),
+            contrast: round4(painted.contrast),
+            texture: round4(spot.texture),
+        });
+        caption_lines.extend(plan.lines);
+        blocks.push(rendered);
+    }
     let (caption, caption_language) =
-        make_caption(&r.caption, &text.lines, &mut root.fork("caption"));
+        make_caption(&r.caption, &caption_lines, &mut root.fork("caption"));
+    let contrast_met = block_metas
+        .iter()
+        .all(|b| b.contrast >= r.color.min_contrast);
     let meta = SampleMeta {
         key: sample_key(index),
         index,
@@ -393,24 +1005,19 @@ pub fn render_sample(
         caption,
         caption_language,
         background,
-        blocks: vec![BlockMeta {
-            homography: to_canvas.0.map(|v| (v * 1e9).round() / 1e9),
-            rotation: round4(text.rotation),
-            warp_strength: round4(text.strength),
-        }],
+        blocks: block_metas,
         lines,
+        effects,
         text_resamples,
-        contrast_met: contrast >= r.color.min_contrast,
+        blocks_dropped,
+        contrast_met,
+        notes,
     };
     lap(&mut clock, &mut times.sampling);
     Ok(Sample {
         image: canvas,
         meta,
-        blocks: vec![RenderedBlock {
-            face: text.face,
-            layout: text.layout,
-            to_canvas,
-        }],
+        blocks,
     })
 }
 

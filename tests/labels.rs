@@ -1,15 +1,18 @@
-//! Label exactness: every character quad holds its glyph's ink after rotation and perspective,
+//! Label exactness: every character quad holds its glyph's ink after curves, rotation,
+//! perspective, camera moves and effects; no ink lies outside every quad; blocks never overlap;
 //! and no drawn glyph is a missing-glyph box.
 
+use hanzi_synth::color::{contrast, luminance};
 use hanzi_synth::composite::CpuCompositor;
-use hanzi_synth::geometry::{point_in_polygon, Point, Rect};
+use hanzi_synth::geometry::{convex_separated, point_in_polygon, Point, Rect};
 use hanzi_synth::layout::{BlockLayout, LineLayout};
 use hanzi_synth::recipe::Recipe;
 use hanzi_synth::render::render_block;
-use hanzi_synth::scene::{render_sample, Context, StageTimes};
+use hanzi_synth::scene::{render_sample, Context, Sample, StageTimes};
 use hanzi_synth::warp::warp_alpha;
 
-/// A recipe with strong warps and rotations on every block, small canvas for speed.
+/// A recipe with strong warps and rotations on every block, curves, several blocks, every look
+/// and the camera effect often; small canvas for speed.
 fn harsh_context() -> Context {
     let recipe = Recipe::default()
         .with_overrides(&[
@@ -20,9 +23,35 @@ fn harsh_context() -> Context {
             "text.size=[14, 60]".into(),
             "corpus.digits=0.3".into(),
             "corpus.latin=0.3".into(),
+            "corpus.lines=[1, 3]".into(),
+            "layout.blocks=[1, 3]".into(),
+            "layout.curve=0.5".into(),
+            "layout.arc_bend=[0.1, 0.5]".into(),
+            "layout.title=0.5".into(),
+            "style.stroke=0.4".into(),
+            "style.shadow=0.3".into(),
+            "style.glow=0.2".into(),
+            "style.plate=0.2".into(),
+            "style.weathering=0.2".into(),
+            "effects.camera={probability: 0.6, range: [1.0, 1.2]}".into(),
+            "effects.camera_rotation=[-6, 6]".into(),
         ])
         .unwrap();
     Context::new(recipe).unwrap()
+}
+
+/// Lines of `sample` that belong to block `b`, in order.
+fn block_lines(sample: &Sample, b: usize) -> Vec<&hanzi_synth::scene::LineMeta> {
+    sample
+        .meta
+        .lines
+        .iter()
+        .filter(|l| l.block as usize == b)
+        .collect()
+}
+
+fn polygon(q: &[[f64; 2]]) -> Vec<Point> {
+    q.iter().map(|p| Point::new(p[0], p[1])).collect()
 }
 
 /// The same block with only the glyphs of character `c` of line `l` (same bounds, so the
@@ -53,12 +82,13 @@ fn warped_ink_stays_inside_its_character_quad() {
             render_sample(&ctx, index, &mut CpuCompositor, &mut StageTimes::default()).unwrap();
         for (b, block) in sample.blocks.iter().enumerate() {
             let face = &ctx.fonts.faces[block.face];
+            let metas = block_lines(&sample, b);
+            assert_eq!(metas.len(), block.layout.lines.len());
             for (l, line) in block.layout.lines.iter().enumerate() {
-                let meta_line = &sample.meta.lines[l];
-                assert_eq!(meta_line.block as usize, b);
+                let meta_line = metas[l];
                 assert_eq!(meta_line.chars.len(), line.chars.len());
                 for (c, cell) in line.chars.iter().enumerate() {
-                    let layer = render_block(&only_char(&block.layout, l, c), face);
+                    let layer = render_block(&only_char(&block.layout, l, c), face, block.pad);
                     let warped = warp_alpha(&layer, &block.to_canvas, 320, 320);
                     let quad: Vec<Point> = meta_line.chars[c]
                         .quad
@@ -107,15 +137,94 @@ fn warped_ink_stays_inside_its_character_quad() {
 }
 
 #[test]
+fn no_ink_lies_outside_every_character_quad_and_blocks_never_overlap() {
+    let ctx = harsh_context();
+    let (mut outside, mut total) = (0u64, 0u64);
+    let mut max_outside = 0u8;
+    let (mut multi, mut curved, mut camera) = (0, 0, 0);
+    for index in 0..40 {
+        let sample =
+            render_sample(&ctx, index, &mut CpuCompositor, &mut StageTimes::default()).unwrap();
+        let quads: Vec<Vec<Point>> = sample
+            .meta
+            .lines
+            .iter()
+            .flat_map(|l| l.chars.iter().map(|c| polygon(&c.quad)))
+            .collect();
+        let footprints: Vec<Vec<Point>> = sample
+            .meta
+            .blocks
+            .iter()
+            .map(|b| polygon(&b.footprint))
+            .collect();
+        multi += usize::from(footprints.len() > 1);
+        curved += usize::from(sample.meta.lines.iter().any(|l| l.curved));
+        camera += usize::from(sample.meta.effects.iter().any(|e| e.starts_with("camera")));
+        // Footprints (text plus every decoration) keep the configured gap (rounding aside); the
+        // camera zooms, so the gap may only grow.
+        let gap = ctx.recipe.layout.block_gap * 320.0 - 1e-6;
+        for i in 0..footprints.len() {
+            for j in i + 1..footprints.len() {
+                assert!(
+                    convex_separated(&footprints[i], &footprints[j], gap),
+                    "sample {index}: blocks {i} and {j} overlap"
+                );
+            }
+        }
+        for (b, block) in sample.blocks.iter().enumerate() {
+            let face = &ctx.fonts.faces[block.face];
+            let layer = render_block(&block.layout, face, block.pad);
+            let warped = warp_alpha(&layer, &block.to_canvas, 320, 320);
+            for y in 0..warped.height {
+                for x in 0..warped.width {
+                    let a = warped.data[(y * warped.width + x) as usize];
+                    if a == 0 {
+                        continue;
+                    }
+                    let p = Point::new(
+                        f64::from(warped.x0 + x) + 0.5,
+                        f64::from(warped.y0 + y) + 0.5,
+                    );
+                    total += u64::from(a);
+                    assert!(
+                        point_in_polygon(p, &footprints[b]),
+                        "sample {index}: ink of block {b} outside its footprint"
+                    );
+                    if !quads.iter().any(|q| point_in_polygon(p, q)) {
+                        outside += u64::from(a);
+                        max_outside = max_outside.max(a);
+                    }
+                }
+            }
+        }
+    }
+    let share = outside as f64 / total as f64;
+    eprintln!(
+        "ink outside every quad: {:.4}% (strongest pixel {max_outside}); {multi} multi-block, \
+         {curved} curved, {camera} camera samples",
+        share * 100.0
+    );
+    assert!(multi >= 10 && curved >= 5 && camera >= 5, "{multi} {curved} {camera}");
+    // Only faint resampling fringe may fall between quads.
+    assert!(share < 0.001, "{:.4}% of the ink lies outside every quad", share * 100.0);
+    assert!(max_outside < 64, "a pixel of alpha {max_outside} lies outside every quad");
+}
+
+#[test]
 fn line_quads_contain_their_character_quads() {
     let ctx = harsh_context();
     for index in 0..20 {
         let sample =
             render_sample(&ctx, index, &mut CpuCompositor, &mut StageTimes::default()).unwrap();
         for line in &sample.meta.lines {
-            let quad: Vec<Point> = line.quad.iter().map(|p| Point::new(p[0], p[1])).collect();
+            let quad = polygon(&line.quad);
             // The line quad's box, slightly grown for rounding.
             let bb = Rect::of_points(quad.iter()).expand(0.01);
+            if line.curved {
+                assert!(line.polygon.len() > 4, "a curved line's outline has more points");
+            } else {
+                assert_eq!(line.polygon, line.quad.to_vec());
+            }
             for c in &line.chars {
                 for p in c.quad {
                     assert!(p[0] >= bb.x0 && p[0] <= bb.x1 && p[1] >= bb.y0 && p[1] <= bb.y1);
@@ -167,17 +276,15 @@ fn layout_refuses_characters_the_face_lacks() {
     let ctx = harsh_context();
     let face = &ctx.fonts.faces[0];
     // 簡 (traditional) is not in the GB2312 subsets.
-    let err = hanzi_synth::layout::layout_block(
-        face,
-        &["簡单".into()],
+    let style = hanzi_synth::layout::BlockStyle::plain(
         hanzi_synth::recipe::Direction::Horizontal,
         30.0,
         hanzi_synth::layout::Spacing {
             letter: 0.0,
             line: 1.2,
         },
-    )
-    .unwrap_err();
+    );
+    let err = hanzi_synth::layout::layout_block(face, &["簡单".into()], &style).unwrap_err();
     assert!(err.to_string().contains("tofu"), "{err}");
 }
 
@@ -211,4 +318,54 @@ fn text_color_meets_the_contrast_target() {
         "only {:.0}% met the contrast target",
         share * 100.0
     );
+}
+
+#[test]
+fn measured_pixel_contrast_meets_the_target_on_plain_backgrounds() {
+    // Effects off, so the image pixels under fully covered ink are exactly the text colour.
+    let recipe = Recipe::default()
+        .with_overrides(&[
+            "canvas={width: 256, height: 256}".into(),
+            "backgrounds.kinds={solid: 1}".into(),
+            "layout.blocks=[1, 3]".into(),
+            "style.fill={solid: 1, gradient: 1}".into(),
+            "effects.camera.probability=0".into(),
+            "effects.color_jitter.probability=0".into(),
+            "effects.vignette.probability=0".into(),
+            "effects.gaussian_blur.probability=0".into(),
+            "effects.motion_blur.probability=0".into(),
+            "effects.noise.probability=0".into(),
+            "effects.jpeg.probability=0".into(),
+            "style.glow=0".into(),
+            "style.shadow=0".into(),
+            // Worn ink is lighter by design.
+            "style.weathering=0".into(),
+        ])
+        .unwrap();
+    let ctx = Context::new(recipe).unwrap();
+    let mut worst = f64::INFINITY;
+    for index in 0..30 {
+        let sample =
+            render_sample(&ctx, index, &mut CpuCompositor, &mut StageTimes::default()).unwrap();
+        for (b, block) in sample.blocks.iter().enumerate() {
+            let plate = sample.meta.blocks[b].plate.as_ref().map(|p| p.color);
+            // The margin keeps text off the corner, so it shows the background.
+            let bg = plate.unwrap_or(sample.image.get_pixel(0, 0).0);
+            let face = &ctx.fonts.faces[block.face];
+            let layer = render_block(&block.layout, face, block.pad);
+            let warped = warp_alpha(&layer, &block.to_canvas, 256, 256);
+            for y in 0..warped.height {
+                for x in 0..warped.width {
+                    if warped.data[(y * warped.width + x) as usize] < 255 {
+                        continue;
+                    }
+                    let px = sample.image.get_pixel(warped.x0 + x, warped.y0 + y).0;
+                    let k = contrast(luminance(px), luminance(bg));
+                    worst = worst.min(k);
+                }
+            }
+        }
+    }
+    eprintln!("worst measured contrast {worst:.2}");
+    assert!(worst >= 4.45, "measured contrast {worst:.2} below 4.5");
 }
