@@ -18,6 +18,8 @@ pub struct BenchReport {
     pub stages: StageTimes,
     pub parallel: Duration,
     pub mean_bytes: f64,
+    /// Records per sample: 1 for scenes, the mean line count for line crops.
+    pub records_per_sample: f64,
 }
 
 pub fn run_bench(ctx: &Context, samples: u64, threads: usize) -> Result<BenchReport> {
@@ -27,10 +29,12 @@ pub fn run_bench(ctx: &Context, samples: u64, threads: usize) -> Result<BenchRep
     }
     let mut stages = StageTimes::default();
     let mut bytes = 0usize;
+    let mut items = 0u64;
     let t = Instant::now();
     for i in 0..samples {
-        let (s, _) = produce(ctx, i, &mut stages)?;
-        bytes += s.image.len();
+        let (records, _) = produce(ctx, i, &mut stages)?;
+        bytes += records.iter().map(|r| r.image.len()).sum::<usize>();
+        items += records.len() as u64;
     }
     let single_thread = t.elapsed();
     let pool = rayon::ThreadPoolBuilder::new()
@@ -49,7 +53,8 @@ pub fn run_bench(ctx: &Context, samples: u64, threads: usize) -> Result<BenchRep
         single_thread,
         stages,
         parallel,
-        mean_bytes: bytes as f64 / samples.max(1) as f64,
+        mean_bytes: bytes as f64 / items.max(1) as f64,
+        records_per_sample: items as f64 / samples.max(1) as f64,
     })
 }
 
@@ -69,7 +74,17 @@ impl std::fmt::Display for BenchReport {
             self.threads,
             n / self.parallel.as_secs_f64()
         )?;
-        writeln!(f, "mean image size    {:.1} KiB", self.mean_bytes / 1024.0)?;
+        if (self.records_per_sample - 1.0).abs() > 1e-9 {
+            writeln!(
+                f,
+                "records            {:.2} per sample: {:.1} records/s on 1 thread, {:.1} on {}",
+                self.records_per_sample,
+                n * self.records_per_sample / self.single_thread.as_secs_f64(),
+                n * self.records_per_sample / self.parallel.as_secs_f64(),
+                self.threads
+            )?;
+        }
+        writeln!(f, "mean record size   {:.1} KiB", self.mean_bytes / 1024.0)?;
         writeln!(f, "time per stage (1 thread, ms/image):")?;
         let total: f64 = self.stages.rows().iter().map(|r| r.1.as_secs_f64()).sum();
         for (name, d) in self.stages.rows() {
@@ -78,7 +93,7 @@ impl std::fmt::Display for BenchReport {
             }
             writeln!(
                 f,
-                "  {name:<24} {:>7.3}  {:>5.1}%",
+                "  {name:<30} {:>7.3}  {:>5.1}%",
                 d.as_secs_f64() * 1000.0 / n,
                 100.0 * d.as_secs_f64() / total.max(1e-12)
             )?;

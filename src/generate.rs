@@ -15,8 +15,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::composite::CpuCompositor;
+use crate::crop::line_crops;
 use crate::encode::encode;
-use crate::recipe::{OutputFormat, Recipe};
+use crate::recipe::{OutputFormat, OutputMode, Recipe};
 use crate::scene::{render_sample, sample_key, Context, StageTimes};
 use crate::sink::{EncodedSample, ImageFolderSink, ShardInfo, Sink, WebDatasetSink};
 
@@ -86,6 +87,8 @@ pub struct Manifest {
     pub seed: u64,
     pub count: u64,
     pub samples: u64,
+    /// Records written: one per sample for scenes, one per line for line crops.
+    pub records: u64,
     pub shard: Option<ShardSpec>,
     pub format: OutputFormat,
     pub shards: Vec<ShardInfo>,
@@ -126,18 +129,42 @@ impl Manifest {
     }
 }
 
-/// Makes one sample ready to store: render, encode, serialise.
+/// Makes one sample ready to store: render, encode, serialise. A scene gives one record; in
+/// line-crop mode it gives one record per text line.
 pub fn produce(
     ctx: &Context,
     index: u64,
     times: &mut StageTimes,
-) -> Result<(EncodedSample, SampleFacts)> {
+) -> Result<(Vec<EncodedSample>, SampleFacts)> {
     let mut compositor = CpuCompositor;
     let sample = render_sample(ctx, index, &mut compositor, times)
         .with_context(|| format!("sample {index}"))?;
     let t = Instant::now();
     let out = &ctx.recipe.output;
-    let image = encode(&sample.image, out.image_format, out.jpeg_quality)?;
+    let ext = out.image_format.extension();
+    let records = match out.mode {
+        OutputMode::Scenes => vec![EncodedSample {
+            index,
+            key: sample_key(index),
+            image: encode(&sample.image, out.image_format, out.jpeg_quality)?,
+            image_ext: ext,
+            caption: sample.meta.caption.clone(),
+            meta_json: serde_json::to_string(&sample.meta)?,
+        }],
+        OutputMode::LineCrops => line_crops(&sample, out)
+            .into_iter()
+            .map(|c| {
+                Ok(EncodedSample {
+                    index,
+                    key: c.meta.key.clone(),
+                    image: encode(&c.image, out.image_format, out.jpeg_quality)?,
+                    image_ext: ext,
+                    caption: c.meta.text.clone(),
+                    meta_json: serde_json::to_string(&c.meta)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?,
+    };
     times.encode += t.elapsed();
     let meta = &sample.meta;
     let facts = SampleFacts {
@@ -175,23 +202,14 @@ pub fn produce(
             .collect(),
         camera_skipped: meta.notes.iter().any(|n| n.starts_with("camera skipped")),
     };
-    Ok((
-        EncodedSample {
-            index,
-            key: sample_key(index),
-            image,
-            image_ext: out.image_format.extension(),
-            caption: meta.caption.clone(),
-            meta_json: serde_json::to_string(meta)?,
-        },
-        facts,
-    ))
+    Ok((records, facts))
 }
 
 /// Running totals of the facts, kept by the writer: constant memory for any run length.
 #[derive(Default)]
 struct Tally {
     samples: u64,
+    records: u64,
     fonts: BTreeMap<String, u64>,
     backgrounds: BTreeMap<String, u64>,
     background_sources: BTreeMap<String, u64>,
@@ -318,13 +336,16 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Manifest> {
     };
 
     let batch = (opts.threads * 16).max(16);
-    let (tx, rx) = mpsc::sync_channel::<Vec<(EncodedSample, SampleFacts)>>(2);
+    let (tx, rx) = mpsc::sync_channel::<Vec<(Vec<EncodedSample>, SampleFacts)>>(2);
     let writer_bar = bar.clone();
     let writer = std::thread::spawn(move || -> Result<(Tally, Vec<ShardInfo>)> {
         let mut tally = Tally::default();
         for chunk in rx {
-            for (sample, f) in chunk {
-                sink.write(&sample)?;
+            for (records, f) in chunk {
+                for record in &records {
+                    sink.write(record)?;
+                }
+                tally.records += records.len() as u64;
                 tally.add(f);
                 writer_bar.inc(1);
             }
@@ -373,6 +394,7 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Manifest> {
         seed: recipe.seed,
         count: recipe.count,
         samples: tally.samples,
+        records: tally.records,
         shard: opts.shard,
         format: recipe.output.format,
         shards,

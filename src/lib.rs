@@ -12,6 +12,7 @@ pub mod caption;
 pub mod color;
 pub mod composite;
 pub mod corpus;
+pub mod crop;
 pub mod effects;
 pub mod encode;
 pub mod fonts;

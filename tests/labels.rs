@@ -204,10 +204,20 @@ fn no_ink_lies_outside_every_character_quad_and_blocks_never_overlap() {
          {curved} curved, {camera} camera samples",
         share * 100.0
     );
-    assert!(multi >= 10 && curved >= 5 && camera >= 5, "{multi} {curved} {camera}");
+    assert!(
+        multi >= 10 && curved >= 5 && camera >= 5,
+        "{multi} {curved} {camera}"
+    );
     // Only faint resampling fringe may fall between quads.
-    assert!(share < 0.001, "{:.4}% of the ink lies outside every quad", share * 100.0);
-    assert!(max_outside < 64, "a pixel of alpha {max_outside} lies outside every quad");
+    assert!(
+        share < 0.001,
+        "{:.4}% of the ink lies outside every quad",
+        share * 100.0
+    );
+    assert!(
+        max_outside < 64,
+        "a pixel of alpha {max_outside} lies outside every quad"
+    );
 }
 
 #[test]
@@ -221,7 +231,10 @@ fn line_quads_contain_their_character_quads() {
             // The line quad's box, slightly grown for rounding.
             let bb = Rect::of_points(quad.iter()).expand(0.01);
             if line.curved {
-                assert!(line.polygon.len() > 4, "a curved line's outline has more points");
+                assert!(
+                    line.polygon.len() > 4,
+                    "a curved line's outline has more points"
+                );
             } else {
                 assert_eq!(line.polygon, line.quad.to_vec());
             }
@@ -368,4 +381,102 @@ fn measured_pixel_contrast_meets_the_target_on_plain_backgrounds() {
     }
     eprintln!("worst measured contrast {worst:.2}");
     assert!(worst >= 4.45, "measured contrast {worst:.2} below 4.5");
+}
+
+#[test]
+fn line_crops_hold_their_characters_where_the_labels_say() {
+    // Black text on white, no decorations or effects: dark crop pixels are ink.
+    let recipe = Recipe::default()
+        .with_overrides(&[
+            "canvas={width: 384, height: 384}".into(),
+            "backgrounds.kinds={solid: 1}".into(),
+            "backgrounds.colors=[\"#ffffff\"]".into(),
+            "color.palette=[\"#000000\"]".into(),
+            "style={fill: {solid: 1}, stroke: 0, shadow: 0, glow: 0, plate: 0, weathering: 0}"
+                .into(),
+            // One line per block and wide gaps: a crop's padding then shows no other text.
+            "layout.blocks=[1, 3]".into(),
+            "layout.block_gap=0.1".into(),
+            "layout.curve=0.4".into(),
+            "corpus.lines=[1, 1]".into(),
+            "warp.probability=1".into(),
+            "effects.camera.probability=0".into(),
+            "effects.color_jitter.probability=0".into(),
+            "effects.vignette.probability=0".into(),
+            "effects.gaussian_blur.probability=0".into(),
+            "effects.motion_blur.probability=0".into(),
+            "effects.noise.probability=0".into(),
+            "effects.jpeg.probability=0".into(),
+            "output.mode=line_crops".into(),
+            "output.crop_height=40".into(),
+        ])
+        .unwrap();
+    let ctx = Context::new(recipe).unwrap();
+    let (mut crops, mut curved, mut vertical) = (0, 0, 0);
+    for index in 0..25 {
+        let sample =
+            render_sample(&ctx, index, &mut CpuCompositor, &mut StageTimes::default()).unwrap();
+        let cut = hanzi_synth::crop::line_crops(&sample, &ctx.recipe.output);
+        assert_eq!(cut.len(), sample.meta.lines.len());
+        for (crop, line) in cut.iter().zip(&sample.meta.lines) {
+            crops += 1;
+            curved += usize::from(line.curved);
+            let m = &crop.meta;
+            assert_eq!(m.text, line.text);
+            assert_eq!(
+                m.chars.iter().map(|c| c.char.as_str()).collect::<String>(),
+                line.text
+            );
+            assert!(!m.key.contains('.'));
+            match m.direction {
+                hanzi_synth::recipe::Direction::Horizontal => assert_eq!(crop.image.height(), 40),
+                hanzi_synth::recipe::Direction::Vertical => {
+                    vertical += 1;
+                    assert_eq!(crop.image.width(), 40)
+                }
+            }
+            let (mut ink, mut inside) = (0u64, 0u64);
+            let mut per_char = vec![0u64; m.chars.len()];
+            for (x, y, px) in crop.image.enumerate_pixels() {
+                let dark = 255 - u64::from(*px.0.iter().max().unwrap());
+                if dark < 128 {
+                    continue;
+                }
+                ink += dark;
+                let (cx, cy) = (f64::from(x) + 0.5, f64::from(y) + 0.5);
+                let mut hit = false;
+                for (k, c) in m.chars.iter().enumerate() {
+                    let b = c.bbox;
+                    if cx >= b[0] - 1.0 && cx <= b[2] + 1.0 && cy >= b[1] - 1.0 && cy <= b[3] + 1.0
+                    {
+                        per_char[k] += dark;
+                        hit = true;
+                    }
+                }
+                inside += u64::from(hit) * dark;
+            }
+            assert!(ink > 0, "crop {} is blank", m.key);
+            let share = inside as f64 / ink as f64;
+            assert!(
+                share >= 0.99,
+                "crop {}: {:.2}% of ink in char boxes",
+                m.key,
+                share * 100.0
+            );
+            for (k, c) in m.chars.iter().enumerate() {
+                if c.char.chars().all(|ch| !ch.is_whitespace()) {
+                    assert!(
+                        per_char[k] > 0,
+                        "crop {}: no ink in the box of {:?}",
+                        m.key,
+                        c.char
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        crops > 30 && curved >= 3 && vertical >= 3,
+        "{crops} {curved} {vertical}"
+    );
 }
