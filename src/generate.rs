@@ -171,7 +171,7 @@ pub fn produce(
         fonts: meta
             .lines
             .iter()
-            .filter(|l| l.chars.first().is_some())
+            .filter(|l| !l.chars.is_empty())
             .map(|l| format!("{}#{}", l.font.file, l.font.index))
             .collect(),
         background_kind: serde_json::to_value(meta.background.kind)?
@@ -197,10 +197,11 @@ pub fn produce(
         curved_lines: meta.lines.iter().filter(|l| l.curved).count() as u64,
         effects: meta
             .effects
-            .iter()
+            .split("; ")
+            .filter(|e| !e.is_empty())
             .map(|e| e.split(' ').next().unwrap_or_default().to_string())
             .collect(),
-        camera_skipped: meta.notes.iter().any(|n| n.starts_with("camera skipped")),
+        camera_skipped: meta.notes.contains("camera skipped"),
     };
     Ok((records, facts))
 }

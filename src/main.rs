@@ -208,6 +208,9 @@ fn dispatch(command: Command) -> Result<()> {
                     m.samples as f64 / secs,
                     threads
                 );
+                if m.records != m.samples {
+                    eprintln!("  records       {} (line crops)", m.records);
+                }
                 eprintln!(
                     "  format        {:?}, {} shard(s), recipe {}",
                     m.format,
@@ -225,6 +228,11 @@ fn dispatch(command: Command) -> Result<()> {
                     "  resampled     {} text draw(s); {} sample(s) below the contrast target",
                     m.text_resamples, m.contrast_unmet
                 );
+                eprintln!(
+                    "  blocks        {} drawn, {} left out for lack of a free spot; {} curved line(s)",
+                    m.blocks, m.blocks_dropped, m.curved_lines
+                );
+                eprintln!("  effects       {}", summary(&m.effects));
                 if !m.fonts_skipped.is_empty() || !m.backgrounds_skipped.is_empty() {
                     eprintln!(
                         "  skipped       {} font face(s), {} background file(s) (see the manifest)",

@@ -1,11 +1,13 @@
-//! Preview: a contact sheet of samples with line quads (green) and character quads (red)
-//! drawn over them — for eyes, not for training.
+//! Preview: a contact sheet of samples with line outlines (green) and character quads (red)
+//! drawn over them — for eyes, not for training. In line-crop mode, the crops themselves.
 
 use anyhow::{Context as _, Result};
 use image::RgbImage;
 use tiny_skia::{Paint, PathBuilder, Pixmap, PixmapPaint, Stroke, Transform};
 
 use crate::composite::CpuCompositor;
+use crate::crop::line_crops;
+use crate::recipe::OutputMode;
 use crate::scene::{render_sample, Context, StageTimes};
 
 fn quad_path(q: &[[f64; 2]], scale: f32, dx: f32, dy: f32) -> Option<tiny_skia::Path> {
@@ -34,6 +36,50 @@ fn to_pixmap(img: &RgbImage) -> Pixmap {
     pm
 }
 
+/// Lays the line crops of samples `start..start + n` out in rows `width` pixels wide (crop mode).
+fn crop_sheet(ctx: &Context, start: u64, n: u64, width: u32) -> Result<Pixmap> {
+    let gap = 4;
+    let mut crops = Vec::new();
+    for k in 0..n {
+        let sample = render_sample(
+            ctx,
+            start + k,
+            &mut CpuCompositor,
+            &mut StageTimes::default(),
+        )?;
+        crops.extend(line_crops(&sample, &ctx.recipe.output));
+    }
+    // Row packing: horizontal crops in rows, then the vertical ones side by side.
+    let (mut x, mut y, mut row_h) = (gap, gap, 0);
+    let mut spots = Vec::with_capacity(crops.len());
+    for c in &crops {
+        let (w, h) = (c.image.width().min(width - 2 * gap), c.image.height());
+        if x + w + gap > width {
+            x = gap;
+            y += row_h + gap;
+            row_h = 0;
+        }
+        spots.push((x, y));
+        x += w + gap;
+        row_h = row_h.max(h);
+    }
+    let height = y + row_h + gap;
+    let mut sheet = Pixmap::new(width, height).context("preview sheet too large")?;
+    sheet.fill(tiny_skia::Color::from_rgba8(40, 40, 40, 255));
+    for (c, (x, y)) in crops.iter().zip(spots) {
+        let pm = to_pixmap(&c.image);
+        sheet.draw_pixmap(
+            x as i32,
+            y as i32,
+            pm.as_ref(),
+            &PixmapPaint::default(),
+            Transform::identity(),
+            None,
+        );
+    }
+    Ok(sheet)
+}
+
 /// Renders samples `start..start + n` into a grid with `columns` columns of `tile`-pixel tiles
 /// (each sample scaled to fit its tile), with line (green) and character (red) outlines when
 /// `boxes` is set.
@@ -45,6 +91,9 @@ pub fn contact_sheet(
     tile: u32,
     boxes: bool,
 ) -> Result<Pixmap> {
+    if ctx.recipe.output.mode == OutputMode::LineCrops {
+        return crop_sheet(ctx, start, n, columns * (tile + 6) + 6);
+    }
     let rows = n.div_ceil(u64::from(columns)) as u32;
     let gap = 6;
     let (tw, th) = (tile, tile);

@@ -166,15 +166,20 @@ pub struct LineMeta {
     pub chars: Vec<CharMeta>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+// Decorations are always present with an `on` flag (never null): Arrow-based loaders (HF
+// `datasets`) infer column types from the first rows and cannot widen a null column later.
+
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct StrokeMeta {
+    pub on: bool,
     /// Outline width beyond the glyph, pixels (before the warp).
     pub width: f64,
     pub color: [u8; 3],
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct ShadowMeta {
+    pub on: bool,
     pub dx: f64,
     pub dy: f64,
     pub blur: u32,
@@ -182,8 +187,9 @@ pub struct ShadowMeta {
     pub color: [u8; 3],
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct PlateMeta {
+    pub on: bool,
     pub padding: f64,
     pub color: [u8; 3],
 }
@@ -205,11 +211,12 @@ pub struct BlockMeta {
     pub colors: Vec<[u8; 3]>,
     pub opacity: f64,
     pub blend: BlendMode,
-    pub stroke: Option<StrokeMeta>,
-    pub shadow: Option<ShadowMeta>,
-    pub glow: Option<ShadowMeta>,
-    pub plate: Option<PlateMeta>,
-    pub weathering: Option<f64>,
+    pub stroke: StrokeMeta,
+    pub shadow: ShadowMeta,
+    pub glow: ShadowMeta,
+    pub plate: PlateMeta,
+    /// Depth of ink wear, 0 = none.
+    pub weathering: f64,
     pub contrast: f64,
     /// Mean luminance gradient of the background under the block (lower = calmer).
     pub texture: f64,
@@ -228,16 +235,17 @@ pub struct SampleMeta {
     pub background: BackgroundInfo,
     pub blocks: Vec<BlockMeta>,
     pub lines: Vec<LineMeta>,
-    /// Whole-image effects applied, in order, with their parameters.
-    pub effects: Vec<String>,
+    /// Whole-image effects applied, in order, with their parameters, joined by "; ".
+    pub effects: String,
     /// Texts redrawn because no face covered them or they could not fit the canvas.
     pub text_resamples: u32,
     /// Blocks left out because no spot clear of the other blocks was found.
     pub blocks_dropped: u32,
     /// Whether every line reached `color.min_contrast`.
     pub contrast_met: bool,
-    /// What went wrong while placing, if anything (dropped blocks, unmet contrast, skipped camera).
-    pub notes: Vec<String>,
+    /// What went wrong while placing, if anything (dropped blocks, unmet contrast, skipped
+    /// camera), joined by "; ".
+    pub notes: String,
 }
 
 /// The geometry of a drawn block, for label checks, crops and condition rasters.
@@ -651,6 +659,7 @@ fn paint_block(
             plates[rng.below(plates.len() as u64) as usize]
         };
         PlateMeta {
+            on: true,
             padding: round4(padding * size),
             color,
         }
@@ -705,10 +714,12 @@ fn paint_block(
         [] => unreachable!("at least one colour is chosen"),
     };
     let stroke = looks.stroke.map(|w| StrokeMeta {
+        on: true,
         width: round4(w * size),
         color: opposite_extreme(c0),
     });
     let shadow = block.planes.shadow.as_ref().map(|(_, d, blur)| ShadowMeta {
+        on: true,
         dx: round4(d.x),
         dy: round4(d.y),
         blur: *blur,
@@ -720,6 +731,7 @@ fn paint_block(
         },
     });
     let glow = block.planes.glow.as_ref().map(|(_, radius)| ShadowMeta {
+        on: true,
         dx: 0.0,
         dy: 0.0,
         blur: *radius,
@@ -979,11 +991,11 @@ pub fn render_sample(
             colors: painted.colors,
             opacity: round4(f64::from(plan.looks.opacity) / 255.0),
             blend: painted.blend,
-            stroke: painted.stroke,
-            shadow: painted.shadow,
-            glow: painted.glow,
-            plate: painted.plate,
-            weathering: plan.looks.weathering.map(round4),
+            stroke: painted.stroke.unwrap_or_default(),
+            shadow: painted.shadow.unwrap_or_default(),
+            glow: painted.glow.unwrap_or_default(),
+            plate: painted.plate.unwrap_or_default(),
+            weathering: round4(plan.looks.weathering.unwrap_or(0.0)),
             contrast: round4(painted.contrast),
             texture: round4(spot.texture),
         });
@@ -1007,11 +1019,11 @@ pub fn render_sample(
         background,
         blocks: block_metas,
         lines,
-        effects,
+        effects: effects.join("; "),
         text_resamples,
         blocks_dropped,
         contrast_met,
-        notes,
+        notes: notes.join("; "),
     };
     lap(&mut clock, &mut times.sampling);
     Ok(Sample {
