@@ -613,7 +613,7 @@ mod tests {
             for (l, line) in b.lines.iter().enumerate() {
                 for (c, cell) in line.chars.iter().enumerate() {
                     // The rotated ink box's corners lie in the rotated cell (the cell holds the
-                    // ink box grown by a pixel, so the corners are strictly inside).
+                    // ink box grown by 1.5 pixels, so the ink centre is strictly inside).
                     let ink = ink_box_of(&b, face, l, c).unwrap();
                     let centre = Point::new((ink.x0 + ink.x1) / 2.0, (ink.y0 + ink.y1) / 2.0);
                     assert!(
