@@ -13,6 +13,7 @@ use crate::geometry::{Homography, Point, Quad, Rect};
 use crate::layout::LineLayout;
 use crate::recipe::{Direction, OutputConfig};
 use crate::scene::{FontMeta, Sample};
+use crate::warp::bilinear_rgb;
 
 /// Longest crop side, in pixels (longer lines are scaled down to fit).
 const MAX_LENGTH: u32 = 8192;
@@ -93,26 +94,6 @@ fn slices(line: &LineLayout, dir: Direction) -> Vec<Slice> {
         .collect()
 }
 
-/// Bilinear sample of `img` at a pixel-centre-relative position, edges clamped.
-fn sample_rgb(img: &RgbImage, p: Point) -> [u8; 3] {
-    let (w, h) = (i64::from(img.width()), i64::from(img.height()));
-    let sx = (p.x - 0.5).clamp(0.0, (w - 1) as f64);
-    let sy = (p.y - 0.5).clamp(0.0, (h - 1) as f64);
-    let (x0, y0) = (sx.floor() as i64, sy.floor() as i64);
-    let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
-    let (fx, fy) = (
-        ((sx - x0 as f64) * 256.0) as u32,
-        ((sy - y0 as f64) * 256.0) as u32,
-    );
-    let raw = img.as_raw();
-    let px = |x: i64, y: i64, c: usize| u32::from(raw[((y * w + x) * 3) as usize + c]);
-    [0, 1, 2].map(|c| {
-        let top = px(x0, y0, c) * (256 - fx) + px(x1, y0, c) * fx;
-        let bottom = px(x0, y1, c) * (256 - fx) + px(x1, y1, c) * fx;
-        ((top * (256 - fy) + bottom * fy + (1 << 15)) >> 16) as u8
-    })
-}
-
 /// Cuts every line of `sample` out of its image.
 pub fn line_crops(sample: &Sample, cfg: &OutputConfig) -> Vec<LineCrop> {
     let mut out = Vec::new();
@@ -160,7 +141,7 @@ pub fn line_crops(sample: &Sample, cfg: &OutputConfig) -> Vec<LineCrop> {
                         // Centre the slice across the strip (slices of a curve may differ).
                         let y = (f64::from(v) + 0.5) / k - pad - (across - s.across) / 2.0;
                         let p = map.apply(Point::new(x, y));
-                        strip.put_pixel(u, v, image::Rgb(sample_rgb(&sample.image, p)));
+                        strip.put_pixel(u, v, image::Rgb(bilinear_rgb(&sample.image, p)));
                     }
                 }
                 if line.curved {

@@ -12,6 +12,7 @@ use crate::blur::{gaussian_like, radius_for_sigma};
 use crate::geometry::{Homography, Point};
 use crate::recipe::{Effect, EffectsConfig};
 use crate::rng::{mix64, Rng};
+use crate::warp::bilinear_rgb;
 
 /// Draws whether `effect` applies and, if so, its parameter.
 fn draw(effect: &Effect, rng: &mut Rng) -> Option<f64> {
@@ -63,35 +64,11 @@ pub fn camera(cfg: &EffectsConfig, w: u32, h: u32, rng: &mut Rng) -> Option<(Hom
 
 /// Resamples `img` through `h_cam` (old → new pixel coordinates), bilinear, edges clamped.
 pub fn warp_image(img: &RgbImage, h_cam: &Homography) -> RgbImage {
-    let (w, h) = (img.width(), img.height());
     let inv = h_cam.inverse().expect("camera transforms are invertible");
-    let raw = img.as_raw();
-    let (iw, ih) = (i64::from(w), i64::from(h));
-    let mut out = RgbImage::new(w, h);
-    let buf: &mut [u8] = out.as_mut();
-    for y in 0..h {
-        for x in 0..w {
-            let p = inv.apply(Point::new(f64::from(x) + 0.5, f64::from(y) + 0.5));
-            let (sx, sy) = (
-                (p.x - 0.5).clamp(0.0, (iw - 1) as f64),
-                (p.y - 0.5).clamp(0.0, (ih - 1) as f64),
-            );
-            let (x0, y0) = (sx.floor() as i64, sy.floor() as i64);
-            let (x1, y1) = ((x0 + 1).min(iw - 1), (y0 + 1).min(ih - 1));
-            let (fx, fy) = (
-                ((sx - x0 as f64) * 256.0) as u32,
-                ((sy - y0 as f64) * 256.0) as u32,
-            );
-            let px = |xi: i64, yi: i64, c: usize| u32::from(raw[((yi * iw + xi) * 3) as usize + c]);
-            let o = ((y * w + x) * 3) as usize;
-            for c in 0..3 {
-                let top = px(x0, y0, c) * (256 - fx) + px(x1, y0, c) * fx;
-                let bottom = px(x0, y1, c) * (256 - fx) + px(x1, y1, c) * fx;
-                buf[o + c] = ((top * (256 - fy) + bottom * fy + (1 << 15)) >> 16) as u8;
-            }
-        }
-    }
-    out
+    RgbImage::from_fn(img.width(), img.height(), |x, y| {
+        let p = inv.apply(Point::new(f64::from(x) + 0.5, f64::from(y) + 0.5));
+        image::Rgb(bilinear_rgb(img, p))
+    })
 }
 
 /// Brightness shift, contrast and saturation scale, by up to `amount`.

@@ -3,6 +3,8 @@
 //! The same homography moves pixels (here, by inverse mapping with bilinear sampling) and every
 //! character and line quad (in the scene), so labels follow the ink exactly.
 
+use image::RgbImage;
+
 use crate::geometry::{is_convex, Homography, Point, Quad, Rect};
 use crate::recipe::WarpConfig;
 use crate::render::AlphaLayer;
@@ -115,6 +117,27 @@ pub fn warp_alpha(
         height: h,
         data,
     }
+}
+
+/// Fixed-point bilinear sample of `img` at image coordinates `p` (pixel centres at +0.5), edges
+/// clamped: shared by the camera effect and line crops.
+pub fn bilinear_rgb(img: &RgbImage, p: Point) -> [u8; 3] {
+    let (w, h) = (i64::from(img.width()), i64::from(img.height()));
+    let sx = (p.x - 0.5).clamp(0.0, (w - 1) as f64);
+    let sy = (p.y - 0.5).clamp(0.0, (h - 1) as f64);
+    let (x0, y0) = (sx.floor() as i64, sy.floor() as i64);
+    let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
+    let (fx, fy) = (
+        ((sx - x0 as f64) * 256.0) as u32,
+        ((sy - y0 as f64) * 256.0) as u32,
+    );
+    let raw = img.as_raw();
+    let px = |x: i64, y: i64, c: usize| u32::from(raw[((y * w + x) * 3) as usize + c]);
+    [0, 1, 2].map(|c| {
+        let top = px(x0, y0, c) * (256 - fx) + px(x1, y0, c) * fx;
+        let bottom = px(x0, y1, c) * (256 - fx) + px(x1, y1, c) * fx;
+        ((top * (256 - fy) + bottom * fy + (1 << 15)) >> 16) as u8
+    })
 }
 
 #[cfg(test)]
