@@ -78,6 +78,16 @@ impl Coverage {
     }
 }
 
+/// The coverage of the face a label names (`bundled:fonts/NAME` or a path), for re-checking
+/// labels after the fact; `None` when the file is gone or unreadable.
+pub fn coverage_of(file: &str, index: u32) -> Option<Coverage> {
+    let data: Arc<dyn AsRef<[u8]> + Send + Sync> = match file.strip_prefix("bundled:fonts/") {
+        Some(name) => Arc::new(BUNDLED_FONTS.iter().find(|b| b.file == name)?.data),
+        None => Arc::new(std::fs::read(file).ok()?),
+    };
+    Some(Coverage::from_font(&Font::new(data, index)?))
+}
+
 /// One usable face.
 pub struct Face {
     /// Unique per loaded face in this process (keys the outline cache).

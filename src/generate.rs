@@ -4,25 +4,27 @@
 //! bounded channel, so memory stays constant for any run length and the output order (hence
 //! the bytes) never depends on the thread count.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::composite::CpuCompositor;
 use crate::crop::line_crops;
 use crate::encode::encode;
+use crate::journal::{journal_name, Journal, RunHeader, ShardEntry};
 use crate::recipe::{OutputFormat, OutputMode, Recipe};
 use crate::scene::{render_sample, sample_key, Context, StageTimes};
 use crate::sink::{EncodedSample, ImageFolderSink, ShardInfo, Sink, WebDatasetSink};
 
 /// `--shard k/N`: this machine makes the output shards `j` with `j % N == k`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShardSpec {
     pub k: u64,
     pub n: u64,
@@ -62,6 +64,10 @@ pub struct RunOptions {
     pub shard: Option<ShardSpec>,
     pub progress: bool,
     pub overwrite: bool,
+    /// Finish an interrupted run in `out` (see [`crate::journal`]).
+    pub resume: bool,
+    /// Set (to the signal number) by SIGINT/SIGTERM: stop after discarding the open shard.
+    pub stop: Arc<AtomicUsize>,
 }
 
 /// Per-sample facts aggregated into the manifest.
@@ -80,6 +86,8 @@ pub struct SampleFacts {
     camera_skipped: bool,
 }
 
+/// The record of a finished run. It holds nothing that depends on timing or thread count, so
+/// the same recipe, seed and count give the same manifest bytes (resumed or not).
 #[derive(Debug, Serialize)]
 pub struct Manifest {
     pub tool: String,
@@ -115,8 +123,6 @@ pub struct Manifest {
     pub fonts_used: Vec<String>,
     pub fonts_skipped: Vec<(String, String)>,
     pub backgrounds_skipped: Vec<(String, String)>,
-    pub threads: usize,
-    pub elapsed_seconds: f64,
     pub recipe: Recipe,
 }
 
@@ -206,16 +212,18 @@ pub fn produce(
     Ok((records, facts))
 }
 
-/// Running totals of the facts, kept by the writer: constant memory for any run length.
-#[derive(Default)]
-struct Tally {
+/// Running totals of the facts, kept by the writer per shard and summed for the manifest:
+/// constant memory for any run length, and the same totals whether a run was resumed or not.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Tally {
     samples: u64,
     records: u64,
     fonts: BTreeMap<String, u64>,
     backgrounds: BTreeMap<String, u64>,
     background_sources: BTreeMap<String, u64>,
     directions: BTreeMap<String, u64>,
-    chars: std::collections::BTreeSet<char>,
+    #[serde(with = "chars_as_string")]
+    chars: BTreeSet<char>,
     text_resamples: u64,
     contrast_unmet: u64,
     blocks: u64,
@@ -224,6 +232,27 @@ struct Tally {
     curved_lines: u64,
     effects: BTreeMap<String, u64>,
     camera_skipped: u64,
+}
+
+/// The character set as one string (compact in the journal).
+mod chars_as_string {
+    use std::collections::BTreeSet;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(set: &BTreeSet<char>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&set.iter().collect::<String>())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeSet<char>, D::Error> {
+        Ok(String::deserialize(d)?.chars().collect())
+    }
+}
+
+fn add_counts(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
+    for (k, v) in from {
+        *into.entry(k.clone()).or_default() += v;
+    }
 }
 
 impl Tally {
@@ -258,73 +287,292 @@ impl Tally {
         }
         self.camera_skipped += u64::from(f.camera_skipped);
     }
+
+    fn merge(&mut self, o: &Tally) {
+        self.samples += o.samples;
+        self.records += o.records;
+        add_counts(&mut self.fonts, &o.fonts);
+        add_counts(&mut self.backgrounds, &o.backgrounds);
+        add_counts(&mut self.background_sources, &o.background_sources);
+        add_counts(&mut self.directions, &o.directions);
+        self.chars.extend(o.chars.iter().copied());
+        self.text_resamples += o.text_resamples;
+        self.contrast_unmet += o.contrast_unmet;
+        self.blocks += o.blocks;
+        self.blocks_dropped += o.blocks_dropped;
+        self.samples_with_dropped_blocks += o.samples_with_dropped_blocks;
+        self.curved_lines += o.curved_lines;
+        add_counts(&mut self.effects, &o.effects);
+        self.camera_skipped += o.camera_skipped;
+    }
 }
 
-/// Names this tool writes into an output folder (anything else there is left alone).
-fn is_our_output(name: &str) -> bool {
-    let digits6 = |s: &str| s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit());
-    name.strip_suffix(".tar").is_some_and(digits6)
-        || name.strip_suffix(".tar.tmp").is_some_and(digits6)
-        || digits6(name)
-        || (name.starts_with("manifest") && name.ends_with(".json"))
-}
-
-/// Refuses a folder that already holds data unless `overwrite`, then removes our old outputs.
-pub fn prepare_output_dir(dir: &Path, overwrite: bool) -> Result<()> {
-    if dir.exists() {
-        if !dir.is_dir() {
-            bail!("output {} exists and is not a folder", dir.display());
-        }
-        let entries: Vec<_> = std::fs::read_dir(dir)
-            .with_context(|| format!("cannot read output folder {}", dir.display()))?
+/// A file or folder name this tool writes into an output folder, read back: the shard number
+/// for shards (finished or temporary), `None` for manifests and journals. Anything else in
+/// the folder is not ours and is left alone.
+fn our_output(name: &str) -> Option<Option<u64>> {
+    let shard = |s: &str| {
+        (s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<u64>().ok())
             .flatten()
-            .collect();
-        if !entries.is_empty() && !overwrite {
+    };
+    let base = name.strip_suffix(".tmp").unwrap_or(name);
+    if let Some(n) = shard(base.strip_suffix(".tar").unwrap_or(base)) {
+        return Some(Some(n));
+    }
+    let ours = (base.starts_with("manifest") && base.ends_with(".json"))
+        || (base.starts_with("progress") && base.ends_with(".jsonl"));
+    ours.then_some(None)
+}
+
+/// How a run begins, decided from what the output folder holds.
+pub enum Start {
+    /// Nothing of this run is there: make every shard.
+    Fresh,
+    /// An interrupted run: these shards are complete and kept.
+    Resume(Vec<ShardEntry>),
+    /// The run already finished (its manifest is there).
+    Complete,
+}
+
+fn remove_path(p: &Path) -> Result<()> {
+    if p.is_dir() {
+        std::fs::remove_dir_all(p)
+    } else {
+        std::fs::remove_file(p)
+    }
+    .with_context(|| format!("cannot remove {}", p.display()))
+}
+
+/// Checks the output folder against `--resume` / `--overwrite` and tidies it: a folder that
+/// already holds data is refused unless one of them is given; `--overwrite` removes what
+/// hanzi-synth wrote there (for a `--shard` run: only that shard set's files); `--resume`
+/// keeps the shards the journal lists as complete and removes this run's other files.
+pub fn prepare_output_dir(
+    dir: &Path,
+    header: &RunHeader,
+    per_shard: u64,
+    overwrite: bool,
+    resume: bool,
+) -> Result<Start> {
+    let spec = header.shard;
+    if dir.exists() && !dir.is_dir() {
+        bail!("output {} exists and is not a folder", dir.display());
+    }
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create output folder {}", dir.display()))?;
+    let entries: Vec<(String, PathBuf)> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read output folder {}", dir.display()))?
+        .flatten()
+        .map(|e| (e.file_name().to_string_lossy().to_string(), e.path()))
+        .collect();
+    let manifest_name = Manifest::file_name(spec);
+    let journal = journal_name(spec);
+    // Files this run would write: its shards, its journal, its manifest (and their temporaries).
+    let is_this_run = |name: &str| match our_output(name) {
+        Some(Some(shard)) => spec.is_none_or(|s| shard % s.n == s.k),
+        Some(None) => {
+            let base = name.strip_suffix(".tmp").unwrap_or(name);
+            spec.is_none() || base == manifest_name || base == journal
+        }
+        None => false,
+    };
+    let mine: Vec<&(String, PathBuf)> = entries.iter().filter(|(n, _)| is_this_run(n)).collect();
+    // A `--shard` run shares its folder with the other machines' shard sets.
+    let foreign = entries
+        .iter()
+        .any(|(n, _)| our_output(n).is_none() || (spec.is_none() && !is_this_run(n)));
+
+    if resume {
+        let manifest_path = dir.join(&manifest_name);
+        let journal_entries = Journal::read(dir, spec)?;
+        if journal_entries.is_none() && manifest_path.exists() {
+            let m: serde_json::Value = std::fs::read(&manifest_path)
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .with_context(|| format!("cannot read {}", manifest_path.display()))?;
+            let same = m["recipe_hash"] == header.recipe_hash.as_str()
+                && m["seed"] == header.seed
+                && m["count"] == header.count
+                && m["tool"] == header.tool.as_str();
+            if !same {
+                bail!(
+                    "{} holds a finished run of a different recipe, seed, count or tool version; \
+                     pass --overwrite to replace it",
+                    dir.display()
+                );
+            }
+            return Ok(Start::Complete);
+        }
+        let Some((old, done)) = journal_entries else {
+            if mine.is_empty() {
+                return Ok(Start::Fresh);
+            }
             bail!(
-                "output folder {} is not empty; pass --overwrite to replace what hanzi-synth wrote there",
+                "{} holds output but no progress journal ({journal}) to resume from; \
+                 pass --overwrite to start again",
+                dir.display()
+            );
+        };
+        if old != *header {
+            bail!(
+                "cannot resume {}: it was started with recipe {} seed {} count {} ({}), \
+                 this run is recipe {} seed {} count {} ({}); pass the same recipe and options, \
+                 or --overwrite",
+                dir.display(),
+                old.recipe_hash,
+                old.seed,
+                old.count,
+                old.tool,
+                header.recipe_hash,
+                header.seed,
+                header.count,
+                header.tool
+            );
+        }
+        // Keep journalled shards whose files are intact; everything else of this run goes.
+        let mut kept: Vec<ShardEntry> = Vec::new();
+        for e in done {
+            let path = dir.join(e.info.name.trim_end_matches('/'));
+            let intact = if e.info.name.ends_with('/') {
+                path.join("metadata.jsonl").is_file()
+            } else {
+                std::fs::metadata(&path).is_ok_and(|m| m.len() == e.info.bytes)
+            };
+            let expected =
+                e.shard * per_shard < header.count && spec.is_none_or(|s| e.shard % s.n == s.k);
+            if intact && expected && !kept.iter().any(|k| k.shard == e.shard) {
+                kept.push(e);
+            }
+        }
+        for (name, path) in &mine {
+            let keep = *name == journal
+                || kept
+                    .iter()
+                    .any(|k| k.info.name.trim_end_matches('/') == name.as_str());
+            if !keep {
+                remove_path(path)?;
+            }
+        }
+        return Ok(Start::Resume(kept));
+    }
+    if !mine.is_empty() || foreign {
+        if !overwrite {
+            bail!(
+                "output folder {} is not empty; pass --resume to finish an interrupted run \
+                 or --overwrite to replace what hanzi-synth wrote there",
                 dir.display()
             );
         }
-        for e in entries {
-            let name = e.file_name().to_string_lossy().to_string();
-            if is_our_output(&name) {
-                let p = e.path();
-                if p.is_dir() {
-                    std::fs::remove_dir_all(&p)
-                } else {
-                    std::fs::remove_file(&p)
-                }
-                .with_context(|| format!("cannot remove {}", p.display()))?;
-            }
+        for (_, path) in &mine {
+            remove_path(path)?;
         }
     }
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create output folder {}", dir.display()))
+    Ok(Start::Fresh)
 }
 
-/// Runs a whole generation and writes the manifest.
-pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Manifest> {
-    let started = Instant::now();
+/// How a run ended.
+pub enum Outcome {
+    Complete(Box<Manifest>),
+    /// The output was already complete (`--resume` on a finished folder).
+    AlreadyComplete,
+    /// Stopped by a signal: completed shards are kept, the open one was discarded.
+    Interrupted {
+        signal: i32,
+        shards_done: usize,
+        shards_total: usize,
+        samples_done: u64,
+    },
+}
+
+/// The shards a run makes, in order.
+fn run_shards(count: u64, per_shard: u64, shard: Option<ShardSpec>) -> Vec<u64> {
+    (0..count.div_ceil(per_shard))
+        .filter(|j| shard.is_none_or(|s| j % s.n == s.k))
+        .collect()
+}
+
+type Made = (u64, Vec<EncodedSample>, SampleFacts);
+
+/// The writer's side of a run: groups samples into shards, commits each completed shard and
+/// records it in the journal before starting the next.
+struct ShardWriter {
+    sink: Box<dyn Sink>,
+    journal: Journal,
+    per_shard: u64,
+    open: Option<(u64, Tally)>,
+    completed: Vec<ShardEntry>,
+}
+
+impl ShardWriter {
+    fn accept(&mut self, (index, records, facts): Made) -> Result<()> {
+        let shard = index / self.per_shard;
+        if self.open.as_ref().is_some_and(|o| o.0 != shard) {
+            self.close()?;
+        }
+        if self.open.is_none() {
+            self.sink.open_shard(shard)?;
+            self.open = Some((shard, Tally::default()));
+        }
+        for record in &records {
+            self.sink.write(record)?;
+        }
+        let tally = &mut self.open.as_mut().expect("opened above").1;
+        tally.records += records.len() as u64;
+        tally.add(facts);
+        Ok(())
+    }
+
+    fn close(&mut self) -> Result<()> {
+        if let Some((shard, tally)) = self.open.take() {
+            let info = self.sink.close_shard()?;
+            let entry = ShardEntry { shard, info, tally };
+            self.journal.append(&entry)?;
+            self.completed.push(entry);
+        }
+        Ok(())
+    }
+}
+
+/// Runs a whole generation (or the rest of an interrupted one) and writes the manifest.
+pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Outcome> {
     let recipe = &ctx.recipe;
-    prepare_output_dir(&opts.out, opts.overwrite)?;
     let per_shard = u64::from(recipe.output.samples_per_shard);
-    let total = run_indices(recipe.count, per_shard, opts.shard).count() as u64;
+    let header = RunHeader {
+        tool: format!("hanzi-synth {}", env!("CARGO_PKG_VERSION")),
+        recipe_hash: ctx.recipe_hash.clone(),
+        seed: recipe.seed,
+        count: recipe.count,
+        shard: opts.shard,
+    };
+    let start = prepare_output_dir(&opts.out, &header, per_shard, opts.overwrite, opts.resume)?;
+    let done = match start {
+        Start::Complete => return Ok(Outcome::AlreadyComplete),
+        Start::Fresh => Vec::new(),
+        Start::Resume(done) => done,
+    };
+    let journal = Journal::create(&opts.out, &header, opts.shard, &done)?;
+    let all_shards = run_shards(recipe.count, per_shard, opts.shard);
+    let todo: Vec<u64> = all_shards
+        .iter()
+        .copied()
+        .filter(|j| !done.iter().any(|d| d.shard == *j))
+        .collect();
+    let indices: Vec<u64> = todo
+        .iter()
+        .flat_map(|j| j * per_shard..((j + 1) * per_shard).min(recipe.count))
+        .collect();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads)
         .build()
         .context("cannot start worker threads")?;
-    let mut sink: Box<dyn Sink> = match recipe.output.format {
-        OutputFormat::Webdataset => Box::new(WebDatasetSink::new(
-            &opts.out,
-            recipe.output.samples_per_shard,
-        )),
-        OutputFormat::Imagefolder => Box::new(ImageFolderSink::new(
-            &opts.out,
-            recipe.output.samples_per_shard,
-        )),
+    let sink: Box<dyn Sink> = match recipe.output.format {
+        OutputFormat::Webdataset => Box::new(WebDatasetSink::new(&opts.out)),
+        OutputFormat::Imagefolder => Box::new(ImageFolderSink::new(&opts.out)),
     };
     let bar = if opts.progress {
-        let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        let bar =
+            ProgressBar::with_draw_target(Some(indices.len() as u64), ProgressDrawTarget::stderr());
         bar.set_style(
             ProgressStyle::with_template(
                 "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} {per_sec} ETA {eta}",
@@ -336,35 +584,48 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Manifest> {
         ProgressBar::hidden()
     };
 
+    let stopped = || opts.stop.load(Ordering::SeqCst) != 0;
     let batch = (opts.threads * 16).max(16);
-    let (tx, rx) = mpsc::sync_channel::<Vec<(Vec<EncodedSample>, SampleFacts)>>(2);
+    let (tx, rx) = mpsc::sync_channel::<Vec<Made>>(2);
     let writer_bar = bar.clone();
-    let writer = std::thread::spawn(move || -> Result<(Tally, Vec<ShardInfo>)> {
-        let mut tally = Tally::default();
-        for chunk in rx {
-            for (records, f) in chunk {
-                for record in &records {
-                    sink.write(record)?;
+    let stop = opts.stop.clone();
+    let mut shard_writer = ShardWriter {
+        sink,
+        journal,
+        per_shard,
+        open: None,
+        completed: done,
+    };
+    let writer = std::thread::spawn(move || -> (ShardWriter, Result<()>) {
+        let body = || -> Result<()> {
+            for chunk in rx {
+                for made in chunk {
+                    if stop.load(Ordering::SeqCst) != 0 {
+                        return Ok(());
+                    }
+                    shard_writer.accept(made)?;
+                    writer_bar.inc(1);
                 }
-                tally.records += records.len() as u64;
-                tally.add(f);
-                writer_bar.inc(1);
             }
-        }
-        let shards = sink.finish()?;
-        Ok((tally, shards))
+            if stop.load(Ordering::SeqCst) == 0 {
+                shard_writer.close()?;
+            }
+            Ok(())
+        };
+        let result = body();
+        // An error or a stop leaves the open shard unfinished: it must not survive.
+        shard_writer.sink.discard();
+        (shard_writer, result)
     });
 
-    let mut indices = run_indices(recipe.count, per_shard, opts.shard);
     let mut failure: Option<anyhow::Error> = None;
-    loop {
-        let next: Vec<u64> = indices.by_ref().take(batch).collect();
-        if next.is_empty() {
+    for next in indices.chunks(batch) {
+        if stopped() {
             break;
         }
-        let made: Result<Vec<_>> = pool.install(|| {
+        let made: Result<Vec<Made>> = pool.install(|| {
             next.par_iter()
-                .map(|&i| produce(ctx, i, &mut StageTimes::default()))
+                .map(|&i| produce_guarded(ctx, i).map(|(records, facts)| (i, records, facts)))
                 .collect()
         });
         match made {
@@ -380,17 +641,37 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Manifest> {
         }
     }
     drop(tx);
-    let written = writer
+    let (shard_writer, written) = writer
         .join()
         .map_err(|_| anyhow::anyhow!("the writer thread panicked"))?;
     bar.finish_and_clear();
-    if let Some(e) = failure {
-        return Err(e);
+    let mut completed = shard_writer.completed;
+    let kept = completed.len();
+    let kept_note = |e: anyhow::Error| {
+        anyhow::anyhow!(
+            "{e:#}\n{kept} completed shard(s) in {} are kept; fix the cause and rerun with --resume",
+            opts.out.display()
+        )
+    };
+    if let Some(e) = failure.or(written.err()) {
+        return Err(kept_note(e));
     }
-    let (tally, shards) = written?;
-
-    let mut m = Manifest {
-        tool: format!("hanzi-synth {}", env!("CARGO_PKG_VERSION")),
+    if completed.len() < all_shards.len() {
+        let signal = opts.stop.load(Ordering::SeqCst) as i32;
+        return Ok(Outcome::Interrupted {
+            signal,
+            shards_done: completed.len(),
+            shards_total: all_shards.len(),
+            samples_done: completed.iter().map(|e| e.tally.samples).sum(),
+        });
+    }
+    completed.sort_by_key(|e| e.shard);
+    let mut tally = Tally::default();
+    for e in &completed {
+        tally.merge(&e.tally);
+    }
+    let m = Manifest {
+        tool: header.tool.clone(),
         recipe_hash: ctx.recipe_hash.clone(),
         seed: recipe.seed,
         count: recipe.count,
@@ -398,7 +679,7 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Manifest> {
         records: tally.records,
         shard: opts.shard,
         format: recipe.output.format,
-        shards,
+        shards: completed.iter().map(|e| e.info.clone()).collect(),
         fonts: tally.fonts,
         backgrounds: tally.backgrounds,
         background_sources: tally.background_sources,
@@ -423,15 +704,39 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Manifest> {
             .collect(),
         fonts_skipped: ctx.fonts.report.skipped.clone(),
         backgrounds_skipped: ctx.backgrounds.skipped.clone(),
-        threads: opts.threads,
-        elapsed_seconds: 0.0,
         recipe: recipe.clone(),
     };
-    m.elapsed_seconds = (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
     let path = opts.out.join(Manifest::file_name(opts.shard));
+    let tmp = opts
+        .out
+        .join(format!("{}.tmp", Manifest::file_name(opts.shard)));
     let text = serde_json::to_string_pretty(&m)?;
-    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(m)
+    std::fs::write(&tmp, text)
+        .and_then(|()| std::fs::File::open(&tmp)?.sync_all())
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .with_context(|| format!("cannot write {}", path.display()))
+        .map_err(kept_note)?;
+    crate::sink::sync_dir(&opts.out);
+    shard_writer.journal.remove()?;
+    Ok(Outcome::Complete(Box::new(m)))
+}
+
+/// [`produce`], with a panic turned into an error naming the sample: one bad sample must stop
+/// the run cleanly (completed shards kept), not abort the process mid-write.
+fn produce_guarded(ctx: &Context, index: u64) -> Result<(Vec<EncodedSample>, SampleFacts)> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        produce(ctx, index, &mut StageTimes::default())
+    }))
+    .unwrap_or_else(|p| {
+        let why = p
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(anyhow::anyhow!(
+            "internal error while making sample {index} (please report it): {why}"
+        ))
+    })
 }
 
 /// Wall time helper for summaries.
@@ -463,17 +768,28 @@ mod tests {
 
     #[test]
     fn only_our_outputs_are_recognised() {
-        for ours in [
-            "000001.tar",
-            "000001.tar.tmp",
-            "000002",
+        assert_eq!(our_output("000001.tar"), Some(Some(1)));
+        assert_eq!(our_output("000001.tar.tmp"), Some(Some(1)));
+        assert_eq!(our_output("000012"), Some(Some(12)));
+        assert_eq!(our_output("000012.tmp"), Some(Some(12)));
+        for other in [
             "manifest.json",
-            "manifest-shard-0-of-2.json",
+            "manifest-shard-0-of-2.json.tmp",
+            "progress.jsonl",
+            "progress-shard-1-of-4.jsonl",
         ] {
-            assert!(is_our_output(ours), "{ours}");
+            assert_eq!(our_output(other), Some(None), "{other}");
         }
-        for theirs in ["notes.txt", "1.tar", "data", "0000001.tar"] {
-            assert!(!is_our_output(theirs), "{theirs}");
+        for theirs in ["notes.txt", "1.tar", "data", "0000001.tar", "00000a.tar"] {
+            assert_eq!(our_output(theirs), None, "{theirs}");
         }
+    }
+
+    #[test]
+    fn shard_lists_partition_the_run() {
+        assert_eq!(run_shards(10, 4, None), [0, 1, 2]);
+        assert_eq!(run_shards(0, 4, None), Vec::<u64>::new());
+        let s = Some(ShardSpec { k: 1, n: 2 });
+        assert_eq!(run_shards(17, 4, s), [1, 3]);
     }
 }

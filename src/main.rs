@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context as _, Result};
@@ -10,10 +12,11 @@ use clap::{Args, Parser, Subcommand};
 use hanzi_synth::bench::run_bench;
 use hanzi_synth::corpus::{self, derive_top_words, parse_tsv};
 use hanzi_synth::fonts::FontSet;
-use hanzi_synth::generate::{run, RunOptions, ShardSpec};
+use hanzi_synth::generate::{run, Outcome, RunOptions, ShardSpec};
 use hanzi_synth::preview::contact_sheet;
 use hanzi_synth::recipe::{Recipe, DEFAULT_RECIPE_YAML};
 use hanzi_synth::scene::Context;
+use hanzi_synth::verify::verify;
 
 #[derive(Parser)]
 #[command(
@@ -72,8 +75,12 @@ enum Command {
         #[arg(long)]
         shard: Option<ShardSpec>,
         /// Replace what hanzi-synth wrote in a non-empty output folder.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "resume")]
         overwrite: bool,
+        /// Finish an interrupted run in the output folder (same recipe and options): completed
+        /// shards are kept, the rest is made; the result is byte-identical to an uninterrupted run.
+        #[arg(long)]
+        resume: bool,
         /// No progress bar or summary.
         #[arg(short, long)]
         quiet: bool,
@@ -98,6 +105,12 @@ enum Command {
         no_boxes: bool,
         #[arg(short, long, default_value = "preview.png")]
         out: PathBuf,
+    },
+    /// Check an output folder: shard checksums against the manifest, and every record's image
+    /// against its labels. Exits non-zero on any problem.
+    Verify {
+        /// The output folder.
+        dir: PathBuf,
     },
     /// Print or check recipes.
     Recipe {
@@ -157,10 +170,24 @@ enum CorpusAction {
     Stats { file: Option<PathBuf> },
 }
 
+/// How a command ended, when it did not fail.
+enum Flow {
+    Done,
+    /// Stopped by this signal; the exit code is 128 + signal, as a shell reports it.
+    Interrupted(i32),
+}
+
 fn main() -> ExitCode {
+    // A file-size limit (ulimit -f) must surface as a write error naming the file, not kill us.
+    #[cfg(unix)]
+    // SAFETY: setting a signal to "ignore" at start-up, before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
     let cli = Cli::parse();
     match dispatch(cli.command) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Flow::Done) => ExitCode::SUCCESS,
+        Ok(Flow::Interrupted(signal)) => ExitCode::from((128 + signal).clamp(1, 255) as u8),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(1)
@@ -168,11 +195,31 @@ fn main() -> ExitCode {
     }
 }
 
+/// SIGINT/SIGTERM set a flag (to the signal number) that the run checks between samples; a
+/// second Ctrl-C while stopping ends the process at once.
+fn stop_on_signals() -> Result<Arc<AtomicUsize>> {
+    let stop = Arc::new(AtomicUsize::new(0));
+    #[cfg(unix)]
+    {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let again = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        for sig in [SIGINT, SIGTERM] {
+            signal_hook::flag::register_conditional_shutdown(sig, 128 + sig, again.clone())
+                .context("cannot install signal handlers")?;
+            signal_hook::flag::register(sig, again.clone())
+                .context("cannot install signal handlers")?;
+            signal_hook::flag::register_usize(sig, stop.clone(), sig as usize)
+                .context("cannot install signal handlers")?;
+        }
+    }
+    Ok(stop)
+}
+
 fn default_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-fn dispatch(command: Command) -> Result<()> {
+fn dispatch(command: Command) -> Result<Flow> {
     match command {
         Command::Generate {
             recipe,
@@ -181,6 +228,7 @@ fn dispatch(command: Command) -> Result<()> {
             threads,
             shard,
             overwrite,
+            resume,
             quiet,
         } => {
             let mut r = recipe.load()?;
@@ -196,8 +244,30 @@ fn dispatch(command: Command) -> Result<()> {
                 shard,
                 progress: !quiet,
                 overwrite,
+                resume,
+                stop: stop_on_signals()?,
             };
-            let m = run(&ctx, &opts)?;
+            let m = match run(&ctx, &opts)? {
+                Outcome::Complete(m) => m,
+                Outcome::AlreadyComplete => {
+                    eprintln!("{} is already complete; nothing to do", out.display());
+                    return Ok(Flow::Done);
+                }
+                Outcome::Interrupted {
+                    signal,
+                    shards_done,
+                    shards_total,
+                    samples_done,
+                } => {
+                    eprintln!(
+                        "interrupted by signal {signal}: {shards_done} of {shards_total} shard(s) \
+                         complete ({samples_done} samples) in {}; the unfinished shard was \
+                         discarded. Run the same command with --resume to finish.",
+                        out.display()
+                    );
+                    return Ok(Flow::Interrupted(signal));
+                }
+            };
             if !quiet {
                 let secs = t.elapsed().as_secs_f64();
                 eprintln!(
@@ -246,7 +316,7 @@ fn dispatch(command: Command) -> Result<()> {
                         .display()
                 );
             }
-            Ok(())
+            Ok(Flow::Done)
         }
         Command::Preview {
             recipe,
@@ -277,20 +347,56 @@ fn dispatch(command: Command) -> Result<()> {
                 out.display(),
                 count
             );
-            Ok(())
+            Ok(Flow::Done)
+        }
+        Command::Verify { dir } => {
+            let report = verify(&dir)?;
+            for p in &report.problems {
+                println!("problem: {p}");
+            }
+            if report.problem_count > report.problems.len() as u64 {
+                println!(
+                    "… and {} more",
+                    report.problem_count - report.problems.len() as u64
+                );
+            }
+            let unchecked = if report.fonts_unchecked > 0 {
+                format!(
+                    " ({} line(s) name a font not readable here: coverage not re-checked)",
+                    report.fonts_unchecked
+                )
+            } else {
+                String::new()
+            };
+            println!(
+                "{}: {} manifest(s), {} shard(s), {} record(s){unchecked}",
+                dir.display(),
+                report.manifests,
+                report.shards,
+                report.records
+            );
+            if !report.ok() {
+                bail!(
+                    "{} problem(s) found in {}",
+                    report.problem_count,
+                    dir.display()
+                );
+            }
+            println!("ok");
+            Ok(Flow::Done)
         }
         Command::Recipe {
             action: RecipeAction::Init,
         } => {
             print!("{DEFAULT_RECIPE_YAML}");
-            Ok(())
+            Ok(Flow::Done)
         }
         Command::Recipe {
             action: RecipeAction::Check { file, sets },
         } => {
             let r = Recipe::load(&file)?.with_overrides(&sets)?;
             println!("{}: ok (recipe hash {})", file.display(), r.hash());
-            Ok(())
+            Ok(Flow::Done)
         }
         Command::Fonts { recipe } => {
             let r = recipe.load()?;
@@ -316,7 +422,7 @@ fn dispatch(command: Command) -> Result<()> {
             for (what, why) in &fonts.report.skipped {
                 println!("  skipped  {what}: {why}");
             }
-            Ok(())
+            Ok(Flow::Done)
         }
         Command::Corpus {
             action:
@@ -358,7 +464,7 @@ fn dispatch(command: Command) -> Result<()> {
             std::fs::write(&out, corpus::to_tsv(&words))
                 .with_context(|| format!("cannot write {}", out.display()))?;
             eprintln!("wrote {} words to {}", words.len(), out.display());
-            Ok(())
+            Ok(Flow::Done)
         }
         Command::Corpus {
             action: CorpusAction::Stats { file },
@@ -380,7 +486,7 @@ fn dispatch(command: Command) -> Result<()> {
                     .collect::<Vec<_>>()
                     .join(" ")
             );
-            Ok(())
+            Ok(Flow::Done)
         }
         Command::Bench {
             recipe,
@@ -398,7 +504,7 @@ fn dispatch(command: Command) -> Result<()> {
                 ctx.recipe.output.image_format
             );
             print!("{report}");
-            Ok(())
+            Ok(Flow::Done)
         }
     }
 }

@@ -1,0 +1,420 @@
+//! `verify DIR`: re-reads an output folder and checks it against its manifest(s).
+//!
+//! Shard level: every shard the manifest lists exists with the recorded size and SHA-256, and
+//! nothing of ours is left over (temporary files, journals, unlisted shards). Record level:
+//! every key has an image, a caption and metadata; the image decodes at the size the metadata
+//! states; the caption matches; every label quad lies inside the image; each line's characters
+//! match its text and exist in the font the label names (when that font can be read here).
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::fonts::{coverage_of, Coverage};
+use crate::sink::{hex, ChunkHasher, ShardInfo};
+
+/// Problems listed in full; beyond this only the count grows.
+const LISTED_PROBLEMS: usize = 50;
+
+#[derive(Default, Debug)]
+pub struct VerifyReport {
+    pub manifests: usize,
+    pub shards: usize,
+    pub records: u64,
+    /// Records whose font could not be opened here, so coverage was not re-checked.
+    pub fonts_unchecked: u64,
+    pub problem_count: u64,
+    pub problems: Vec<String>,
+}
+
+impl VerifyReport {
+    fn problem(&mut self, p: String) {
+        self.problem_count += 1;
+        if self.problems.len() < LISTED_PROBLEMS {
+            self.problems.push(p);
+        }
+    }
+
+    fn absorb(&mut self, o: VerifyReport) {
+        self.records += o.records;
+        self.fonts_unchecked += o.fonts_unchecked;
+        self.problem_count += o.problem_count;
+        let room = LISTED_PROBLEMS.saturating_sub(self.problems.len());
+        self.problems.extend(o.problems.into_iter().take(room));
+    }
+
+    pub fn ok(&self) -> bool {
+        self.problem_count == 0
+    }
+}
+
+/// Fonts named by labels, opened once per verify run.
+#[derive(Default)]
+struct FontCache(Mutex<HashMap<(String, u32), Option<Coverage>>>);
+
+impl FontCache {
+    fn coverage(&self, file: &str, index: u32) -> Option<Coverage> {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry((file.to_string(), index))
+            .or_insert_with(|| coverage_of(file, index))
+            .clone()
+    }
+}
+
+/// Verifies an output folder.
+pub fn verify(dir: &Path) -> Result<VerifyReport> {
+    let mut report = VerifyReport::default();
+    let names: Vec<String> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    let mut manifests: Vec<&String> = names
+        .iter()
+        .filter(|n| n.starts_with("manifest") && n.ends_with(".json"))
+        .collect();
+    manifests.sort();
+    if manifests.is_empty() {
+        let journal = names.iter().any(|n| n.starts_with("progress"));
+        report.problem(if journal {
+            format!(
+                "{}: no manifest — the run was interrupted; finish it with `generate --resume`",
+                dir.display()
+            )
+        } else {
+            format!(
+                "{}: no manifest.json — not a hanzi-synth output folder",
+                dir.display()
+            )
+        });
+        return Ok(report);
+    }
+    let mut jobs: Vec<(String, ShardInfo)> = Vec::new();
+    for name in &manifests {
+        report.manifests += 1;
+        let path = dir.join(name);
+        let m: Value = match std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+        {
+            Some(m) => m,
+            None => {
+                report.problem(format!("{name}: not readable JSON"));
+                continue;
+            }
+        };
+        let format = m["format"].as_str().unwrap_or_default().to_string();
+        match serde_json::from_value::<Vec<ShardInfo>>(m["shards"].clone()) {
+            Ok(shards) => jobs.extend(shards.into_iter().map(|s| (format.clone(), s))),
+            Err(e) => report.problem(format!("{name}: unreadable shard list ({e})")),
+        }
+    }
+    // Our names that no manifest lists: temporaries, journals, orphan shards.
+    for n in &names {
+        let listed = jobs
+            .iter()
+            .any(|(_, s)| s.name.trim_end_matches('/') == n.as_str());
+        let ours = n.ends_with(".tmp")
+            || n.starts_with("progress")
+            || (n.len() >= 6 && n[..6].bytes().all(|b| b.is_ascii_digit()));
+        if ours && !listed {
+            report.problem(format!("{n}: left over, not listed in any manifest"));
+        }
+    }
+    report.shards = jobs.len();
+    let fonts = FontCache::default();
+    let parts: Vec<VerifyReport> = jobs
+        .par_iter()
+        .map(|(format, info)| check_shard(dir, format, info, &fonts))
+        .collect();
+    for p in parts {
+        report.absorb(p);
+    }
+    Ok(report)
+}
+
+fn check_shard(dir: &Path, format: &str, info: &ShardInfo, fonts: &FontCache) -> VerifyReport {
+    let mut r = VerifyReport::default();
+    let path = dir.join(info.name.trim_end_matches('/'));
+    let outcome = match format {
+        "webdataset" => check_tar(&path, info, fonts, &mut r),
+        "imagefolder" => check_chunk(&path, info, fonts, &mut r),
+        other => {
+            r.problem(format!("{}: unknown format {other:?}", info.name));
+            Ok(())
+        }
+    };
+    if let Err(e) = outcome {
+        r.problem(format!("{}: {e:#}", info.name));
+    }
+    r
+}
+
+fn check_sums(info: &ShardInfo, bytes: u64, sha: &str, r: &mut VerifyReport) {
+    if bytes != info.bytes {
+        r.problem(format!(
+            "{}: {bytes} bytes, the manifest says {}",
+            info.name, info.bytes
+        ));
+    }
+    if sha != info.sha256 {
+        r.problem(format!("{}: checksum differs from the manifest", info.name));
+    }
+}
+
+/// One record's members, gathered by key.
+#[derive(Default)]
+struct Record {
+    key: String,
+    image: Option<(String, Vec<u8>)>,
+    caption: Option<String>,
+    meta: Option<Vec<u8>>,
+}
+
+fn check_tar(path: &Path, info: &ShardInfo, fonts: &FontCache, r: &mut VerifyReport) -> Result<()> {
+    let mut hasher = Sha256::new();
+    let mut bytes = 0u64;
+    let mut f = BufReader::new(File::open(path).context("cannot open")?);
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).context("cannot read")?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        bytes += n as u64;
+    }
+    check_sums(info, bytes, &hex(&hasher.finalize()), r);
+
+    let mut archive = tar::Archive::new(BufReader::new(File::open(path)?));
+    let mut current = Record::default();
+    let mut records = 0u64;
+    for entry in archive.entries().context("not a tar file")? {
+        let mut entry = entry.context("damaged tar entry")?;
+        let name = String::from_utf8_lossy(&entry.path_bytes()).to_string();
+        if name.contains('/') || name.starts_with('.') {
+            r.problem(format!(
+                "{}: member {name:?} is not a plain file name",
+                info.name
+            ));
+            continue;
+        }
+        // WebDataset's key is the name up to the first dot of the base name.
+        let (key, ext) = name.split_once('.').unwrap_or((&name, ""));
+        let mut data = Vec::new();
+        entry
+            .read_to_end(&mut data)
+            .with_context(|| format!("cannot read member {name}"))?;
+        if key != current.key {
+            if !current.key.is_empty() {
+                records += 1;
+                check_record(&info.name, std::mem::take(&mut current), fonts, r);
+            }
+            current.key = key.to_string();
+        }
+        match ext {
+            "jpg" | "png" => current.image = Some((ext.to_string(), data)),
+            "txt" => current.caption = Some(String::from_utf8_lossy(&data).to_string()),
+            "json" => current.meta = Some(data),
+            other => r.problem(format!("{}: unexpected member {key}.{other}", info.name)),
+        }
+    }
+    if !current.key.is_empty() {
+        records += 1;
+        check_record(&info.name, current, fonts, r);
+    }
+    if records != info.records {
+        r.problem(format!(
+            "{}: {records} records, the manifest says {}",
+            info.name, info.records
+        ));
+    }
+    r.records += records;
+    Ok(())
+}
+
+fn check_chunk(
+    path: &Path,
+    info: &ShardInfo,
+    fonts: &FontCache,
+    r: &mut VerifyReport,
+) -> Result<()> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+        .context("cannot read the chunk folder")?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    let mut hasher = ChunkHasher::default();
+    let mut contents: HashMap<String, Vec<u8>> = HashMap::new();
+    for p in &files {
+        let name = p
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
+        let data = std::fs::read(p).with_context(|| format!("cannot read {name}"))?;
+        hasher.add(&name, &data);
+        contents.insert(name, data);
+    }
+    let bytes = hasher.bytes;
+    check_sums(info, bytes, &hasher.finish(), r);
+    let metadata = contents
+        .remove("metadata.jsonl")
+        .context("no metadata.jsonl")?;
+    let mut records = 0u64;
+    for (no, line) in metadata.split(|b| *b == b'\n').enumerate() {
+        if line.is_empty() {
+            continue;
+        }
+        records += 1;
+        let Ok(row) = serde_json::from_slice::<Value>(line) else {
+            r.problem(format!("{}metadata.jsonl:{}: not JSON", info.name, no + 1));
+            continue;
+        };
+        let file_name = row["file_name"].as_str().unwrap_or_default().to_string();
+        let (key, ext) = file_name.split_once('.').unwrap_or((&file_name, ""));
+        let record = Record {
+            key: key.to_string(),
+            image: contents.remove(&file_name).map(|d| (ext.to_string(), d)),
+            caption: row["text"].as_str().map(str::to_string),
+            meta: Some(line.to_vec()),
+        };
+        check_record(&info.name, record, fonts, r);
+    }
+    for name in contents.keys() {
+        r.problem(format!("{}{name}: not listed in metadata.jsonl", info.name));
+    }
+    if records != info.records {
+        r.problem(format!(
+            "{}: {records} records, the manifest says {}",
+            info.name, info.records
+        ));
+    }
+    r.records += records;
+    Ok(())
+}
+
+/// Image/label consistency of one record.
+fn check_record(shard: &str, rec: Record, fonts: &FontCache, r: &mut VerifyReport) {
+    let at = format!("{shard} {}", rec.key);
+    let Some((ext, image)) = rec.image else {
+        return r.problem(format!("{at}: no image"));
+    };
+    let Some(caption) = rec.caption else {
+        return r.problem(format!("{at}: no caption"));
+    };
+    let Some(meta) = rec
+        .meta
+        .and_then(|m| serde_json::from_slice::<Value>(&m).ok())
+    else {
+        return r.problem(format!("{at}: no readable metadata"));
+    };
+    let (w, h) = match decoded_size(&image) {
+        Ok(size) => size,
+        Err(e) => return r.problem(format!("{at}.{ext}: does not decode ({e})")),
+    };
+    if meta["key"] != rec.key.as_str() {
+        r.problem(format!("{at}: metadata key is {}", meta["key"]));
+    }
+    if meta["width"] != w || meta["height"] != h {
+        r.problem(format!(
+            "{at}: image is {w}×{h}, metadata says {}×{}",
+            meta["width"], meta["height"]
+        ));
+    }
+    // Scenes caption their lines; a line crop's caption is its transcription.
+    let expected = meta.get("caption").or_else(|| meta.get("text"));
+    if expected.and_then(Value::as_str) != Some(caption.as_str()) {
+        r.problem(format!("{at}: caption differs from the metadata"));
+    }
+    let inside = |p: &Value| {
+        let (x, y) = (p[0].as_f64(), p[1].as_f64());
+        matches!((x, y), (Some(x), Some(y))
+            if (-0.5..=f64::from(w) + 0.5).contains(&x) && (-0.5..=f64::from(h) + 0.5).contains(&y))
+    };
+    let mut check_line = |text: &str, chars: &[Value], font: &Value, points: Vec<&Value>| {
+        if points.iter().any(|p| !inside(p)) {
+            r.problem(format!(
+                "{at}: a quad of line {text:?} leaves the {w}×{h} image"
+            ));
+        }
+        let labelled: String = chars.iter().filter_map(|c| c["char"].as_str()).collect();
+        let visible: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        if labelled
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            != visible
+        {
+            r.problem(format!(
+                "{at}: character labels {labelled:?} do not spell {text:?}"
+            ));
+        }
+        let file = font["file"].as_str().unwrap_or_default();
+        let index = font["index"].as_u64().unwrap_or(0) as u32;
+        match fonts.coverage(file, index) {
+            Some(cov) => {
+                if let Some(c) = visible.chars().find(|c| !cov.has(*c)) {
+                    r.problem(format!("{at}: {c:?} is not in its font {file}#{index}"));
+                }
+            }
+            None => r.fonts_unchecked += 1,
+        }
+    };
+    let empty = Vec::new();
+    if let Some(lines) = meta["lines"].as_array() {
+        for line in lines {
+            let chars = line["chars"].as_array().unwrap_or(&empty);
+            let mut points: Vec<&Value> =
+                line["quad"].as_array().unwrap_or(&empty).iter().collect();
+            for c in chars {
+                points.extend(c["quad"].as_array().unwrap_or(&empty));
+            }
+            check_line(
+                line["text"].as_str().unwrap_or_default(),
+                chars,
+                &line["font"],
+                points,
+            );
+        }
+    } else {
+        // A line crop: character boxes `[x0, y0, x1, y1]` in crop pixels.
+        let chars = meta["chars"].as_array().unwrap_or(&empty);
+        let corners: Vec<Value> = chars
+            .iter()
+            .flat_map(|c| {
+                let b = &c["box"];
+                [
+                    serde_json::json!([b[0], b[1]]),
+                    serde_json::json!([b[2], b[3]]),
+                ]
+            })
+            .collect();
+        check_line(
+            meta["text"].as_str().unwrap_or_default(),
+            chars,
+            &meta["font"],
+            corners.iter().collect(),
+        );
+    }
+}
+
+/// Decodes an image (with size limits: a label must never make us allocate without bound).
+fn decoded_size(bytes: &[u8]) -> Result<(u32, u32)> {
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format()?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(1 << 15);
+    limits.max_image_height = Some(1 << 15);
+    limits.max_alloc = Some(1 << 30);
+    reader.limits(limits);
+    let img = reader.decode()?;
+    Ok((img.width(), img.height()))
+}
