@@ -1,0 +1,408 @@
+//! Never lose work: a run killed at any moment (SIGKILL), stopped by SIGINT/SIGTERM or cut off
+//! by a full disk resumes to exactly the bytes of an uninterrupted run; `verify` catches damage.
+
+use std::collections::BTreeMap;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_hanzi-synth"))
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("hanzi-synth-int-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+/// 60 small samples in shards of 6 on one thread: slow enough to stop mid-shard.
+fn args(out: &Path, seed: u64, extra: &[&str]) -> Vec<String> {
+    args_n(out, seed, 60, extra)
+}
+
+fn args_n(out: &Path, seed: u64, count: u64, extra: &[&str]) -> Vec<String> {
+    let mut a: Vec<String> = [
+        "generate",
+        "-o",
+        out.to_str().unwrap(),
+        "--set",
+        "canvas={width: 160, height: 128}",
+        "--set",
+        "text.size=[14, 36]",
+        "--set",
+        "output.samples_per_shard=6",
+        "-j",
+        "1",
+        "-q",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    a.extend([
+        "-n".into(),
+        count.to_string(),
+        "--seed".into(),
+        seed.to_string(),
+    ]);
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a
+}
+
+fn run_ok(a: &[String]) -> Output {
+    let out = bin().args(a).output().expect("binary runs");
+    assert!(
+        out.status.success(),
+        "hanzi-synth {a:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn spawn(a: &[String]) -> Child {
+    bin()
+        .args(a)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts")
+}
+
+/// Every file under `dir` (manifest included), with its bytes.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().to_string();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn complete_shards(dir: &Path) -> usize {
+    names(dir).iter().filter(|n| n.ends_with(".tar")).count()
+}
+
+fn has_tmp_shard(dir: &Path) -> bool {
+    names(dir).iter().any(|n| n.ends_with(".tar.tmp"))
+}
+
+fn same_files(reference: &Path, other: &Path, what: &str) {
+    let (a, b) = (files(reference), files(other));
+    assert_eq!(
+        a.keys().collect::<Vec<_>>(),
+        b.keys().collect::<Vec<_>>(),
+        "{what}: different files"
+    );
+    for (k, v) in &a {
+        assert!(b[k] == *v, "{what}: {k} differs");
+    }
+}
+
+/// Waits until `ready(dir)` holds while the child still runs, then sends `signal`. Returns
+/// whether the condition was met before the child finished on its own.
+fn signal_when(child: &mut Child, dir: &Path, signal: i32, ready: impl Fn(&Path) -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(120) {
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+        if ready(dir) {
+            // SAFETY: plain kill(2) on our own child's pid.
+            unsafe { libc::kill(child.id() as i32, signal) };
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    panic!("condition never met");
+}
+
+#[test]
+fn sigkill_at_any_moment_then_resume_gives_identical_bytes() {
+    let reference = tmp("kill-ref");
+    run_ok(&args(&reference, 3, &[]));
+    assert!(reference.join("manifest.json").exists());
+    assert!(
+        !reference.join("progress.jsonl").exists(),
+        "journal removed"
+    );
+
+    // (name, kill condition, must the kill land mid-shard?)
+    type Ready = fn(&Path) -> bool;
+    let points: [(&str, Ready, bool); 4] = [
+        ("at start", |d: &Path| d.exists(), false),
+        ("mid first shard", |d: &Path| has_tmp_shard(d), true),
+        (
+            "mid fourth shard",
+            |d: &Path| complete_shards(d) >= 3 && has_tmp_shard(d),
+            true,
+        ),
+        ("near the end", |d: &Path| complete_shards(d) >= 9, false),
+    ];
+    let mut mid_shard_kills = 0;
+    for (what, ready, mid) in points {
+        let out = tmp(&format!("kill-{}", what.replace(' ', "-")));
+        let mut child = spawn(&args(&out, 3, &[]));
+        let hit = signal_when(&mut child, &out, libc::SIGKILL, ready);
+        let status = child.wait().unwrap();
+        eprintln!(
+            "kill {what}: hit {hit}, shards {}, tmp {}",
+            complete_shards(&out),
+            has_tmp_shard(&out)
+        );
+        if hit {
+            assert_eq!(status.signal(), Some(libc::SIGKILL), "{what}");
+            if mid && has_tmp_shard(&out) {
+                mid_shard_kills += 1;
+            }
+            assert!(
+                !out.join("manifest.json").exists() || complete_shards(&out) == 10,
+                "{what}: a killed run must not look finished"
+            );
+            // Without --resume the folder is refused, and nothing is touched.
+            let before = files(&out);
+            let refused = bin().args(args(&out, 3, &[])).output().unwrap();
+            assert!(
+                !refused.status.success(),
+                "{what}: refused without --resume"
+            );
+            assert!(String::from_utf8_lossy(&refused.stderr).contains("--resume"));
+            assert_eq!(before, files(&out), "{what}: a refused run changes nothing");
+        }
+        run_ok(&args(&out, 3, &["--resume"]));
+        same_files(&reference, &out, what);
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+    assert!(mid_shard_kills >= 1, "no kill landed inside a shard");
+
+    // Killed twice (the second time while resuming), then finished.
+    let out = tmp("kill-twice");
+    let mut child = spawn(&args(&out, 3, &[]));
+    signal_when(&mut child, &out, libc::SIGKILL, |d| complete_shards(d) >= 2);
+    child.wait().unwrap();
+    let mut child = spawn(&args(&out, 3, &["--resume"]));
+    signal_when(&mut child, &out, libc::SIGKILL, |d| {
+        complete_shards(d) >= 5 && has_tmp_shard(d)
+    });
+    child.wait().unwrap();
+    run_ok(&args(&out, 3, &["--resume"]));
+    same_files(&reference, &out, "killed twice");
+
+    // Resuming a finished folder changes nothing; a different seed is refused.
+    let again = run_ok(&args(&out, 3, &["--resume"]));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already complete"));
+    same_files(&reference, &out, "resumed when complete");
+    let other = bin().args(args(&out, 4, &["--resume"])).output().unwrap();
+    assert!(!other.status.success());
+    same_files(&reference, &out, "refused different seed");
+    for d in [reference, out] {
+        std::fs::remove_dir_all(d).unwrap();
+    }
+}
+
+#[test]
+fn sigint_and_sigterm_stop_cleanly_and_resume() {
+    let reference = tmp("sig-ref");
+    run_ok(&args(&reference, 5, &[]));
+    for (signal, code) in [(libc::SIGTERM, 143), (libc::SIGINT, 130)] {
+        let out = tmp(&format!("sig-{signal}"));
+        let mut child = spawn(&args(&out, 5, &[]));
+        let hit = signal_when(&mut child, &out, signal, |d| {
+            complete_shards(d) >= 2 && has_tmp_shard(d)
+        });
+        let result = child.wait_with_output().unwrap();
+        assert!(hit, "the run ended before it could be stopped");
+        {
+            let stderr = String::from_utf8_lossy(&result.stderr);
+            assert_eq!(
+                result.status.code(),
+                Some(code),
+                "signal {signal}: {stderr}"
+            );
+            assert!(stderr.contains("interrupted"), "{stderr}");
+            assert!(stderr.contains("--resume"), "{stderr}");
+            assert!(!has_tmp_shard(&out), "the unfinished shard is discarded");
+            assert!(!out.join("manifest.json").exists());
+            assert!(complete_shards(&out) >= 2);
+        }
+        run_ok(&args(&out, 5, &["--resume"]));
+        same_files(&reference, &out, "after a signal");
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+    std::fs::remove_dir_all(reference).unwrap();
+}
+
+/// Shard sizes of a finished run, in shard order.
+fn shard_sizes(dir: &Path) -> Vec<u64> {
+    let mut n: Vec<String> = names(dir)
+        .into_iter()
+        .filter(|n| n.ends_with(".tar"))
+        .collect();
+    n.sort();
+    n.iter()
+        .map(|n| std::fs::metadata(dir.join(n)).unwrap().len())
+        .collect()
+}
+
+#[test]
+fn a_write_error_names_the_file_and_keeps_completed_shards() {
+    // A file-size limit (as on a quota'd cluster node) that the first shards fit under and a
+    // later one does not: the run fails on that shard, and what it completed stays valid.
+    let (seed, reference, sizes, fail_at) = (7..20)
+        .find_map(|seed| {
+            let reference = tmp(&format!("full-ref-{seed}"));
+            run_ok(&args(&reference, seed, &[]));
+            let sizes = shard_sizes(&reference);
+            let j = (1..sizes.len()).find(|&j| sizes[j] > *sizes[..j].iter().max().unwrap())?;
+            Some((seed, reference, sizes, j))
+        })
+        .expect("some seed has a shard larger than all before it");
+    let limit = *sizes[..fail_at].iter().max().unwrap();
+    let out = tmp("full");
+    let mut cmd = bin();
+    cmd.args(args(&out, seed, &[]));
+    // SAFETY: setrlimit is async-signal-safe; it only lowers this child's file-size limit.
+    unsafe {
+        cmd.pre_exec(move || {
+            let lim = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let failed = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert_eq!(failed.status.code(), Some(1), "{stderr}");
+    let failing = format!("{fail_at:06}.tar.tmp");
+    assert!(
+        stderr.contains(&failing),
+        "the message names the file: {stderr}"
+    );
+    assert!(stderr.contains("--resume"), "{stderr}");
+    assert_eq!(complete_shards(&out), fail_at, "completed shards are kept");
+    assert!(!has_tmp_shard(&out), "the broken shard is removed");
+    let reference_files = files(&reference);
+    for j in 0..fail_at {
+        let name = format!("{j:06}.tar");
+        assert!(
+            std::fs::read(out.join(&name)).unwrap() == reference_files[&name],
+            "{name} is complete and correct"
+        );
+    }
+    run_ok(&args(&out, seed, &["--resume"]));
+    same_files(&reference, &out, "resumed after a write error");
+    for d in [reference, out] {
+        std::fs::remove_dir_all(d).unwrap();
+    }
+}
+
+fn verify(dir: &Path) -> Output {
+    bin().arg("verify").arg(dir).output().unwrap()
+}
+
+#[test]
+fn verify_accepts_good_output_and_catches_damage() {
+    let out = tmp("verify");
+    run_ok(&args_n(&out, 1, 18, &[])); // three shards
+    let ok = verify(&out);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("18 record(s)"));
+
+    // One flipped bit in a shard.
+    let shard = out.join("000001.tar");
+    let pristine = std::fs::read(&shard).unwrap();
+    let mut bytes = pristine.clone();
+    let at = bytes.len() / 3;
+    bytes[at] ^= 0x01;
+    std::fs::write(&shard, &bytes).unwrap();
+    let bad = verify(&out);
+    let report = String::from_utf8_lossy(&bad.stdout);
+    assert!(!bad.status.success());
+    assert!(report.contains("000001.tar: checksum differs"), "{report}");
+    std::fs::write(&shard, &pristine).unwrap();
+
+    // A label that disagrees with its image, with the manifest's checksum updated to match:
+    // the record-level checks must still catch it.
+    let mut archive = tar::Archive::new(std::fs::File::open(&shard).unwrap());
+    let mut members: Vec<(String, Vec<u8>)> = Vec::new();
+    for e in archive.entries().unwrap() {
+        let mut e = e.unwrap();
+        let name = e.path().unwrap().to_string_lossy().to_string();
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut e, &mut data).unwrap();
+        members.push((name, data));
+    }
+    let json = members
+        .iter_mut()
+        .find(|(n, _)| n.ends_with(".json"))
+        .unwrap();
+    let mut meta: serde_json::Value = serde_json::from_slice(&json.1).unwrap();
+    meta["lines"][0]["quad"][0] = serde_json::json!([-50.0, 10.0]);
+    meta["width"] = serde_json::json!(999);
+    json.1 = serde_json::to_vec(&meta).unwrap();
+    let txt = members
+        .iter_mut()
+        .find(|(n, _)| n.ends_with(".txt"))
+        .unwrap();
+    txt.1 = "a different caption".as_bytes().to_vec();
+    let mut builder = tar::Builder::new(Vec::new());
+    for (name, data) in &members {
+        let mut h = tar::Header::new_ustar();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        builder.append_data(&mut h, name, data.as_slice()).unwrap();
+    }
+    let forged = builder.into_inner().unwrap();
+    std::fs::write(&shard, &forged).unwrap();
+    let manifest_path = out.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    use sha2::Digest;
+    let sum: String = sha2::Sha256::digest(&forged)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    manifest["shards"][1]["sha256"] = sum.into();
+    manifest["shards"][1]["bytes"] = (forged.len() as u64).into();
+    std::fs::write(&manifest_path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+    let bad = verify(&out);
+    let report = String::from_utf8_lossy(&bad.stdout);
+    assert!(!bad.status.success());
+    assert!(!report.contains("checksum"), "{report}");
+    assert!(report.contains("metadata says 999×"), "{report}");
+    assert!(report.contains("caption differs"), "{report}");
+    assert!(report.contains("leaves the"), "{report}");
+
+    // An interrupted run is reported as such.
+    std::fs::remove_file(&manifest_path).unwrap();
+    std::fs::write(out.join("progress.jsonl"), "{}\n").unwrap();
+    let report = String::from_utf8_lossy(&verify(&out).stdout).to_string();
+    assert!(report.contains("interrupted"), "{report}");
+    std::fs::remove_dir_all(out).unwrap();
+}
