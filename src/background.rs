@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use image::{Rgb, RgbImage};
+use rayon::prelude::*;
 
 use crate::color::hsv;
 use crate::recipe::{BackgroundKind, BackgroundsConfig};
@@ -65,8 +66,10 @@ pub const BUNDLED_IMAGES: &[BundledImage] = bundled!(
     "texture_skimage_gravel.jpg",
 );
 
-/// Largest image side accepted from user folders (decompression-bomb guard).
+/// Largest image side and area accepted from user folders (decompression-bomb guard: a
+/// 16k × 16k image would cost 768 MB per decoding thread).
 const MAX_SIDE: u32 = 16_384;
+const MAX_PIXELS: u64 = 50_000_000;
 
 enum PhotoSource {
     Decoded(Arc<RgbImage>),
@@ -98,12 +101,24 @@ pub struct BackgroundPool {
     pub skipped: Vec<(String, String)>,
 }
 
-fn image_files_in(dir: &Path) -> Result<Vec<PathBuf>> {
+/// Image files under `dir` (recursively), sorted; files of other types and unreadable
+/// subfolders go to `skipped` with the reason. An unreadable `dir` itself is an error.
+fn image_files_in(dir: &Path, skipped: &mut Vec<(String, String)>) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let entries = std::fs::read_dir(&d)
-            .with_context(|| format!("backgrounds.dirs: cannot read folder {}", d.display()))?;
+        let entries = match std::fs::read_dir(&d) {
+            Ok(e) => e,
+            Err(e) if d == dir => {
+                return Err(e).with_context(|| {
+                    format!("backgrounds.dirs: cannot read folder {}", d.display())
+                })
+            }
+            Err(e) => {
+                skipped.push((d.display().to_string(), format!("unreadable folder: {e}")));
+                continue;
+            }
+        };
         for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -116,22 +131,51 @@ fn image_files_in(dir: &Path) -> Result<Vec<PathBuf>> {
                 Some("jpg" | "jpeg" | "png")
             ) {
                 out.push(p);
+            } else {
+                skipped.push((p.display().to_string(), "not a .jpg/.jpeg/.png file".into()));
             }
         }
     }
     out.sort();
+    skipped.sort();
     Ok(out)
 }
 
 fn decode(bytes: &[u8]) -> Result<RgbImage> {
-    let reader = image::ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format()?;
-    let mut reader = reader;
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format()?;
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
-    limits.max_alloc = Some(1 << 30);
+    limits.max_alloc = Some(MAX_PIXELS * 4);
     reader.limits(limits);
     Ok(reader.decode()?.to_rgb8())
+}
+
+/// Checks a user image before it joins the pool: sane dimensions from the header first (a
+/// decompression bomb is refused without decoding), then a full decode, so a truncated or
+/// corrupt file is skipped at start-up instead of failing a sample hours later.
+fn check_user_image(path: &Path) -> Result<(), String> {
+    let (w, h) = image::image_dimensions(path).map_err(|e| e.to_string())?;
+    if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE || u64::from(w) * u64::from(h) > MAX_PIXELS
+    {
+        return Err(format!(
+            "unsupported size {w}×{h} (at most {MAX_SIDE} px a side and {} megapixels)",
+            MAX_PIXELS / 1_000_000
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    decode(&bytes).map_err(|e| format!("{e:#}"))?;
+    // JPEG decoders fill a cut-off scan with grey instead of failing; the end marker tells.
+    if bytes.starts_with(&[0xFF, 0xD8]) && !jpeg_is_complete(&bytes) {
+        return Err("truncated JPEG (no end-of-image marker)".into());
+    }
+    Ok(())
+}
+
+/// Whether a JPEG ends with its end-of-image marker (trailing zero padding allowed).
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let end = bytes.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
+    bytes[..end].ends_with(&[0xFF, 0xD9])
 }
 
 impl BackgroundPool {
@@ -147,19 +191,21 @@ impl BackgroundPool {
                 });
             }
         }
+        let mut files = Vec::new();
         for dir in &cfg.dirs {
-            for path in image_files_in(dir)? {
-                let name = path.display().to_string();
-                match image::image_dimensions(&path) {
-                    Ok((w, h)) if w > 0 && h > 0 && w <= MAX_SIDE && h <= MAX_SIDE => {
-                        photos.push(Photo {
-                            name,
-                            source: PhotoSource::File(path),
-                        })
-                    }
-                    Ok((w, h)) => skipped.push((name, format!("unsupported size {w}×{h}"))),
-                    Err(e) => skipped.push((name, e.to_string())),
-                }
+            files.extend(image_files_in(dir, &mut skipped)?);
+        }
+        // Decoding every file once costs start-up time but never a sample; in parallel.
+        let checked: Vec<Result<(), String>> =
+            files.par_iter().map(|p| check_user_image(p)).collect();
+        for (path, check) in files.into_iter().zip(checked) {
+            let name = path.display().to_string();
+            match check {
+                Ok(()) => photos.push(Photo {
+                    name,
+                    source: PhotoSource::File(path),
+                }),
+                Err(why) => skipped.push((name, why)),
             }
         }
         let (mut kinds, mut weights) = cfg.kinds.options();

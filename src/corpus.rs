@@ -196,6 +196,24 @@ pub fn parse_tsv(text: &str, origin: &str) -> Result<Vec<Word>> {
     Ok(words)
 }
 
+/// The text of `bytes` with every line that is not valid UTF-8 blanked (so later line numbers
+/// stay right), and the 1-based numbers of those lines: one bad line costs one word, not the
+/// whole file.
+pub fn valid_utf8_lines(bytes: &[u8]) -> (String, Vec<usize>) {
+    let mut text = String::with_capacity(bytes.len());
+    let mut invalid = Vec::new();
+    for (no, line) in bytes.split(|b| *b == b'\n').enumerate() {
+        if no > 0 {
+            text.push('\n');
+        }
+        match std::str::from_utf8(line) {
+            Ok(l) => text.push_str(l),
+            Err(_) => invalid.push(no + 1),
+        }
+    }
+    (text, invalid)
+}
+
 /// A word list ready for sampling.
 pub struct Corpus {
     pub words: Vec<Word>,
@@ -205,24 +223,38 @@ pub struct Corpus {
     /// For balanced sampling: indices of words containing each character of `chars`.
     words_by_char: Vec<Vec<u32>>,
     mode: SamplingMode,
+    /// Line numbers (1-based) of the source skipped as invalid UTF-8.
+    pub invalid_lines: Vec<usize>,
 }
 
 impl Corpus {
     pub fn load(cfg: &CorpusConfig) -> Result<Corpus> {
+        let mut invalid_lines = Vec::new();
         let mut words = if cfg.source == "bundled" {
             parse_tsv(BUNDLED_TSV, "corpora/top50k.tsv")?
         } else {
             let path = Path::new(&cfg.source);
             let bytes = std::fs::read(path)
                 .with_context(|| format!("cannot read corpus {}", path.display()))?;
-            let text = String::from_utf8(bytes)
-                .with_context(|| format!("corpus {} is not valid UTF-8", path.display()))?;
+            let (text, invalid) = valid_utf8_lines(&bytes);
+            invalid_lines = invalid;
             parse_tsv(&text, &path.display().to_string())?
         };
         if cfg.top > 0 {
             words.truncate(cfg.top);
         }
-        Corpus::new(words, cfg.sampling, cfg.temperature)
+        if words.is_empty() && !invalid_lines.is_empty() {
+            bail!(
+                "corpus {}: no usable words ({} line(s) are not valid UTF-8, first: line {})",
+                cfg.source,
+                invalid_lines.len(),
+                invalid_lines[0]
+            );
+        }
+        let mut corpus = Corpus::new(words, cfg.sampling, cfg.temperature)
+            .with_context(|| format!("corpus {}", cfg.source))?;
+        corpus.invalid_lines = invalid_lines;
+        Ok(corpus)
     }
 
     pub fn new(words: Vec<Word>, mode: SamplingMode, temperature: f64) -> Result<Corpus> {
@@ -253,6 +285,7 @@ impl Corpus {
             cumulative,
             words_by_char,
             mode,
+            invalid_lines: Vec::new(),
         })
     }
 

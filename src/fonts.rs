@@ -67,6 +67,13 @@ impl Coverage {
         Coverage { bits }
     }
 
+    fn remove(&mut self, c: char) {
+        let cp = c as u32;
+        if cp < COVERAGE_LIMIT {
+            self.bits[(cp / 64) as usize] &= !(1 << (cp % 64));
+        }
+    }
+
     pub fn has(&self, c: char) -> bool {
         let cp = c as u32;
         cp < COVERAGE_LIMIT && self.bits[(cp / 64) as usize] & (1 << (cp % 64)) != 0
@@ -76,6 +83,39 @@ impl Coverage {
     pub fn covers(&self, text: &str) -> bool {
         text.chars().all(|c| c.is_whitespace() || self.has(c))
     }
+}
+
+/// Font files under `dir` (the extensions fontdb reads); unreadable subfolders are reported.
+fn font_files_in(
+    dir: &std::path::Path,
+    skipped: &mut Vec<(String, String)>,
+) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = match std::fs::read_dir(&d) {
+            Ok(e) => e,
+            Err(e) => {
+                skipped.push((d.display().to_string(), format!("unreadable folder: {e}")));
+                continue;
+            }
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                matches!(
+                    e.to_ascii_lowercase().as_str(),
+                    "ttf" | "otf" | "ttc" | "otc"
+                )
+            }) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
 }
 
 /// The coverage of the face a label names (`bundled:fonts/NAME` or a path), for re-checking
@@ -108,6 +148,27 @@ pub struct Face {
 }
 
 impl Face {
+    /// Removes from the coverage every character of `chars` whose glyph draws no ink. A cmap
+    /// entry is a promise, not a glyph: this keeps a damaged font from ever yielding a labelled
+    /// character that is not drawn. Returns how many were removed.
+    fn drop_inkless(&mut self, chars: &[char]) -> usize {
+        let charmap = self.font.charmap();
+        let inkless: Vec<char> = chars
+            .iter()
+            .copied()
+            .filter(|c| self.coverage.has(*c) && !c.is_whitespace())
+            .filter(|c| {
+                charmap
+                    .map_unicode(*c)
+                    .is_none_or(|g| !crate::outlines::has_ink(self, g.to_u32()))
+            })
+            .collect();
+        for c in &inkless {
+            self.coverage.remove(*c);
+        }
+        inkless.len()
+    }
+
     pub fn shaper(&self) -> ShaperFont<'_, '_> {
         ShaperFont::new(&self.font)
     }
@@ -124,6 +185,9 @@ pub struct FontLoadReport {
     pub faces_used: usize,
     /// Faces skipped, with the reason.
     pub skipped: Vec<(String, String)>,
+    /// Faces that map corpus characters to glyphs without ink (damaged or empty outlines):
+    /// those characters are treated as missing.
+    pub inkless: Vec<(String, usize)>,
 }
 
 pub struct FontSet {
@@ -201,13 +265,31 @@ impl FontSet {
             db.load_system_fonts();
         }
         let before_user = db.len();
+        let mut report = FontLoadReport::default();
+        let mut user_files = Vec::new();
         for dir in &cfg.dirs {
-            if !dir.is_dir() {
+            if std::fs::read_dir(dir).is_err() {
                 bail!("fonts.dirs: {} is not a readable folder", dir.display());
             }
+            user_files.extend(font_files_in(dir, &mut report.skipped));
             db.load_fonts_dir(dir);
         }
-        let mut report = FontLoadReport::default();
+        // fontdb drops files it cannot parse without a word; name and count them.
+        let parsed: std::collections::HashSet<std::path::PathBuf> = db
+            .faces()
+            .filter_map(|f| match &f.source {
+                fontdb::Source::File(p) | fontdb::Source::SharedFile(p, _) => Some(p.clone()),
+                fontdb::Source::Binary(_) => None,
+            })
+            .collect();
+        for f in user_files {
+            if !parsed.contains(&f) {
+                report.skipped.push((
+                    f.display().to_string(),
+                    "not a readable font (empty, truncated or corrupt)".into(),
+                ));
+            }
+        }
         let ids: Vec<(fontdb::ID, usize)> = db
             .faces()
             .enumerate()
@@ -246,7 +328,11 @@ impl FontSet {
                 continue;
             };
             match build_face(data, index, family, file.clone(), style) {
-                Ok(face) => {
+                Ok(mut face) => {
+                    let dropped = face.drop_inkless(chars);
+                    if dropped > 0 {
+                        report.inkless.push((format!("{file}#{index}"), dropped));
+                    }
                     let covered = chars.iter().filter(|c| face.coverage.has(**c)).count();
                     let share = covered as f64 / chars.len().max(1) as f64;
                     if share < cfg.min_coverage.0 {

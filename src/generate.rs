@@ -108,6 +108,8 @@ pub struct Manifest {
     pub corpus_characters: usize,
     pub corpus_words: usize,
     pub words_without_font: usize,
+    /// Corpus lines skipped because they are not valid UTF-8.
+    pub corpus_lines_skipped: usize,
     pub text_resamples: u64,
     /// Samples where some block's colour could not reach `color.min_contrast`.
     pub contrast_unmet: u64,
@@ -122,6 +124,9 @@ pub struct Manifest {
     pub camera_skipped: u64,
     pub fonts_used: Vec<String>,
     pub fonts_skipped: Vec<(String, String)>,
+    /// Faces that map corpus characters to glyphs without ink, and how many (those characters
+    /// are treated as missing from that face).
+    pub fonts_inkless_chars: Vec<(String, usize)>,
     pub backgrounds_skipped: Vec<(String, String)>,
     pub recipe: Recipe,
 }
@@ -688,6 +693,7 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Outcome> {
         corpus_characters: ctx.corpus.chars.len(),
         corpus_words: ctx.corpus.words.len(),
         words_without_font: ctx.words_without_font,
+        corpus_lines_skipped: ctx.corpus.invalid_lines.len(),
         text_resamples: tally.text_resamples,
         contrast_unmet: tally.contrast_unmet,
         blocks: tally.blocks,
@@ -703,6 +709,7 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Outcome> {
             .map(|f| format!("{}#{}", f.file, f.index))
             .collect(),
         fonts_skipped: ctx.fonts.report.skipped.clone(),
+        fonts_inkless_chars: ctx.fonts.report.inkless.clone(),
         backgrounds_skipped: ctx.backgrounds.skipped.clone(),
         recipe: recipe.clone(),
     };

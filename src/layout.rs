@@ -199,6 +199,18 @@ fn shape_line(
             }
         }
     }
+    // A visible character whose cluster has no ink would be labelled but not drawn.
+    for (i, c) in chars.iter().enumerate() {
+        let inked = glyphs
+            .iter()
+            .any(|g| g.cluster == i && outline(face, g.glyph).is_some());
+        if cluster_rects[i].is_some() && !inked && !c.is_whitespace() {
+            bail!(
+                "{} draws nothing for {c:?} (empty or broken outline)",
+                face.family
+            );
+        }
+    }
     // Characters merged into another's cluster (ligatures) share that cluster's cell.
     let mut cells = Vec::with_capacity(chars.len());
     let mut last = Rect::EMPTY;

@@ -234,6 +234,7 @@ fn dispatch(command: Command) -> Result<Flow> {
             let mut r = recipe.load()?;
             if let Some(n) = count {
                 r.count = n;
+                r.check().context("-n")?;
             }
             let t = Instant::now();
             let ctx = Context::new(r)?;
@@ -303,11 +304,20 @@ fn dispatch(command: Command) -> Result<Flow> {
                     m.blocks, m.blocks_dropped, m.curved_lines
                 );
                 eprintln!("  effects       {}", summary(&m.effects));
-                if !m.fonts_skipped.is_empty() || !m.backgrounds_skipped.is_empty() {
+                let skips = m.fonts_skipped.len()
+                    + m.backgrounds_skipped.len()
+                    + m.corpus_lines_skipped
+                    + m.words_without_font;
+                if skips > 0 || !m.fonts_inkless_chars.is_empty() {
                     eprintln!(
-                        "  skipped       {} font face(s), {} background file(s) (see the manifest)",
+                        "  skipped       {} font face(s), {} background file(s), {} corpus \
+                         line(s) not UTF-8, {} word(s) no font draws, {} face(s) with inkless \
+                         glyphs (see the manifest)",
                         m.fonts_skipped.len(),
-                        m.backgrounds_skipped.len()
+                        m.backgrounds_skipped.len(),
+                        m.corpus_lines_skipped,
+                        m.words_without_font,
+                        m.fonts_inkless_chars.len()
                     );
                 }
                 eprintln!(

@@ -78,3 +78,9 @@ pub fn outline(face: &Face, glyph: u32) -> Option<Rc<Outline>> {
             .clone()
     })
 }
+
+/// Whether `glyph` draws any ink: a cmap entry whose outline is missing or damaged does not.
+/// Uncached, for the one-off coverage check at font loading.
+pub fn has_ink(face: &Face, glyph: u32) -> bool {
+    draw(face, glyph).is_some_and(|o| o.bounds.width() > 0.0 && o.bounds.height() > 0.0)
+}

@@ -845,6 +845,9 @@ impl Recipe {
 
     /// Checks that span several fields (single fields check themselves while parsing).
     pub fn check(&self) -> Result<()> {
+        if self.count == 0 {
+            bail!("count must be at least 1");
+        }
         let c = &self.corpus;
         if c.lines.min == 0 || c.words_per_line.min == 0 {
             bail!("corpus.lines and corpus.words_per_line must be at least 1");

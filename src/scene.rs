@@ -46,6 +46,7 @@ impl Context {
         let corpus = Corpus::load(&recipe.corpus)?;
         let fonts = FontSet::load(&recipe.fonts, &corpus.chars)?;
         let before = corpus.words.len();
+        let invalid_lines = corpus.invalid_lines;
         let words: Vec<_> = corpus
             .words
             .into_iter()
@@ -55,7 +56,8 @@ impl Context {
         if words.is_empty() {
             bail!("no corpus word can be drawn with the available fonts");
         }
-        let corpus = Corpus::new(words, recipe.corpus.sampling, recipe.corpus.temperature)?;
+        let mut corpus = Corpus::new(words, recipe.corpus.sampling, recipe.corpus.temperature)?;
+        corpus.invalid_lines = invalid_lines;
         let backgrounds = BackgroundPool::load(&recipe.backgrounds)?;
         Ok(Context {
             recipe_hash: recipe.hash(),
@@ -487,7 +489,10 @@ fn plan_block(
                 curve,
                 outline: looks.stroke.map_or(0.0, |w| w * size),
             };
-            let layout = layout_block(face_ref, &lines, &style)?;
+            // A face that cannot draw this text after all (a glyph without ink) means new text.
+            let Ok(layout) = layout_block(face_ref, &lines, &style) else {
+                break;
+            };
             let pad = (LAYER_PAD + looks.reach() * size).ceil();
             let (lw, lh) = (layout.bounds.x1 + 2.0 * pad, layout.bounds.y1 + 2.0 * pad);
             let (shape, strength, rotation) = random_shape(lw, lh, &r.warp, &mut warp_rng.clone());
