@@ -85,6 +85,20 @@ impl Coverage {
     }
 }
 
+/// Loads one face from bytes the way [`FontSet::load`] does (parse, metrics, coverage, inkless
+/// glyphs dropped): the entry point for fuzzing the font loader.
+pub fn load_face_bytes(data: Vec<u8>, index: u32, chars: &[char]) -> Result<Face, String> {
+    let mut face = build_face(
+        Arc::new(data),
+        index,
+        "fuzzed".into(),
+        "memory".into(),
+        "user".into(),
+    )?;
+    face.drop_inkless(chars);
+    Ok(face)
+}
+
 /// Font files under `dir` (the extensions fontdb reads); unreadable subfolders are reported.
 fn font_files_in(
     dir: &std::path::Path,
