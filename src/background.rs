@@ -104,41 +104,15 @@ pub struct BackgroundPool {
 /// Image files under `dir` (recursively), sorted; files of other types and unreadable
 /// subfolders go to `skipped` with the reason. An unreadable `dir` itself is an error.
 fn image_files_in(dir: &Path, skipped: &mut Vec<(String, String)>) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let entries = match std::fs::read_dir(&d) {
-            Ok(e) => e,
-            Err(e) if d == dir => {
-                return Err(e).with_context(|| {
-                    format!("backgrounds.dirs: cannot read folder {}", d.display())
-                })
-            }
-            Err(e) => {
-                skipped.push((d.display().to_string(), format!("unreadable folder: {e}")));
-                continue;
-            }
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if matches!(
-                p.extension()
-                    .and_then(|e| e.to_str())
-                    .map(str::to_ascii_lowercase)
-                    .as_deref(),
-                Some("jpg" | "jpeg" | "png")
-            ) {
-                out.push(p);
-            } else {
-                skipped.push((p.display().to_string(), "not a .jpg/.jpeg/.png file".into()));
-            }
-        }
+    let all = crate::files::files_under(dir, skipped)
+        .with_context(|| format!("backgrounds.dirs: cannot read folder {}", dir.display()))?;
+    let (images, others): (Vec<PathBuf>, Vec<PathBuf>) = all
+        .into_iter()
+        .partition(|p| crate::files::has_extension(p, &["jpg", "jpeg", "png"]));
+    for p in others {
+        skipped.push((p.display().to_string(), "not a .jpg/.jpeg/.png file".into()));
     }
-    out.sort();
-    skipped.sort();
-    Ok(out)
+    Ok(images)
 }
 
 fn decode(bytes: &[u8]) -> Result<RgbImage> {

@@ -104,32 +104,11 @@ fn font_files_in(
     dir: &std::path::Path,
     skipped: &mut Vec<(String, String)>,
 ) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let entries = match std::fs::read_dir(&d) {
-            Ok(e) => e,
-            Err(e) => {
-                skipped.push((d.display().to_string(), format!("unreadable folder: {e}")));
-                continue;
-            }
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-                matches!(
-                    e.to_ascii_lowercase().as_str(),
-                    "ttf" | "otf" | "ttc" | "otc"
-                )
-            }) {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
+    crate::files::files_under(dir, skipped)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| crate::files::has_extension(p, &["ttf", "otf", "ttc", "otc"]))
+        .collect()
 }
 
 /// The coverage of the face a label names (`bundled:fonts/NAME` or a path), for re-checking

@@ -410,7 +410,11 @@ pub fn prepare_output_dir(
             return Ok(Start::Complete);
         }
         let Some((old, done)) = journal_entries else {
-            if mine.is_empty() {
+            // Killed before its journal existed: only temporaries can be there.
+            if mine.iter().all(|(name, _)| name.ends_with(".tmp")) {
+                for (_, path) in &mine {
+                    remove_path(path)?;
+                }
                 return Ok(Start::Fresh);
             }
             bail!(
@@ -789,6 +793,77 @@ mod tests {
         }
         for theirs in ["notes.txt", "1.tar", "data", "0000001.tar", "00000a.tar"] {
             assert_eq!(our_output(theirs), None, "{theirs}");
+        }
+    }
+
+    fn header(shard: Option<ShardSpec>) -> RunHeader {
+        RunHeader {
+            tool: "t".into(),
+            recipe_hash: "h".into(),
+            seed: 1,
+            count: 10,
+            shard,
+        }
+    }
+
+    fn folder(name: &str, files: &[&str]) -> PathBuf {
+        let d =
+            std::env::temp_dir().join(format!("hanzi-synth-prep-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        for f in files {
+            std::fs::write(d.join(f), b"x").unwrap();
+        }
+        d
+    }
+
+    fn listing(d: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn output_folder_rules() {
+        // Data present: refused without a flag; --overwrite removes only our files.
+        let d = folder("refuse", &["000000.tar", "notes.txt"]);
+        assert!(prepare_output_dir(&d, &header(None), 4, false, false).is_err());
+        assert!(matches!(
+            prepare_output_dir(&d, &header(None), 4, true, false).unwrap(),
+            Start::Fresh
+        ));
+        assert_eq!(listing(&d), ["notes.txt"]);
+
+        // A --shard run shares the folder with the other shard sets and clears only its own.
+        let d = folder(
+            "shards",
+            &["000000.tar", "000001.tar", "manifest-shard-0-of-2.json"],
+        );
+        let spec = Some(ShardSpec { k: 1, n: 2 });
+        assert!(prepare_output_dir(&d, &header(spec), 4, false, false).is_err());
+        prepare_output_dir(&d, &header(spec), 4, true, false).unwrap();
+        assert_eq!(listing(&d), ["000000.tar", "manifest-shard-0-of-2.json"]);
+        assert!(prepare_output_dir(&d, &header(spec), 4, false, false).is_ok());
+
+        // --resume of a run killed before its journal existed: temporaries go, start afresh.
+        let d = folder("early-kill", &["progress.jsonl.tmp"]);
+        assert!(matches!(
+            prepare_output_dir(&d, &header(None), 4, false, true).unwrap(),
+            Start::Fresh
+        ));
+        assert!(listing(&d).is_empty());
+        // ... but finished shards without a journal cannot be trusted.
+        let d = folder("no-journal", &["000000.tar"]);
+        assert!(prepare_output_dir(&d, &header(None), 4, false, true).is_err());
+        for name in ["refuse", "shards", "early-kill", "no-journal"] {
+            std::fs::remove_dir_all(
+                d.with_file_name(format!("hanzi-synth-prep-{}-{name}", std::process::id())),
+            )
+            .unwrap();
         }
     }
 

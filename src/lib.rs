@@ -15,6 +15,7 @@ pub mod corpus;
 pub mod crop;
 pub mod effects;
 pub mod encode;
+pub mod files;
 pub mod fonts;
 pub mod generate;
 pub mod geometry;

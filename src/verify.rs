@@ -169,6 +169,16 @@ fn check_sums(info: &ShardInfo, bytes: u64, sha: &str, r: &mut VerifyReport) {
     }
 }
 
+fn count_records(info: &ShardInfo, records: u64, r: &mut VerifyReport) {
+    if records != info.records {
+        r.problem(format!(
+            "{}: {records} records, the manifest says {}",
+            info.name, info.records
+        ));
+    }
+    r.records += records;
+}
+
 /// One record's members, gathered by key.
 #[derive(Default)]
 struct Record {
@@ -230,13 +240,7 @@ fn check_tar(path: &Path, info: &ShardInfo, fonts: &FontCache, r: &mut VerifyRep
         records += 1;
         check_record(&info.name, current, fonts, r);
     }
-    if records != info.records {
-        r.problem(format!(
-            "{}: {records} records, the manifest says {}",
-            info.name, info.records
-        ));
-    }
-    r.records += records;
+    count_records(info, records, r);
     Ok(())
 }
 
@@ -292,13 +296,7 @@ fn check_chunk(
     for name in contents.keys() {
         r.problem(format!("{}{name}: not listed in metadata.jsonl", info.name));
     }
-    if records != info.records {
-        r.problem(format!(
-            "{}: {records} records, the manifest says {}",
-            info.name, info.records
-        ));
-    }
-    r.records += records;
+    count_records(info, records, r);
     Ok(())
 }
 

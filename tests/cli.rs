@@ -1,19 +1,11 @@
 //! The command line as users meet it: generation, determinism across threads and shards,
 //! output layouts, and clear errors.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::{bin, files, tmp};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_hanzi-synth"))
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("hanzi-synth-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
+use std::path::Path;
+use std::process::Output;
 
 fn run(args: &[&str]) -> Output {
     let out = bin().args(args).output().expect("binary runs");
@@ -43,29 +35,6 @@ fn generate(out: &Path, extra: &[&str]) {
     args.extend_from_slice(SMALL);
     args.extend_from_slice(extra);
     run(&args);
-}
-
-/// Every file under `dir` except manifests, with its bytes.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if !p
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("manifest")
-            {
-                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().to_string();
-                out.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
 }
 
 fn tar_members(path: &Path) -> Vec<(String, Vec<u8>)> {
@@ -143,7 +112,7 @@ fn line_crop_mode_writes_one_record_per_line() {
     generate(&scenes, &[]);
     generate(&crops, &["--set", "output.mode=line_crops"]);
     let mut lines = Vec::new();
-    for name in files(&scenes).keys().filter(|n| n.ends_with(".tar")) {
+    for name in files(&scenes, false).keys().filter(|n| n.ends_with(".tar")) {
         for (member, data) in tar_members(&scenes.join(name)) {
             if member.ends_with(".json") {
                 let meta: serde_json::Value = serde_json::from_slice(&data).unwrap();
@@ -154,7 +123,7 @@ fn line_crop_mode_writes_one_record_per_line() {
         }
     }
     let mut crop_texts = Vec::new();
-    for name in files(&crops).keys().filter(|n| n.ends_with(".tar")) {
+    for name in files(&crops, false).keys().filter(|n| n.ends_with(".tar")) {
         let members = tar_members(&crops.join(name));
         for m in members.chunks(3) {
             let key = m[0].0.strip_suffix(".jpg").unwrap();
@@ -190,17 +159,17 @@ fn output_bytes_do_not_depend_on_thread_count_or_shard_split() {
     generate(&one, &["-j", "1"]);
     generate(&two, &["-j", "2"]);
     generate(&again, &["-j", "1"]);
-    let reference = files(&one);
+    let reference = files(&one, false);
     assert_eq!(reference.len(), 5);
-    assert_eq!(reference, files(&two), "1 vs 2 threads differ");
-    assert_eq!(reference, files(&again), "two identical runs differ");
+    assert_eq!(reference, files(&two, false), "1 vs 2 threads differ");
+    assert_eq!(reference, files(&again, false), "two identical runs differ");
 
     let s0 = tmp("s0");
     let s1 = tmp("s1");
     generate(&s0, &["--shard", "0/2"]);
     generate(&s1, &["--shard", "1/2"]);
-    let mut union = files(&s0);
-    let f1 = files(&s1);
+    let mut union = files(&s0, false);
+    let f1 = files(&s1, false);
     assert!(union.keys().all(|k| !f1.contains_key(k)), "shards overlap");
     union.extend(f1);
     assert_eq!(
@@ -211,7 +180,7 @@ fn output_bytes_do_not_depend_on_thread_count_or_shard_split() {
 
     let other_seed = tmp("seed");
     generate(&other_seed, &["--seed", "7"]);
-    assert_ne!(reference, files(&other_seed));
+    assert_ne!(reference, files(&other_seed, false));
     for d in [one, two, again, s0, s1, other_seed] {
         std::fs::remove_dir_all(d).unwrap();
     }

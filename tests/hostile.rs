@@ -2,23 +2,16 @@
 //! counted skip — never a panic, never a wrong label, and nothing written when the run cannot
 //! happen at all.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::{bin, tmp};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_hanzi-synth"))
-}
+use std::path::{Path, PathBuf};
+use std::process::Output;
 
 fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/hostile")
         .join(rel)
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("hanzi-synth-hostile-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
 }
 
 fn run(args: &[&str]) -> Output {
@@ -257,6 +250,7 @@ fn broken_corpora_give_counted_skips_or_clear_errors() {
     assert!(o.status.success(), "{}", text(&o));
     let m = manifest(&out);
     assert_eq!(m["corpus_lines_skipped"], 2);
+    assert_eq!(m["words_without_font"], 1, "the Extension B word");
     assert_eq!(m["corpus_words"], 3);
     std::fs::remove_dir_all(&out).unwrap();
 

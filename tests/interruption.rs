@@ -1,21 +1,13 @@
 //! Never lose work: a run killed at any moment (SIGKILL), stopped by SIGINT/SIGTERM or cut off
 //! by a full disk resumes to exactly the bytes of an uninterrupted run; `verify` catches damage.
 
-use std::collections::BTreeMap;
+mod common;
+use common::{bin, files, tmp};
+
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_hanzi-synth"))
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("hanzi-synth-int-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
 
 /// 60 small samples in shards of 6 on one thread: slow enough to stop mid-shard.
 fn args(out: &Path, seed: u64, extra: &[&str]) -> Vec<String> {
@@ -69,24 +61,6 @@ fn spawn(a: &[String]) -> Child {
         .expect("binary starts")
 }
 
-/// Every file under `dir` (manifest included), with its bytes.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().to_string();
-                out.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
-}
-
 fn names(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
         .map(|rd| {
@@ -118,7 +92,7 @@ fn has_tmp_shard(dir: &Path) -> bool {
 }
 
 fn same_files(reference: &Path, other: &Path, what: &str) {
-    let (a, b) = (files(reference), files(other));
+    let (a, b) = (files(reference, true), files(other, true));
     assert_eq!(
         a.keys().collect::<Vec<_>>(),
         b.keys().collect::<Vec<_>>(),
@@ -192,14 +166,18 @@ fn sigkill_at_any_moment_then_resume_gives_identical_bytes() {
             );
             // Without --resume a folder holding data is refused, and nothing is touched.
             if !names(&out).is_empty() {
-                let before = files(&out);
+                let before = files(&out, true);
                 let refused = bin().args(args(&out, 3, &[])).output().unwrap();
                 assert!(
                     !refused.status.success(),
                     "{what}: refused without --resume"
                 );
                 assert!(String::from_utf8_lossy(&refused.stderr).contains("--resume"));
-                assert_eq!(before, files(&out), "{what}: a refused run changes nothing");
+                assert_eq!(
+                    before,
+                    files(&out, true),
+                    "{what}: a refused run changes nothing"
+                );
             }
         }
         run_ok(&args(&out, 3, &["--resume"]));
@@ -339,7 +317,7 @@ fn a_write_error_names_the_file_and_keeps_completed_shards() {
     assert!(stderr.contains("--resume"), "{stderr}");
     assert_eq!(complete_shards(&out), fail_at, "completed shards are kept");
     assert!(!has_tmp_shard(&out), "the broken shard is removed");
-    let reference_files = files(&reference);
+    let reference_files = files(&reference, true);
     for j in 0..fail_at {
         let name = format!("{j:06}.tar");
         assert!(

@@ -6,10 +6,8 @@ use proptest::prelude::*;
 
 use hanzi_synth::corpus::{parse_tsv, valid_utf8_lines, Corpus, BUNDLED_TSV};
 use hanzi_synth::fonts::{load_face_bytes, BUNDLED_FONTS};
-use hanzi_synth::layout::{layout_block, BlockStyle, Curve, Spacing};
-use hanzi_synth::recipe::{
-    Align, CorpusConfig, Direction, Recipe, SamplingMode, DEFAULT_RECIPE_YAML,
-};
+use hanzi_synth::layout::{layout_block, BlockStyle, Spacing};
+use hanzi_synth::recipe::{CorpusConfig, Direction, Recipe, SamplingMode, DEFAULT_RECIPE_YAML};
 use hanzi_synth::rng::Rng;
 
 /// Values that have broken parsers before: types, extremes, YAML features.
@@ -166,15 +164,7 @@ proptest! {
         if let Ok(face) = load_face_bytes(data, 0, &chars) {
             let line: String = text.chars().filter(|c| face.coverage.has(*c)).take(12).collect();
             prop_assume!(!line.is_empty());
-            let style = BlockStyle {
-                direction: if vertical { Direction::Vertical } else { Direction::Horizontal },
-                size: 32.0,
-                spacing: Spacing { letter: 0.0, line: 1.2 },
-                align: Align::Start,
-                title_scale: 1.0,
-                curve: Curve::Straight,
-                outline: 0.0,
-            };
+            let style = BlockStyle::plain(if vertical { Direction::Vertical } else { Direction::Horizontal }, 32.0, Spacing { letter: 0.0, line: 1.2 });
             if let Ok(layout) = layout_block(&face, std::slice::from_ref(&line), &style) {
                 prop_assert_eq!(layout.lines[0].chars.len(), line.chars().count());
             }

@@ -12,7 +12,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     assert!(words.iter().all(|w| !w.text.trim().is_empty()));
-    for mode in [SamplingMode::Frequency, SamplingMode::Uniform, SamplingMode::Balanced] {
+    for mode in [
+        SamplingMode::Frequency,
+        SamplingMode::Uniform,
+        SamplingMode::Balanced,
+    ] {
         if let Ok(corpus) = Corpus::new(words.clone(), mode, 1.0) {
             let mut rng = Rng::new(data.len() as u64);
             assert!(corpus.sample_word(&mut rng) < corpus.words.len());

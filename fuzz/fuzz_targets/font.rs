@@ -2,8 +2,8 @@
 #![no_main]
 
 use hanzi_synth::fonts::load_face_bytes;
-use hanzi_synth::layout::{layout_block, BlockStyle, Curve, Spacing};
-use hanzi_synth::recipe::{Align, Direction};
+use hanzi_synth::layout::{layout_block, BlockStyle, Spacing};
+use hanzi_synth::recipe::Direction;
 use libfuzzer_sys::fuzz_target;
 
 const TEXT: &str = "中华人民共和国学习汉字，书写《文字》";
@@ -20,15 +20,14 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     for direction in [Direction::Horizontal, Direction::Vertical] {
-        let style = BlockStyle {
+        let style = BlockStyle::plain(
             direction,
-            size: 24.0,
-            spacing: Spacing { letter: 0.0, line: 1.2 },
-            align: Align::Start,
-            title_scale: 1.0,
-            curve: Curve::Straight,
-            outline: 0.0,
-        };
+            24.0,
+            Spacing {
+                letter: 0.0,
+                line: 1.2,
+            },
+        );
         if let Ok(layout) = layout_block(&face, std::slice::from_ref(&line), &style) {
             assert_eq!(layout.lines[0].chars.len(), line.chars().count());
         }
