@@ -1,22 +1,81 @@
 //! Bench: images per second for a recipe, and where the time goes.
 //!
-//! Two measurements: a single-thread pass with per-stage timers, and a pass on `threads` cores
-//! that makes and encodes samples without writing them (throughput of the generator proper).
+//! Three measurements: a single-thread pass with per-stage timers, a pass on `threads` cores
+//! that makes and encodes samples without writing them (throughput of the generator proper),
+//! and the encode-only floor: the same pictures encoded alone, the least any CPU generator that
+//! writes this format can spend. Each pass reports wall time and CPU time (user + sys), so
+//! images per CPU-second compare across machines and thread counts; peak RSS comes last.
 
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use rayon::prelude::*;
 
+use crate::composite::CpuCompositor;
+use crate::crop::line_crops;
+use crate::encode::encode;
 use crate::generate::produce;
-use crate::scene::{Context, StageTimes};
+use crate::recipe::OutputMode;
+use crate::scene::{render_sample, Context, StageTimes};
+
+/// Wall and CPU time of one pass.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Pass {
+    pub wall: Duration,
+    pub cpu: Duration,
+}
+
+/// CPU time (user + sys) of this process so far, all threads.
+fn cpu_time() -> Duration {
+    #[cfg(unix)]
+    {
+        // SAFETY: getrusage only writes into the struct we pass.
+        let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) } == 0 {
+            let tv = |t: libc::timeval| {
+                Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+            };
+            return tv(u.ru_utime) + tv(u.ru_stime);
+        }
+    }
+    Duration::ZERO
+}
+
+/// Peak resident memory of this process in MiB (0 where unknown).
+pub fn peak_rss_mib() -> f64 {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: as above.
+        let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) } == 0 {
+            return u.ru_maxrss as f64 / 1024.0; // kilobytes on Linux
+        }
+    }
+    0.0
+}
+
+fn timed<T>(f: impl FnOnce() -> Result<T>) -> Result<(T, Pass)> {
+    let (w, c) = (Instant::now(), cpu_time());
+    let out = f()?;
+    Ok((
+        out,
+        Pass {
+            wall: w.elapsed(),
+            cpu: cpu_time().saturating_sub(c),
+        },
+    ))
+}
 
 pub struct BenchReport {
     pub samples: u64,
     pub threads: usize,
-    pub single_thread: Duration,
+    pub single_thread: Pass,
     pub stages: StageTimes,
-    pub parallel: Duration,
+    pub parallel: Pass,
+    /// Encoding the same records alone, one thread: per record.
+    pub encode_floor: Pass,
+    pub floor_records: u64,
+    pub peak_rss_mib: f64,
     pub mean_bytes: f64,
     /// Records per sample: 1 for scenes, the mean line count for line crops.
     pub records_per_sample: f64,
@@ -30,60 +89,103 @@ pub fn run_bench(ctx: &Context, samples: u64, threads: usize) -> Result<BenchRep
     let mut stages = StageTimes::default();
     let mut bytes = 0usize;
     let mut items = 0u64;
-    let t = Instant::now();
-    for i in 0..samples {
-        let (records, _) = produce(ctx, i, &mut stages)?;
-        bytes += records.iter().map(|r| r.image.len()).sum::<usize>();
-        items += records.len() as u64;
-    }
-    let single_thread = t.elapsed();
+    let ((), single_thread) = timed(|| {
+        for i in 0..samples {
+            let (records, _) = produce(ctx, i, &mut stages)?;
+            bytes += records.iter().map(|r| r.image.len()).sum::<usize>();
+            items += records.len() as u64;
+        }
+        Ok(())
+    })?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()?;
-    let t = Instant::now();
-    pool.install(|| {
-        (0..samples)
-            .into_par_iter()
-            .try_for_each(|i| produce(ctx, i, &mut StageTimes::default()).map(|_| ()))
+    let ((), parallel) = timed(|| {
+        pool.install(|| {
+            (0..samples)
+                .into_par_iter()
+                .try_for_each(|i| produce(ctx, i, &mut StageTimes::default()).map(|_| ()))
+        })
     })?;
-    let parallel = t.elapsed();
+    let (floor_records, encode_floor) = encode_floor(ctx, samples.min(50))?;
     Ok(BenchReport {
         samples,
         threads,
         single_thread,
         stages,
         parallel,
+        encode_floor,
+        floor_records,
+        peak_rss_mib: peak_rss_mib(),
         mean_bytes: bytes as f64 / items.max(1) as f64,
         records_per_sample: items as f64 / samples.max(1) as f64,
     })
 }
 
+/// Renders `n` samples' final pictures (scenes or line crops), then times encoding them alone.
+fn encode_floor(ctx: &Context, n: u64) -> Result<(u64, Pass)> {
+    let out = &ctx.recipe.output;
+    let mut pictures = Vec::new();
+    for i in 0..n {
+        let sample = render_sample(ctx, i, &mut CpuCompositor, &mut StageTimes::default())?;
+        match out.mode {
+            OutputMode::Scenes => pictures.push(sample.image),
+            OutputMode::LineCrops => {
+                pictures.extend(line_crops(&sample, out).into_iter().map(|c| c.image))
+            }
+        }
+    }
+    let ((), pass) = timed(|| {
+        for p in &pictures {
+            encode(p, out.image_format, out.jpeg_quality)?;
+        }
+        Ok(())
+    })?;
+    Ok((pictures.len() as u64, pass))
+}
+
 impl std::fmt::Display for BenchReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let n = self.samples as f64;
+        let rec = n * self.records_per_sample;
+        let per_cpu = |p: &Pass, k: f64| k / p.cpu.as_secs_f64().max(1e-9);
+        let per_wall = |p: &Pass, k: f64| k / p.wall.as_secs_f64().max(1e-9);
         writeln!(f, "samples            {}", self.samples)?;
         writeln!(
             f,
-            "1 thread           {:.1} images/s ({:.2} ms/image)",
-            n / self.single_thread.as_secs_f64(),
-            self.single_thread.as_secs_f64() * 1000.0 / n
+            "1 thread           {:.1} images/s, {:.1} images/CPU-s ({:.2} ms/image)",
+            per_wall(&self.single_thread, n),
+            per_cpu(&self.single_thread, n),
+            self.single_thread.wall.as_secs_f64() * 1000.0 / n
         )?;
         writeln!(
             f,
-            "{} threads          {:.1} images/s",
+            "{} threads          {:.1} images/s, {:.1} images/CPU-s ({:.2}× one thread)",
             self.threads,
-            n / self.parallel.as_secs_f64()
+            per_wall(&self.parallel, n),
+            per_cpu(&self.parallel, n),
+            self.single_thread.wall.as_secs_f64() / self.parallel.wall.as_secs_f64().max(1e-9)
         )?;
         if (self.records_per_sample - 1.0).abs() > 1e-9 {
             writeln!(
                 f,
-                "records            {:.2} per sample: {:.1} records/s on 1 thread, {:.1} on {}",
+                "records            {:.2} per sample: {:.1} records/CPU-s on 1 thread, {:.1} records/s on {}",
                 self.records_per_sample,
-                n * self.records_per_sample / self.single_thread.as_secs_f64(),
-                n * self.records_per_sample / self.parallel.as_secs_f64(),
+                per_cpu(&self.single_thread, rec),
+                per_wall(&self.parallel, rec),
                 self.threads
             )?;
         }
+        let floor = per_cpu(&self.encode_floor, self.floor_records as f64);
+        writeln!(
+            f,
+            "encode-only floor  {:.1} records/CPU-s ({:.3} ms/record, {} records); generator at {:.1}× the floor",
+            floor,
+            self.encode_floor.cpu.as_secs_f64() * 1000.0 / self.floor_records.max(1) as f64,
+            self.floor_records,
+            floor / per_cpu(&self.single_thread, rec).max(1e-9)
+        )?;
+        writeln!(f, "peak RSS           {:.1} MiB", self.peak_rss_mib)?;
         writeln!(f, "mean record size   {:.1} KiB", self.mean_bytes / 1024.0)?;
         writeln!(f, "time per stage (1 thread, ms/image):")?;
         let total: f64 = self.stages.rows().iter().map(|r| r.1.as_secs_f64()).sum();

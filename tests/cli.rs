@@ -352,9 +352,14 @@ fn preview_fonts_and_bench_run() {
         "text.size=[12, 30]",
     ]);
     let text = String::from_utf8_lossy(&bench.stdout);
-    assert!(
-        text.contains("images/s") && text.contains("encode"),
-        "{text}"
-    );
+    for expected in [
+        "images/s",
+        "images/CPU-s",
+        "encode-only floor",
+        "peak RSS",
+        "encode",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing in {text}");
+    }
     std::fs::remove_dir_all(out).unwrap();
 }
