@@ -333,27 +333,36 @@ fn text_color_meets_the_contrast_target() {
     );
 }
 
+/// Overrides that switch every whole-image effect off, added to a test's own.
+fn without_effects(mut sets: Vec<String>) -> Vec<String> {
+    for e in [
+        "camera",
+        "color_jitter",
+        "vignette",
+        "gaussian_blur",
+        "motion_blur",
+        "noise",
+        "jpeg",
+    ] {
+        sets.push(format!("effects.{e}.probability=0"));
+    }
+    sets
+}
+
 #[test]
 fn measured_pixel_contrast_meets_the_target_on_plain_backgrounds() {
     // Effects off, so the image pixels under fully covered ink are exactly the text colour.
     let recipe = Recipe::default()
-        .with_overrides(&[
+        .with_overrides(&without_effects(vec![
             "canvas={width: 256, height: 256}".into(),
             "backgrounds.kinds={solid: 1}".into(),
             "layout.blocks=[1, 3]".into(),
             "style.fill={solid: 1, gradient: 1}".into(),
-            "effects.camera.probability=0".into(),
-            "effects.color_jitter.probability=0".into(),
-            "effects.vignette.probability=0".into(),
-            "effects.gaussian_blur.probability=0".into(),
-            "effects.motion_blur.probability=0".into(),
-            "effects.noise.probability=0".into(),
-            "effects.jpeg.probability=0".into(),
             "style.glow=0".into(),
             "style.shadow=0".into(),
             // Worn ink is lighter by design.
             "style.weathering=0".into(),
-        ])
+        ]))
         .unwrap();
     let ctx = Context::new(recipe).unwrap();
     let mut worst = f64::INFINITY;
@@ -391,7 +400,7 @@ fn measured_pixel_contrast_meets_the_target_on_plain_backgrounds() {
 fn line_crops_hold_their_characters_where_the_labels_say() {
     // Black text on white, no decorations or effects: dark crop pixels are ink.
     let recipe = Recipe::default()
-        .with_overrides(&[
+        .with_overrides(&without_effects(vec![
             "canvas={width: 384, height: 384}".into(),
             "backgrounds.kinds={solid: 1}".into(),
             "backgrounds.colors=[\"#ffffff\"]".into(),
@@ -404,16 +413,9 @@ fn line_crops_hold_their_characters_where_the_labels_say() {
             "layout.curve=0.4".into(),
             "corpus.lines=[1, 1]".into(),
             "warp.probability=1".into(),
-            "effects.camera.probability=0".into(),
-            "effects.color_jitter.probability=0".into(),
-            "effects.vignette.probability=0".into(),
-            "effects.gaussian_blur.probability=0".into(),
-            "effects.motion_blur.probability=0".into(),
-            "effects.noise.probability=0".into(),
-            "effects.jpeg.probability=0".into(),
             "output.mode=line_crops".into(),
             "output.crop_height=40".into(),
-        ])
+        ]))
         .unwrap();
     let ctx = Context::new(recipe).unwrap();
     let (mut crops, mut curved, mut vertical) = (0, 0, 0);
