@@ -5,16 +5,22 @@ use crate::rng::Rng;
 
 /// Relative luminance of an sRGB colour (WCAG 2).
 pub fn luminance(c: [u8; 3]) -> f64 {
-    let lin = |v: u8| {
-        let s = f64::from(v) / 255.0;
+    let lin = &*SRGB_TO_LINEAR;
+    0.2126 * lin[c[0] as usize] + 0.7152 * lin[c[1] as usize] + 0.0722 * lin[c[2] as usize]
+}
+
+/// sRGB level → linear light, tabulated: placement asks for thousands of luminances per
+/// block, and a `powf` each dominated it.
+static SRGB_TO_LINEAR: std::sync::LazyLock<[f64; 256]> = std::sync::LazyLock::new(|| {
+    std::array::from_fn(|v| {
+        let s = v as f64 / 255.0;
         if s <= 0.04045 {
             s / 12.92
         } else {
             ((s + 0.055) / 1.055).powf(2.4)
         }
-    };
-    0.2126 * lin(c[0]) + 0.7152 * lin(c[1]) + 0.0722 * lin(c[2])
-}
+    })
+});
 
 /// WCAG contrast ratio between two luminances (1 to 21).
 pub fn contrast(l1: f64, l2: f64) -> f64 {

@@ -11,8 +11,9 @@ use image::RgbImage;
 use crate::blur::{gaussian_like, radius_for_sigma};
 use crate::geometry::{Homography, Point};
 use crate::recipe::{Effect, EffectsConfig};
-use crate::rng::{mix64, Rng};
-use crate::warp::bilinear_rgb;
+use crate::noise;
+use crate::rng::Rng;
+use crate::warp::warp_rgb;
 
 /// Draws whether `effect` applies and, if so, its parameter.
 fn draw(effect: &Effect, rng: &mut Rng) -> Option<f64> {
@@ -65,10 +66,7 @@ pub fn camera(cfg: &EffectsConfig, w: u32, h: u32, rng: &mut Rng) -> Option<(Hom
 /// Resamples `img` through `h_cam` (old → new pixel coordinates), bilinear, edges clamped.
 pub fn warp_image(img: &RgbImage, h_cam: &Homography) -> RgbImage {
     let inv = h_cam.inverse().expect("camera transforms are invertible");
-    RgbImage::from_fn(img.width(), img.height(), |x, y| {
-        let p = inv.apply(Point::new(f64::from(x) + 0.5, f64::from(y) + 0.5));
-        image::Rgb(bilinear_rgb(img, p))
-    })
+    warp_rgb(img, &inv)
 }
 
 /// Brightness shift, contrast and saturation scale, by up to `amount`.
@@ -76,13 +74,19 @@ fn color_jitter(img: &mut RgbImage, amount: f64, rng: &mut Rng) -> String {
     let brightness = rng.range_f64(-amount, amount) * 255.0;
     let contrast = 1.0 + rng.range_f64(-amount, amount) * 2.0;
     let saturation = 1.0 + rng.range_f64(-amount, amount) * 3.0;
-    let lut: Vec<f64> = (0..256)
-        .map(|v| (f64::from(v) - 128.0) * contrast + 128.0 + brightness)
+    // Levels after brightness and contrast, in 1/256 steps; saturation in 1/256.
+    let lut: Vec<i32> = (0..256)
+        .map(|v| (((f64::from(v) - 128.0) * contrast + 128.0 + brightness) * 256.0).round() as i32)
         .collect();
-    for px in img.pixels_mut() {
-        let v = px.0.map(|c| lut[c as usize]);
-        let grey = 0.299 * v[0] + 0.587 * v[1] + 0.114 * v[2];
-        px.0 = v.map(|c| (grey + (c - grey) * saturation).round().clamp(0.0, 255.0) as u8);
+    let sat = (saturation * 256.0).round() as i32;
+    for px in img.chunks_exact_mut(3) {
+        let v = [lut[px[0] as usize], lut[px[1] as usize], lut[px[2] as usize]];
+        // Rec. 601 luma in 1/256 weights (77 + 150 + 29 = 256).
+        let grey = (77 * v[0] + 150 * v[1] + 29 * v[2]) >> 8;
+        for (o, c) in px.iter_mut().zip(v) {
+            let out = grey + (((c - grey) * sat) >> 8);
+            *o = ((out + 128) >> 8).clamp(0, 255) as u8;
+        }
     }
     format!(
         "color_jitter brightness {brightness:.1} contrast {contrast:.3} saturation {saturation:.3}"
@@ -93,16 +97,21 @@ fn color_jitter(img: &mut RgbImage, amount: f64, rng: &mut Rng) -> String {
 fn vignette(img: &mut RgbImage, strength: f64) -> String {
     let (w, h) = (f64::from(img.width()), f64::from(img.height()));
     let (cx, cy) = (w / 2.0, h / 2.0);
-    let norm = 1.0 / (cx * cx + cy * cy);
-    let width = img.width();
-    for (i, px) in img.pixels_mut().enumerate() {
-        let (x, y) = (
-            (i as u32 % width) as f64 + 0.5,
-            (i as u32 / width) as f64 + 0.5,
-        );
-        let r2 = ((x - cx) * (x - cx) + (y - cy) * (y - cy)) * norm;
-        let k = ((1.0 - strength * r2) * 256.0) as u32;
-        px.0 = px.0.map(|c| ((u32::from(c) * k + 128) >> 8) as u8);
+    let norm = strength / (cx * cx + cy * cy);
+    // Kept share 1 − strength·r², r² split into its x and y parts, in 1/65536.
+    let part = |d: f64| (d * d * norm * 65536.0).round() as i64;
+    let xs: Vec<i64> = (0..img.width())
+        .map(|x| part(f64::from(x) + 0.5 - cx))
+        .collect();
+    let width = img.width() as usize;
+    for (y, row) in img.chunks_exact_mut(width * 3).enumerate() {
+        let ry = part(y as f64 + 0.5 - cy);
+        for (px, rx) in row.chunks_exact_mut(3).zip(&xs) {
+            let k = ((65536 - ry - rx).max(0) >> 8) as u32;
+            for c in px {
+                *c = ((u32::from(*c) * k + 128) >> 8) as u8;
+            }
+        }
     }
     format!("vignette {strength:.3}")
 }
@@ -120,39 +129,52 @@ fn motion_blur(img: &mut RgbImage, length: f64, rng: &mut Rng) -> String {
             )
         })
         .collect();
-    let (w, h) = (i64::from(img.width()), i64::from(img.height()));
+    let (w, h) = (img.width() as usize, img.height() as usize);
     let src = img.as_raw().clone();
-    let buf: &mut [u8] = img.as_mut();
-    for y in 0..h {
-        for x in 0..w {
-            let mut sum = [0u32; 3];
-            for (dx, dy) in &offsets {
-                let (sx, sy) = ((x + dx).clamp(0, w - 1), (y + dy).clamp(0, h - 1));
-                let o = ((sy * w + sx) * 3) as usize;
+    let stride = w * 3;
+    let mut sums = vec![0u32; stride];
+    for (y, out) in img.chunks_exact_mut(stride).enumerate() {
+        sums.fill(0);
+        // Each tap adds the source row shifted by its offset, edges clamped: interior pixels
+        // are one contiguous slice per tap.
+        for &(dx, dy) in &offsets {
+            let sy = (y as i64 + dy).clamp(0, h as i64 - 1) as usize;
+            let row = &src[sy * stride..][..stride];
+            let lo = (-dx).clamp(0, w as i64) as usize;
+            let hi = (w as i64 - dx).clamp(lo as i64, w as i64) as usize;
+            for x in (0..lo).chain(hi..w) {
+                let sx = (x as i64 + dx).clamp(0, w as i64 - 1) as usize;
                 for c in 0..3 {
-                    sum[c] += u32::from(src[o + c]);
+                    sums[x * 3 + c] += u32::from(row[sx * 3 + c]);
                 }
             }
-            let o = ((y * w + x) * 3) as usize;
-            for c in 0..3 {
-                buf[o + c] = ((sum[c] + n as u32 / 2) / n as u32) as u8;
+            let shifted = &row[((lo as i64 + dx) as usize) * 3..][..(hi - lo) * 3];
+            for (s, v) in sums[lo * 3..hi * 3].iter_mut().zip(shifted) {
+                *s += u32::from(*v);
             }
+        }
+        for (o, s) in out.iter_mut().zip(&sums) {
+            *o = ((s + n as u32 / 2) / n as u32) as u8;
         }
     }
     format!("motion_blur {n} px at {:.1}°", angle.to_degrees())
 }
 
-/// Adds approximately gaussian noise of `sigma` levels per channel (a sum of four uniforms
-/// from a counter-based hash, so every pixel's noise is independent of evaluation order).
+/// Adds approximately gaussian noise of `sigma` levels per channel: each value is a sum of
+/// four uniform bytes (mean 510, standard deviation ≈ 147.8) from a per-row random stream, so
+/// every row's noise is independent of evaluation order.
 fn noise(img: &mut RgbImage, sigma: f64, rng: &mut Rng) -> String {
     let seed = rng.next_u64();
-    // Sum of four 16-bit uniforms: mean 2, variance 1/3 (in units of 65536).
-    let scale = sigma * 3f64.sqrt() / 65536.0;
-    for (i, v) in img.iter_mut().enumerate() {
-        let r = mix64(seed ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        let s: u64 = (0..4).map(|k| (r >> (16 * k)) & 0xFFFF).sum();
-        let n = (s as f64 - 2.0 * 65536.0) * scale;
-        *v = (f64::from(*v) + n).round().clamp(0.0, 255.0) as u8;
+    let k = (sigma / 147.8 * 256.0).round() as i32;
+    let stride = img.width() as usize * 3;
+    let mut bytes = vec![0u8; stride * 4];
+    for (y, row) in img.chunks_exact_mut(stride).enumerate() {
+        noise::row_bytes(seed, y as u32, &mut bytes);
+        for (v, u) in row.iter_mut().zip(bytes.chunks_exact(4)) {
+            let s = i32::from(u[0]) + i32::from(u[1]) + i32::from(u[2]) + i32::from(u[3]);
+            let out = i32::from(*v) * 256 + (s - 510) * k;
+            *v = ((out + 128) >> 8).clamp(0, 255) as u8;
+        }
     }
     format!("noise {sigma:.2}")
 }
@@ -160,19 +182,9 @@ fn noise(img: &mut RgbImage, sigma: f64, rng: &mut Rng) -> String {
 /// Re-encodes as JPEG at `quality` and decodes again: blocking and ringing artefacts.
 fn jpeg_artefacts(img: &mut RgbImage, quality: f64) -> String {
     let q = quality.round().clamp(1.0, 100.0) as u8;
-    let mut bytes = Vec::new();
-    let enc = jpeg_encoder::Encoder::new(&mut bytes, q);
-    let ok = enc
-        .encode(
-            img.as_raw(),
-            img.width() as u16,
-            img.height() as u16,
-            jpeg_encoder::ColorType::Rgb,
-        )
-        .is_ok();
-    if ok {
-        if let Ok(decoded) = image::load_from_memory_with_format(&bytes, image::ImageFormat::Jpeg) {
-            *img = decoded.to_rgb8();
+    if let Ok(bytes) = crate::encode::encode(img, crate::recipe::ImageFormat::Jpg, q) {
+        if let Ok(decoded) = crate::encode::decode_jpeg(&bytes) {
+            *img = decoded;
         }
     }
     format!("jpeg quality {q}")

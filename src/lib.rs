@@ -21,6 +21,7 @@ pub mod generate;
 pub mod geometry;
 pub mod journal;
 pub mod layout;
+pub mod noise;
 pub mod outlines;
 pub mod placement;
 pub mod preview;

@@ -22,20 +22,29 @@ impl TextureMap {
         let (w, h) = (img.width() as usize, img.height() as usize);
         let (cols, rows) = (w.div_ceil(CELL as usize), h.div_ceil(CELL as usize));
         let raw = img.as_raw();
-        // Integer luma (Rec. 709 weights in 1/256).
-        let luma: Vec<i32> = raw
-            .chunks_exact(3)
-            .map(|p| (54 * i32::from(p[0]) + 183 * i32::from(p[1]) + 19 * i32::from(p[2])) >> 8)
-            .collect();
-        let mut cells = vec![0u64; cols * rows];
-        for y in 0..h.saturating_sub(1) {
-            let row = &luma[y * w..(y + 1) * w];
-            let below = &luma[(y + 1) * w..(y + 2) * w];
-            let cell_row = &mut cells[(y / CELL as usize) * cols..][..cols];
-            for x in 0..w - 1 {
-                let g = (row[x + 1] - row[x]).unsigned_abs() + (below[x] - row[x]).unsigned_abs();
-                cell_row[x / CELL as usize] += u64::from(g);
+        // Integer luma (Rec. 709 weights in 1/256), two rows at a time.
+        let luma_row = |y: usize, out: &mut [i32]| {
+            for (l, p) in out.iter_mut().zip(raw[y * w * 3..(y + 1) * w * 3].chunks_exact(3)) {
+                *l = (54 * i32::from(p[0]) + 183 * i32::from(p[1]) + 19 * i32::from(p[2])) >> 8;
             }
+        };
+        let mut cells = vec![0u64; cols * rows];
+        let (mut row, mut below) = (vec![0i32; w], vec![0i32; w]);
+        if h > 0 {
+            luma_row(0, &mut row);
+        }
+        for y in 0..h.saturating_sub(1) {
+            luma_row(y + 1, &mut below);
+            let cell_row = &mut cells[(y / CELL as usize) * cols..][..cols];
+            for (c, cell) in cell_row.iter_mut().enumerate() {
+                let (x0, x1) = (c * CELL as usize, ((c + 1) * CELL as usize).min(w - 1));
+                let mut g = 0u32;
+                for x in x0..x1 {
+                    g += (row[x + 1] - row[x]).unsigned_abs() + (below[x] - row[x]).unsigned_abs();
+                }
+                *cell += u64::from(g);
+            }
+            std::mem::swap(&mut row, &mut below);
         }
         let mut integral = vec![0u64; (cols + 1) * (rows + 1)];
         for r in 0..rows {

@@ -8,7 +8,7 @@
 
 use tiny_skia::{FillRule, LineJoin, Mask, PathBuilder, Stroke, Transform};
 
-use crate::background::{coarse_field, fractal_noise};
+use crate::noise::fractal_field;
 use crate::blur::gaussian_like;
 use crate::fonts::Face;
 use crate::layout::{BlockLayout, PlacedGlyph};
@@ -159,7 +159,7 @@ pub fn render_plate(block: &BlockLayout, pad: f64, margin: f64) -> AlphaLayer {
 /// where a smooth noise field is high. Ink only ever decreases, so labels stay valid.
 pub fn weather(layer: &mut AlphaLayer, seed: u64, strength: f64, cell: f64) {
     let (w, h) = (layer.width, layer.height);
-    let field = coarse_field(w, h, 4, |x, y| fractal_noise(seed, x, y, cell, 3));
+    let field = fractal_field(seed, w, h, cell, 3);
     for (i, a) in layer.data.iter_mut().enumerate() {
         if *a == 0 {
             continue;

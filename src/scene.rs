@@ -58,7 +58,15 @@ impl Context {
         }
         let mut corpus = Corpus::new(words, recipe.corpus.sampling, recipe.corpus.temperature)?;
         corpus.invalid_lines = invalid_lines;
-        let backgrounds = BackgroundPool::load(&recipe.backgrounds)?;
+        let canvases: Vec<(u32, u32)> = {
+            let (buckets, _) = recipe.canvas.buckets.options();
+            if buckets.is_empty() {
+                vec![(recipe.canvas.width.0, recipe.canvas.height.0)]
+            } else {
+                buckets.iter().map(|b| (b.width, b.height)).collect()
+            }
+        };
+        let backgrounds = BackgroundPool::load(&recipe.backgrounds, &canvases)?;
         Ok(Context {
             recipe_hash: recipe.hash(),
             recipe,

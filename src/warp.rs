@@ -78,36 +78,33 @@ pub fn warp_alpha(
     let (w, h) = ((x1 - x0) as u32, (y1 - y0) as u32);
     let inv = to_canvas.inverse().expect("warps are invertible").0;
     let mut data = vec![0u8; (w * h) as usize];
-    let (lw, lh) = (layer.width as i64, layer.height as i64);
-    let src = &layer.data;
-    for row in 0..h {
-        let cy = (y0 + i64::from(row)) as f64 + 0.5;
-        for col in 0..w {
-            let cx = (x0 + i64::from(col)) as f64 + 0.5;
-            let wz = inv[6] * cx + inv[7] * cy + inv[8];
-            // Source position relative to source pixel centres.
-            let sx = (inv[0] * cx + inv[1] * cy + inv[2]) / wz - 0.5;
-            let sy = (inv[3] * cx + inv[4] * cy + inv[5]) / wz - 0.5;
-            if !(sx > -1.0 && sy > -1.0 && sx < lw as f64 && sy < lh as f64) {
-                continue;
+    let affine = inv[6] == 0.0 && inv[7] == 0.0 && inv[8] == 1.0;
+    for (row, out) in data.chunks_exact_mut(w as usize).enumerate() {
+        let cy = (y0 + row as i64) as f64 + 0.5;
+        let cx = x0 as f64 + 0.5;
+        if affine {
+            // Source position (relative to source pixel centres) in 16.16 fixed point,
+            // stepped along the row.
+            let fixed = |v: f64| (v * 65536.0).round() as i64;
+            let sx = fixed(inv[0] * cx + inv[1] * cy + inv[2] - 0.5);
+            let sy = fixed(inv[3] * cx + inv[4] * cy + inv[5] - 0.5);
+            let (dx, dy) = (fixed(inv[0]), fixed(inv[3]));
+            for (col, o) in out.iter_mut().enumerate() {
+                let (px, py) = (sx + dx * col as i64, sy + dy * col as i64);
+                *o = sample_fixed(layer, px, py);
             }
-            let fx = sx.floor();
-            let fy = sy.floor();
-            let (ix, iy) = (fx as i64, fy as i64);
-            // 8-bit fixed-point weights keep the result identical on every platform.
-            let ax = ((sx - fx) * 256.0) as u32;
-            let ay = ((sy - fy) * 256.0) as u32;
-            let at = |x: i64, y: i64| -> u32 {
-                if x < 0 || y < 0 || x >= lw || y >= lh {
-                    0
-                } else {
-                    u32::from(src[(y * lw + x) as usize])
-                }
-            };
-            let top = at(ix, iy) * (256 - ax) + at(ix + 1, iy) * ax;
-            let bottom = at(ix, iy + 1) * (256 - ax) + at(ix + 1, iy + 1) * ax;
-            let v = (top * (256 - ay) + bottom * ay + (1 << 15)) >> 16;
-            data[(row * w + col) as usize] = v as u8;
+        } else {
+            // Homogeneous source coordinates, stepped along the row; one division per pixel.
+            let mut nx = inv[0] * cx + inv[1] * cy + inv[2];
+            let mut ny = inv[3] * cx + inv[4] * cy + inv[5];
+            let mut wz = inv[6] * cx + inv[7] * cy + inv[8];
+            for o in out.iter_mut() {
+                let (px, py) = (to_fixed(nx / wz - 0.5), to_fixed(ny / wz - 0.5));
+                *o = sample_fixed(layer, px, py);
+                nx += inv[0];
+                ny += inv[3];
+                wz += inv[6];
+            }
         }
     }
     WarpedAlpha {
@@ -117,6 +114,81 @@ pub fn warp_alpha(
         height: h,
         data,
     }
+}
+
+/// `v` in 16.16 fixed point, rounded half away from zero (`f64::round` is a libm call on
+/// baseline x86-64, and this runs per pixel).
+#[inline]
+fn to_fixed(v: f64) -> i64 {
+    let s = v * 65536.0;
+    (if s >= 0.0 { s + 0.5 } else { s - 0.5 }) as i64
+}
+
+/// Bilinear alpha at source position `(px, py)` (16.16 fixed point, relative to pixel centres);
+/// outside the layer is transparent.
+#[inline]
+fn sample_fixed(layer: &AlphaLayer, px: i64, py: i64) -> u8 {
+    const ONE: i64 = 1 << 16;
+    let (lw, lh) = (i64::from(layer.width), i64::from(layer.height));
+    if px <= -ONE || py <= -ONE || px >= lw << 16 || py >= lh << 16 {
+        return 0;
+    }
+    let (ix, iy) = (px >> 16, py >> 16);
+    let (ax, ay) = (((px >> 8) & 255) as u32, ((py >> 8) & 255) as u32);
+    let src = &layer.data;
+    let at = |x: i64, y: i64| -> u32 {
+        if x < 0 || y < 0 || x >= lw || y >= lh {
+            0
+        } else {
+            u32::from(src[(y * lw + x) as usize])
+        }
+    };
+    let top = at(ix, iy) * (256 - ax) + at(ix + 1, iy) * ax;
+    let bottom = at(ix, iy + 1) * (256 - ax) + at(ix + 1, iy + 1) * ax;
+    ((top * (256 - ay) + bottom * ay + (1 << 15)) >> 16) as u8
+}
+
+/// Resamples `img` into a same-sized image: output pixel centre `c` takes the bilinear sample
+/// at `inv(c)`, edges clamped (the camera effect). An affine `inv` (the camera's) steps source
+/// coordinates along each row in 16.16 fixed point: integer work per pixel only.
+pub fn warp_rgb(img: &RgbImage, inv: &Homography) -> RgbImage {
+    let (w, h) = (img.width(), img.height());
+    let m = inv.0;
+    let mut out = RgbImage::new(w, h);
+    if m[6] != 0.0 || m[7] != 0.0 || m[8] != 1.0 {
+        for (x, y, px) in out.enumerate_pixels_mut() {
+            px.0 = bilinear_rgb(img, inv.apply(Point::new(f64::from(x) + 0.5, f64::from(y) + 0.5)));
+        }
+        return out;
+    }
+    let (max_x, max_y) = (i64::from(w - 1) << 16, i64::from(h - 1) << 16);
+    let fixed = |v: f64| (v * 65536.0).round() as i64;
+    let (step_x, step_y) = (fixed(m[0]), fixed(m[3]));
+    let raw = img.as_raw();
+    let stride = w as usize * 3;
+    for (y, row) in out.chunks_exact_mut(stride).enumerate() {
+        let cy = y as f64 + 0.5;
+        // Source position of this row's first pixel centre, relative to source pixel centres.
+        let mut sx = fixed(m[0] * 0.5 + m[1] * cy + m[2] - 0.5);
+        let mut sy = fixed(m[3] * 0.5 + m[4] * cy + m[5] - 0.5);
+        for px in row.chunks_exact_mut(3) {
+            let (cx, cy) = (sx.clamp(0, max_x), sy.clamp(0, max_y));
+            let (x0, y0) = ((cx >> 16) as usize, (cy >> 16) as usize);
+            let (fx, fy) = (((cx >> 8) & 255) as u32, ((cy >> 8) & 255) as u32);
+            let x1 = (x0 + 1).min(w as usize - 1);
+            let y1 = (y0 + 1).min(h as usize - 1);
+            let (r0, r1) = (&raw[y0 * stride..][..stride], &raw[y1 * stride..][..stride]);
+            for c in 0..3 {
+                let top = u32::from(r0[x0 * 3 + c]) * (256 - fx) + u32::from(r0[x1 * 3 + c]) * fx;
+                let bottom =
+                    u32::from(r1[x0 * 3 + c]) * (256 - fx) + u32::from(r1[x1 * 3 + c]) * fx;
+                px[c] = ((top * (256 - fy) + bottom * fy + (1 << 15)) >> 16) as u8;
+            }
+            sx += step_x;
+            sy += step_y;
+        }
+    }
+    out
 }
 
 /// Fixed-point bilinear sample of `img` at image coordinates `p` (pixel centres at +0.5), edges
@@ -166,6 +238,29 @@ mod tests {
         let w = warp_alpha(&layer, &Homography::translate(-2.0, 98.0), 100, 100);
         assert_eq!((w.x0, w.y0, w.width, w.height), (0, 98, 2, 2));
         assert!(w.data.iter().all(|v| *v == 255));
+    }
+
+    #[test]
+    fn affine_fast_paths_match_per_pixel_sampling() {
+        let img = RgbImage::from_fn(40, 30, |x, y| image::Rgb([(x * 6) as u8, (y * 8) as u8, ((x * y) % 256) as u8]));
+        let (s, c) = 0.3f64.sin_cos();
+        let inv = Homography([1.1 * c, -1.1 * s, 4.0, 1.1 * s, 1.1 * c, -3.0, 0.0, 0.0, 1.0]);
+        let fast = warp_rgb(&img, &inv);
+        for (x, y, px) in fast.enumerate_pixels() {
+            let slow = bilinear_rgb(&img, inv.apply(Point::new(f64::from(x) + 0.5, f64::from(y) + 0.5)));
+            for ch in 0..3 {
+                assert!(px.0[ch].abs_diff(slow[ch]) <= 1, "({x}, {y}): {:?} vs {slow:?}", px.0);
+            }
+        }
+        // Alpha: an affine and a (barely) projective map of the same layer agree.
+        let layer = AlphaLayer { width: 30, height: 12, data: (0..360).map(|i| (i * 7 % 256) as u8).collect() };
+        let affine = Homography([0.9 * c, -0.9 * s, 20.0, 0.9 * s, 0.9 * c, 10.0, 0.0, 0.0, 1.0]);
+        let mut projective = affine;
+        projective.0[6] = 1e-12;
+        let (a, p) = (warp_alpha(&layer, &affine, 80, 60), warp_alpha(&layer, &projective, 80, 60));
+        assert_eq!((a.x0, a.y0, a.width, a.height), (p.x0, p.y0, p.width, p.height));
+        assert!(a.data.iter().zip(&p.data).all(|(u, v)| u.abs_diff(*v) <= 1));
+        assert!(a.data.iter().any(|v| *v > 0));
     }
 
     #[test]
