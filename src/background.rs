@@ -12,8 +12,8 @@ use image::{Rgb, RgbImage};
 use rayon::prelude::*;
 
 use crate::color::hsv;
-use crate::recipe::{BackgroundKind, BackgroundsConfig};
 use crate::noise::{self, fractal_field};
+use crate::recipe::{BackgroundKind, BackgroundsConfig};
 use crate::rng::Rng;
 
 /// A bundled image: file name under `backgrounds/` and its bytes.
@@ -198,10 +198,12 @@ impl BackgroundPool {
         for chunk in files.chunks(64) {
             let checked: Vec<Result<RgbImage, String>> = chunk
                 .par_iter()
-                .map(|p| check_user_image(p).map(|img| {
-                    let n = need(&img);
-                    prescale(img, n)
-                }))
+                .map(|p| {
+                    check_user_image(p).map(|img| {
+                        let n = need(&img);
+                        prescale(img, n)
+                    })
+                })
                 .collect();
             for (path, check) in chunk.iter().zip(checked) {
                 let name = path.display().to_string();
@@ -311,7 +313,13 @@ fn pastel_or_any(palette: &[[u8; 3]], rng: &mut Rng) -> [u8; 3] {
 
 /// Per output coordinate of a scaled axis: the two source indices and the 8-bit weight of the
 /// second. Computed once per axis, so the per-pixel work is integer only.
-fn bilinear_axis(n: u32, offset: f64, scale: f64, src_len: u32, mirror: bool) -> Vec<(u32, u32, u32)> {
+fn bilinear_axis(
+    n: u32,
+    offset: f64,
+    scale: f64,
+    src_len: u32,
+    mirror: bool,
+) -> Vec<(u32, u32, u32)> {
     let last = f64::from(src_len - 1);
     (0..n)
         .map(|i| {
@@ -376,12 +384,15 @@ fn halve(img: &RgbImage) -> RgbImage {
     let raw = img.as_raw();
     let mut out = RgbImage::new(w, h);
     for (y, row) in out.chunks_exact_mut(w as usize * 3).enumerate() {
-        let (a, b) = (&raw[2 * y * stride..][..stride], &raw[(2 * y + 1) * stride..][..stride]);
+        let (a, b) = (
+            &raw[2 * y * stride..][..stride],
+            &raw[(2 * y + 1) * stride..][..stride],
+        );
         for (x, px) in row.chunks_exact_mut(3).enumerate() {
-            for c in 0..3 {
+            for (c, v) in px.iter_mut().enumerate() {
                 let (i, j) = (6 * x + c, 6 * x + 3 + c);
                 let sum = u32::from(a[i]) + u32::from(a[j]) + u32::from(b[i]) + u32::from(b[j]);
-                px[c] = ((sum + 2) / 4) as u8;
+                *v = ((sum + 2) / 4) as u8;
             }
         }
     }
@@ -391,7 +402,9 @@ fn halve(img: &RgbImage) -> RgbImage {
 /// 256 colours from `a` to `b`: procedural kinds compute a position 0..=255 per pixel and look
 /// its colour up, instead of interpolating three channels in floating point.
 fn ramp(a: [u8; 3], b: [u8; 3]) -> Vec<[u8; 3]> {
-    (0..256).map(|i| lerp_color(a, b, f64::from(i) / 255.0)).collect()
+    (0..256)
+        .map(|i| lerp_color(a, b, f64::from(i) / 255.0))
+        .collect()
 }
 
 fn lerp_color(a: [u8; 3], b: [u8; 3], t: f64) -> [u8; 3] {
@@ -483,7 +496,13 @@ fn paper(width: u32, height: u32, palette: &[[u8; 3]], rng: &mut Rng) -> (RgbIma
     // Blotches: cells of 96, 48 and 24 px. Fibres: noise stretched along x (12 × 2 px cells).
     let blotches = fractal_field(seed, width, height, 96.0, 3);
     let mut fibres = vec![0f32; (width * height) as usize];
-    noise::add_value_noise(&mut fibres, (width, height), seed ^ 0xF1B2, (12.0, 2.0), 1.0);
+    noise::add_value_noise(
+        &mut fibres,
+        (width, height),
+        seed ^ 0xF1B2,
+        (12.0, 2.0),
+        1.0,
+    );
     let mut img = RgbImage::new(width, height);
     let mut specks = vec![0u8; width as usize];
     let w = width as usize;
@@ -519,6 +538,19 @@ mod tests {
             seen.insert(info.kind);
         }
         assert_eq!(seen.len(), 6, "{seen:?}");
+    }
+
+    #[test]
+    fn large_photos_are_prescaled_by_box_halving() {
+        let img = RgbImage::from_fn(2000, 1000, |x, y| {
+            Rgb([(x % 2 * 200) as u8, (y % 2 * 100) as u8, 7])
+        });
+        // Needed at 0.2 of its size: halved twice (then needed at 0.8), never below.
+        let small = prescale(img.clone(), 0.2);
+        assert_eq!(small.dimensions(), (500, 250));
+        // A 2×2 box average turns the pixel-level pattern into its mean.
+        assert!(small.pixels().all(|p| p.0 == [100, 50, 7]));
+        assert_eq!(prescale(img, 0.6).dimensions(), (2000, 1000));
     }
 
     #[test]

@@ -31,7 +31,15 @@ pub fn gaussian_like(data: &mut [u8], width: usize, height: usize, channels: usi
     let mut src = vec![0u8; data.len()];
     let mut sums = vec![0u32; width * channels];
     for _ in 0..3 {
-        box_columns(data, &mut src, &mut sums, width * channels, height, radius, div);
+        box_columns(
+            data,
+            &mut src,
+            &mut sums,
+            width * channels,
+            height,
+            radius,
+            div,
+        );
     }
 }
 
@@ -174,7 +182,11 @@ mod tests {
             let data: Vec<u8> = (0..w * h * ch).map(|i| (i * 97 % 251) as u8).collect();
             let mut fast = data.clone();
             gaussian_like(&mut fast, w, h, ch, r);
-            assert_eq!(fast, reference(&data, w, h, ch, r), "channels {ch}, radius {r}");
+            assert_eq!(
+                fast,
+                reference(&data, w, h, ch, r),
+                "channels {ch}, radius {r}"
+            );
         }
     }
 

@@ -10,8 +10,8 @@ use image::RgbImage;
 
 use crate::blur::{gaussian_like, radius_for_sigma};
 use crate::geometry::{Homography, Point};
-use crate::recipe::{Effect, EffectsConfig};
 use crate::noise;
+use crate::recipe::{Effect, EffectsConfig};
 use crate::rng::Rng;
 use crate::warp::warp_rgb;
 
@@ -80,7 +80,11 @@ fn color_jitter(img: &mut RgbImage, amount: f64, rng: &mut Rng) -> String {
         .collect();
     let sat = (saturation * 256.0).round() as i32;
     for px in img.chunks_exact_mut(3) {
-        let v = [lut[px[0] as usize], lut[px[1] as usize], lut[px[2] as usize]];
+        let v = [
+            lut[px[0] as usize],
+            lut[px[1] as usize],
+            lut[px[2] as usize],
+        ];
         // Rec. 601 luma in 1/256 weights (77 + 150 + 29 = 256).
         let grey = (77 * v[0] + 150 * v[1] + 29 * v[2]) >> 8;
         for (o, c) in px.iter_mut().zip(v) {

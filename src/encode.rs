@@ -110,7 +110,12 @@ fn encode_jpeg(img: &RgbImage, quality: u8) -> Result<Vec<u8>> {
         let mut out = Vec::with_capacity((w * h) as usize / 4);
         // jpeg-encoder picks 4:2:0 below quality 90 and full chroma from 90 up, like `turbo`.
         let enc = jpeg_encoder::Encoder::new(&mut out, quality.clamp(1, 100));
-        enc.encode(img.as_raw(), w as u16, h as u16, jpeg_encoder::ColorType::Rgb)?;
+        enc.encode(
+            img.as_raw(),
+            w as u16,
+            h as u16,
+            jpeg_encoder::ColorType::Rgb,
+        )?;
         Ok(out)
     }
 }
@@ -147,9 +152,17 @@ mod tests {
                 .zip(back.as_raw())
                 .map(|(a, b)| u64::from(a.abs_diff(*b)))
                 .sum();
-            assert!(err / (64 * 48 * 3) < 4, "quality {q}: mean error {}", err / (64 * 48 * 3));
+            assert!(
+                err / (64 * 48 * 3) < 4,
+                "quality {q}: mean error {}",
+                err / (64 * 48 * 3)
+            );
             assert_eq!(decode_jpeg(&jpg).unwrap().dimensions(), (64, 48));
-            assert_eq!(encode(&img, ImageFormat::Jpg, q).unwrap(), jpg, "deterministic");
+            assert_eq!(
+                encode(&img, ImageFormat::Jpg, q).unwrap(),
+                jpg,
+                "deterministic"
+            );
         }
     }
 }

@@ -112,7 +112,9 @@ mod tests {
             .chunks_exact(97)
             .flat_map(|r| r.windows(2).map(|w| (w[0] - w[1]).abs()))
             .fold(0f32, f32::max);
-        let (lo, hi) = a.iter().fold((1f32, 0f32), |(l, h), v| (l.min(*v), h.max(*v)));
+        let (lo, hi) = a
+            .iter()
+            .fold((1f32, 0f32), |(l, h), v| (l.min(*v), h.max(*v)));
         assert!(max_step < 0.2, "{max_step}");
         assert!(hi - lo > 0.2, "{lo}..{hi}");
     }

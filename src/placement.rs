@@ -24,7 +24,10 @@ impl TextureMap {
         let raw = img.as_raw();
         // Integer luma (Rec. 709 weights in 1/256), two rows at a time.
         let luma_row = |y: usize, out: &mut [i32]| {
-            for (l, p) in out.iter_mut().zip(raw[y * w * 3..(y + 1) * w * 3].chunks_exact(3)) {
+            for (l, p) in out
+                .iter_mut()
+                .zip(raw[y * w * 3..(y + 1) * w * 3].chunks_exact(3))
+            {
                 *l = (54 * i32::from(p[0]) + 183 * i32::from(p[1]) + 19 * i32::from(p[2])) >> 8;
             }
         };

@@ -8,10 +8,10 @@
 
 use tiny_skia::{FillRule, LineJoin, Mask, PathBuilder, Stroke, Transform};
 
-use crate::noise::fractal_field;
 use crate::blur::gaussian_like;
 use crate::fonts::Face;
 use crate::layout::{BlockLayout, PlacedGlyph};
+use crate::noise::fractal_field;
 use crate::outlines::outline;
 use crate::rng::mix64;
 

@@ -157,7 +157,10 @@ pub fn warp_rgb(img: &RgbImage, inv: &Homography) -> RgbImage {
     let mut out = RgbImage::new(w, h);
     if m[6] != 0.0 || m[7] != 0.0 || m[8] != 1.0 {
         for (x, y, px) in out.enumerate_pixels_mut() {
-            px.0 = bilinear_rgb(img, inv.apply(Point::new(f64::from(x) + 0.5, f64::from(y) + 0.5)));
+            px.0 = bilinear_rgb(
+                img,
+                inv.apply(Point::new(f64::from(x) + 0.5, f64::from(y) + 0.5)),
+            );
         }
         return out;
     }
@@ -242,23 +245,62 @@ mod tests {
 
     #[test]
     fn affine_fast_paths_match_per_pixel_sampling() {
-        let img = RgbImage::from_fn(40, 30, |x, y| image::Rgb([(x * 6) as u8, (y * 8) as u8, ((x * y) % 256) as u8]));
+        let img = RgbImage::from_fn(40, 30, |x, y| {
+            image::Rgb([(x * 6) as u8, (y * 8) as u8, ((x * y) % 256) as u8])
+        });
         let (s, c) = 0.3f64.sin_cos();
-        let inv = Homography([1.1 * c, -1.1 * s, 4.0, 1.1 * s, 1.1 * c, -3.0, 0.0, 0.0, 1.0]);
+        let inv = Homography([
+            1.1 * c,
+            -1.1 * s,
+            4.0,
+            1.1 * s,
+            1.1 * c,
+            -3.0,
+            0.0,
+            0.0,
+            1.0,
+        ]);
         let fast = warp_rgb(&img, &inv);
         for (x, y, px) in fast.enumerate_pixels() {
-            let slow = bilinear_rgb(&img, inv.apply(Point::new(f64::from(x) + 0.5, f64::from(y) + 0.5)));
+            let slow = bilinear_rgb(
+                &img,
+                inv.apply(Point::new(f64::from(x) + 0.5, f64::from(y) + 0.5)),
+            );
             for ch in 0..3 {
-                assert!(px.0[ch].abs_diff(slow[ch]) <= 1, "({x}, {y}): {:?} vs {slow:?}", px.0);
+                assert!(
+                    px.0[ch].abs_diff(slow[ch]) <= 1,
+                    "({x}, {y}): {:?} vs {slow:?}",
+                    px.0
+                );
             }
         }
         // Alpha: an affine and a (barely) projective map of the same layer agree.
-        let layer = AlphaLayer { width: 30, height: 12, data: (0..360).map(|i| (i * 7 % 256) as u8).collect() };
-        let affine = Homography([0.9 * c, -0.9 * s, 20.0, 0.9 * s, 0.9 * c, 10.0, 0.0, 0.0, 1.0]);
+        let layer = AlphaLayer {
+            width: 30,
+            height: 12,
+            data: (0..360).map(|i| (i * 7 % 256) as u8).collect(),
+        };
+        let affine = Homography([
+            0.9 * c,
+            -0.9 * s,
+            20.0,
+            0.9 * s,
+            0.9 * c,
+            10.0,
+            0.0,
+            0.0,
+            1.0,
+        ]);
         let mut projective = affine;
         projective.0[6] = 1e-12;
-        let (a, p) = (warp_alpha(&layer, &affine, 80, 60), warp_alpha(&layer, &projective, 80, 60));
-        assert_eq!((a.x0, a.y0, a.width, a.height), (p.x0, p.y0, p.width, p.height));
+        let (a, p) = (
+            warp_alpha(&layer, &affine, 80, 60),
+            warp_alpha(&layer, &projective, 80, 60),
+        );
+        assert_eq!(
+            (a.x0, a.y0, a.width, a.height),
+            (p.x0, p.y0, p.width, p.height)
+        );
         assert!(a.data.iter().zip(&p.data).all(|(u, v)| u.abs_diff(*v) <= 1));
         assert!(a.data.iter().any(|v| *v > 0));
     }
