@@ -352,16 +352,34 @@ fn crop_photo(
     let mut out = RgbImage::new(width, height);
     let stride = src.width() as usize * 3;
     let raw = src.as_raw();
-    for (row, &(y0, y1, fy)) in out.chunks_exact_mut(width as usize * 3).zip(&ys) {
-        let top = &raw[y0 as usize * stride..][..stride];
-        let bottom = &raw[y1 as usize * stride..][..stride];
-        for (px, &(x0, x1, fx)) in row.chunks_exact_mut(3).zip(&xs) {
+    // Separable: each source row is resampled horizontally once (in 1/256 levels) and kept
+    // while output rows still blend it.
+    let resample_row = |y: u32, buf: &mut [u32]| {
+        let line = &raw[y as usize * stride..][..stride];
+        for (px, &(x0, x1, fx)) in buf.chunks_exact_mut(3).zip(&xs) {
             let (a, b) = (x0 as usize * 3, x1 as usize * 3);
-            for c in 0..3 {
-                let t = u32::from(top[a + c]) * (256 - fx) + u32::from(top[b + c]) * fx;
-                let u = u32::from(bottom[a + c]) * (256 - fx) + u32::from(bottom[b + c]) * fx;
-                px[c] = ((t * (256 - fy) + u * fy + (1 << 15)) >> 16) as u8;
+            for (c, v) in px.iter_mut().enumerate() {
+                *v = u32::from(line[a + c]) * (256 - fx) + u32::from(line[b + c]) * fx;
             }
+        }
+    };
+    let n = width as usize * 3;
+    let (mut top, mut bottom) = ((u32::MAX, vec![0u32; n]), (u32::MAX, vec![0u32; n]));
+    for (row, &(y0, y1, fy)) in out.chunks_exact_mut(n).zip(&ys) {
+        if top.0 != y0 {
+            if bottom.0 == y0 {
+                std::mem::swap(&mut top, &mut bottom);
+            } else {
+                resample_row(y0, &mut top.1);
+                top.0 = y0;
+            }
+        }
+        if bottom.0 != y1 {
+            resample_row(y1, &mut bottom.1);
+            bottom.0 = y1;
+        }
+        for ((o, t), u) in row.iter_mut().zip(&top.1).zip(&bottom.1) {
+            *o = ((t * (256 - fy) + u * fy + (1 << 15)) >> 16) as u8;
         }
     }
     out
@@ -538,6 +556,38 @@ mod tests {
             seen.insert(info.kind);
         }
         assert_eq!(seen.len(), 6, "{seen:?}");
+    }
+
+    #[test]
+    fn separable_photo_crop_matches_per_pixel_bilinear() {
+        let src = RgbImage::from_fn(90, 70, |x, y| {
+            Rgb([(x * 3) as u8, (y * 3) as u8, ((x * y) % 255) as u8])
+        });
+        for seed in 0..8 {
+            let (w, h) = (64, 48);
+            let fast = crop_photo(&src, w, h, (1.0, 2.5), &mut Rng::new(seed));
+            // Same random draws as crop_photo, then the textbook per-pixel formula.
+            let mut rng = Rng::new(seed);
+            let cover = (64.0 / 90.0f64).max(48.0 / 70.0);
+            let scale = cover * rng.range_f64(1.0, 2.5);
+            let ox = rng.range_f64(0.0, (90.0 - 64.0 / scale).max(0.0));
+            let oy = rng.range_f64(0.0, (70.0 - 48.0 / scale).max(0.0));
+            let mirror = rng.chance(0.5);
+            let xs = bilinear_axis(w, ox, scale, 90, mirror);
+            let ys = bilinear_axis(h, oy, scale, 70, false);
+            for (x, y, px) in fast.enumerate_pixels() {
+                let ((x0, x1, fx), (y0, y1, fy)) = (xs[x as usize], ys[y as usize]);
+                for c in 0..3 {
+                    let at = |xx: u32, yy: u32| u32::from(src.get_pixel(xx, yy).0[c]);
+                    let t = at(x0, y0) * (256 - fx) + at(x1, y0) * fx;
+                    let b = at(x0, y1) * (256 - fx) + at(x1, y1) * fx;
+                    assert_eq!(
+                        u32::from(px.0[c]),
+                        (t * (256 - fy) + b * fy + (1 << 15)) >> 16
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -164,19 +164,22 @@ fn motion_blur(img: &mut RgbImage, length: f64, rng: &mut Rng) -> String {
     format!("motion_blur {n} px at {:.1}°", angle.to_degrees())
 }
 
-/// Adds approximately gaussian noise of `sigma` levels per channel: each value is a sum of
-/// four uniform bytes (mean 510, standard deviation ≈ 147.8) from a per-row random stream, so
-/// every row's noise is independent of evaluation order.
+/// Adds approximately gaussian noise of `sigma` levels per channel: one random byte per value
+/// from a per-row stream, mapped through [`noise::GAUSSIAN`], so every row's noise is
+/// independent of evaluation order.
 fn noise(img: &mut RgbImage, sigma: f64, rng: &mut Rng) -> String {
     let seed = rng.next_u64();
-    let k = (sigma / 147.8 * 256.0).round() as i32;
+    // Noise in 1/256 levels per byte value.
+    let table: Vec<i32> = noise::GAUSSIAN
+        .iter()
+        .map(|g| (f64::from(*g) * sigma).round() as i32)
+        .collect();
     let stride = img.width() as usize * 3;
-    let mut bytes = vec![0u8; stride * 4];
+    let mut bytes = vec![0u8; stride];
     for (y, row) in img.chunks_exact_mut(stride).enumerate() {
         noise::row_bytes(seed, y as u32, &mut bytes);
-        for (v, u) in row.iter_mut().zip(bytes.chunks_exact(4)) {
-            let s = i32::from(u[0]) + i32::from(u[1]) + i32::from(u[2]) + i32::from(u[3]);
-            let out = i32::from(*v) * 256 + (s - 510) * k;
+        for (v, u) in row.iter_mut().zip(&bytes) {
+            let out = i32::from(*v) * 256 + table[*u as usize];
             *v = ((out + 128) >> 8).clamp(0, 255) as u8;
         }
     }

@@ -97,6 +97,37 @@ pub fn row_bytes(seed: u64, y: u32, out: &mut [u8]) {
     }
 }
 
+/// Gaussian noise for one random byte: entry `i` is the `(i + ½)/256` quantile of a sum of
+/// four uniform bytes (a close approximation of a normal distribution), standardised, in
+/// 1/256 units. One byte per value instead of four keeps image noise cheap.
+pub static GAUSSIAN: std::sync::LazyLock<[i32; 256]> = std::sync::LazyLock::new(|| {
+    // Distribution of the sum of four uniform bytes (0..=1020), by repeated convolution.
+    let mut pmf = vec![1u64; 256];
+    for _ in 0..3 {
+        let mut next = vec![0u64; pmf.len() + 255];
+        for (s, p) in pmf.iter().enumerate() {
+            for n in &mut next[s..s + 256] {
+                *n += p;
+            }
+        }
+        pmf = next;
+    }
+    // Standard deviation of the sum: sqrt(4 · (256² − 1) / 12).
+    let sd = (4.0 * (65536.0 - 1.0) / 12.0f64).sqrt();
+    let mut table = [0i32; 256];
+    let (mut cdf, mut s) = (0u64, 0usize);
+    for (i, t) in table.iter_mut().enumerate() {
+        // Total mass is 2^32; the quantile (2i + 1)/512.
+        let target = (2 * i as u64 + 1) << 23;
+        while cdf + pmf[s] < target {
+            cdf += pmf[s];
+            s += 1;
+        }
+        *t = ((s as f64 - 510.0) / sd * 256.0).round() as i32;
+    }
+    table
+});
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,6 +156,23 @@ mod tests {
         add_value_noise(&mut out, (40, 20), 3, (10.0, 5.0), 1.0);
         assert_eq!(out[0], lattice(3, 0, 0));
         assert_eq!(out[10 * 40 + 30], lattice(3, 3, 2));
+    }
+
+    #[test]
+    fn gaussian_table_is_standard_normal() {
+        let t = &*GAUSSIAN;
+        let mean = t.iter().map(|v| f64::from(*v)).sum::<f64>() / 256.0 / 256.0;
+        let var = t
+            .iter()
+            .map(|v| (f64::from(*v) / 256.0).powi(2))
+            .sum::<f64>()
+            / 256.0;
+        assert!(mean.abs() < 0.01, "{mean}");
+        assert!((var.sqrt() - 1.0).abs() < 0.05, "{}", var.sqrt());
+        assert!(t.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!(t[0], -t[255]);
+        // Tails reach about ±2.9σ (the 1/512 quantile).
+        assert!(t[0] < -2 * 256 && t[0] > -3 * 256, "{}", t[0]);
     }
 
     #[test]
