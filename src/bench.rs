@@ -17,6 +17,7 @@ use crate::encode::encode;
 use crate::generate::produce;
 use crate::recipe::OutputMode;
 use crate::scene::{render_sample, Context, StageTimes};
+use crate::sink::append_sample;
 
 /// Wall and CPU time of one pass.
 #[derive(Clone, Copy, Debug, Default)]
@@ -54,6 +55,21 @@ pub fn peak_rss_mib() -> f64 {
     0.0
 }
 
+/// CPU model and logical core count, for the report (benchmarks only compare on one machine).
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+    format!("{model}, {cores} logical cores")
+}
+
 fn timed<T>(f: impl FnOnce() -> Result<T>) -> Result<(T, Pass)> {
     let (w, c) = (Instant::now(), cpu_time());
     let out = f()?;
@@ -89,9 +105,18 @@ pub fn run_bench(ctx: &Context, samples: u64, threads: usize) -> Result<BenchRep
     let mut stages = StageTimes::default();
     let mut bytes = 0usize;
     let mut items = 0u64;
+    // "write" is the tar framing and hashing of a shard, into a null device: what a sink
+    // costs apart from the disk.
+    let mut shard = tar::Builder::new(std::io::sink());
+    shard.mode(tar::HeaderMode::Deterministic);
     let ((), single_thread) = timed(|| {
         for i in 0..samples {
             let (records, _) = produce(ctx, i, &mut stages)?;
+            let t = Instant::now();
+            for r in &records {
+                append_sample(&mut shard, r)?;
+            }
+            stages.write += t.elapsed();
             bytes += records.iter().map(|r| r.image.len()).sum::<usize>();
             items += records.len() as u64;
         }
@@ -150,6 +175,8 @@ impl std::fmt::Display for BenchReport {
         let rec = n * self.records_per_sample;
         let per_cpu = |p: &Pass, k: f64| k / p.cpu.as_secs_f64().max(1e-9);
         let per_wall = |p: &Pass, k: f64| k / p.wall.as_secs_f64().max(1e-9);
+        writeln!(f, "machine            {}", machine())?;
+        writeln!(f, "JPEG encoder       {}", crate::encode::JPEG_ENCODER)?;
         writeln!(f, "samples            {}", self.samples)?;
         writeln!(
             f,

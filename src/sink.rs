@@ -133,7 +133,7 @@ impl WebDatasetSink {
     }
 }
 
-fn append(builder: &mut TarWriter, name: &str, data: &[u8]) -> Result<()> {
+fn append<W: Write>(builder: &mut tar::Builder<W>, name: &str, data: &[u8]) -> Result<()> {
     check_member_name(name)?;
     let mut header = tar::Header::new_ustar();
     header.set_size(data.len() as u64);
@@ -144,6 +144,13 @@ fn append(builder: &mut TarWriter, name: &str, data: &[u8]) -> Result<()> {
     header.set_entry_type(tar::EntryType::Regular);
     builder.append_data(&mut header, name, data)?;
     Ok(())
+}
+
+/// Appends one sample's members (`KEY.jpg`, `KEY.txt`, `KEY.json`) to a tar stream.
+pub fn append_sample<W: Write>(builder: &mut tar::Builder<W>, s: &EncodedSample) -> Result<()> {
+    append(builder, &format!("{}.{}", s.key, s.image_ext), &s.image)?;
+    append(builder, &format!("{}.txt", s.key), s.caption.as_bytes())?;
+    append(builder, &format!("{}.json", s.key), s.meta_json.as_bytes())
 }
 
 impl Sink for WebDatasetSink {
@@ -164,10 +171,7 @@ impl Sink for WebDatasetSink {
     fn write(&mut self, s: &EncodedSample) -> Result<()> {
         let (shard, count, builder) = self.open.as_mut().context("no open shard")?;
         let tmp = self.dir.join(format!("{:06}.tar.tmp", *shard));
-        let ctx = || format!("cannot write {}", tmp.display());
-        append(builder, &format!("{}.{}", s.key, s.image_ext), &s.image).with_context(ctx)?;
-        append(builder, &format!("{}.txt", s.key), s.caption.as_bytes()).with_context(ctx)?;
-        append(builder, &format!("{}.json", s.key), s.meta_json.as_bytes()).with_context(ctx)?;
+        append_sample(builder, s).with_context(|| format!("cannot write {}", tmp.display()))?;
         *count += 1;
         Ok(())
     }

@@ -136,6 +136,14 @@ fn sample_fixed(layer: &AlphaLayer, px: i64, py: i64) -> u8 {
     let (ix, iy) = (px >> 16, py >> 16);
     let (ax, ay) = (((px >> 8) & 255) as u32, ((py >> 8) & 255) as u32);
     let src = &layer.data;
+    if ix >= 0 && iy >= 0 && ix + 1 < lw && iy + 1 < lh {
+        // All four taps inside (the common case): no per-tap checks.
+        let i = (iy * lw + ix) as usize;
+        let (r0, r1) = (&src[i..i + 2], &src[i + lw as usize..i + lw as usize + 2]);
+        let top = u32::from(r0[0]) * (256 - ax) + u32::from(r0[1]) * ax;
+        let bottom = u32::from(r1[0]) * (256 - ax) + u32::from(r1[1]) * ax;
+        return ((top * (256 - ay) + bottom * ay + (1 << 15)) >> 16) as u8;
+    }
     let at = |x: i64, y: i64| -> u32 {
         if x < 0 || y < 0 || x >= lw || y >= lh {
             0
