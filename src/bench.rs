@@ -132,6 +132,8 @@ pub fn run_bench(ctx: &Context, samples: u64, threads: usize) -> Result<BenchRep
                 .try_for_each(|i| produce(ctx, i, &mut StageTimes::default()).map(|_| ()))
         })
     })?;
+    // Peak memory of the generator itself, before the floor pass renders more.
+    let peak_rss_mib = peak_rss_mib();
     let (floor_records, encode_floor) = encode_floor(ctx, samples.min(50))?;
     Ok(BenchReport {
         samples,
@@ -141,32 +143,35 @@ pub fn run_bench(ctx: &Context, samples: u64, threads: usize) -> Result<BenchRep
         parallel,
         encode_floor,
         floor_records,
-        peak_rss_mib: peak_rss_mib(),
+        peak_rss_mib,
         mean_bytes: bytes as f64 / items.max(1) as f64,
         records_per_sample: items as f64 / samples.max(1) as f64,
     })
 }
 
-/// Renders `n` samples' final pictures (scenes or line crops), then times encoding them alone.
+/// Renders `n` samples' final pictures (scenes or line crops) and times encoding them alone,
+/// one at a time, so the floor costs no memory of its own.
 fn encode_floor(ctx: &Context, n: u64) -> Result<(u64, Pass)> {
     let out = &ctx.recipe.output;
-    let mut pictures = Vec::new();
+    let mut pass = Pass::default();
+    let mut count = 0;
     for i in 0..n {
         let sample = render_sample(ctx, i, &mut CpuCompositor, &mut StageTimes::default())?;
-        match out.mode {
-            OutputMode::Scenes => pictures.push(sample.image),
-            OutputMode::LineCrops => {
-                pictures.extend(line_crops(&sample, out).into_iter().map(|c| c.image))
-            }
+        let pictures = match out.mode {
+            OutputMode::Scenes => vec![sample.image],
+            OutputMode::LineCrops => line_crops(&sample, out)
+                .into_iter()
+                .map(|c| c.image)
+                .collect(),
+        };
+        for p in &pictures {
+            let ((), t) = timed(|| encode(p, out.image_format, out.jpeg_quality).map(|_| ()))?;
+            pass.wall += t.wall;
+            pass.cpu += t.cpu;
+            count += 1;
         }
     }
-    let ((), pass) = timed(|| {
-        for p in &pictures {
-            encode(p, out.image_format, out.jpeg_quality)?;
-        }
-        Ok(())
-    })?;
-    Ok((pictures.len() as u64, pass))
+    Ok((count, pass))
 }
 
 impl std::fmt::Display for BenchReport {
