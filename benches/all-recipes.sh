@@ -8,7 +8,7 @@ runs="${1:-3}"
 samples="${2:-300}"
 bin=target/release/hanzi-synth
 [ -x "$bin" ] || { echo "build first: cargo build --release" >&2; exit 1; }
-"$bin" bench -n 1 -j 1 | grep -E '^(machine|JPEG encoder)'
+"$bin" bench -n 1 -j 1 | grep -E '^(machine|JPEG encoder)' || true
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 echo
 echo "| recipe | canvas | records/sample | 1 thread: images/CPU-s | records/CPU-s | ms/image | 2 threads: images/s | speed-up | encode floor records/CPU-s | × floor | peak RSS MiB |"

@@ -1,7 +1,9 @@
 //! Backgrounds: bundled and user photos (cropped and scaled to the canvas) and procedural ones.
 //!
-//! Bundled images are decoded once into a shared pool. User folders are indexed at start-up
-//! (unreadable files are skipped and counted) and decoded when drawn. Procedural kinds use only
+//! Photos are decoded once at start-up into a pool shared by all threads, pre-scaled (2×2 box
+//! halving) to about what the largest canvas needs at the largest zoom, so a sample's crop is a
+//! small fixed-point resample. User photos are kept this way up to a memory budget; past it they
+//! are decoded when drawn. Unreadable user files are skipped and counted. Procedural kinds use only
 //! the sample's own random stream, so they are reproducible bit for bit.
 
 use std::path::{Path, PathBuf};
