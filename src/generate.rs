@@ -16,6 +16,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::composite::CpuCompositor;
+use crate::conditions::{encode_charseg, encode_gray, render_conditions};
 use crate::crop::line_crops;
 use crate::encode::encode;
 use crate::journal::{journal_name, Journal, RunHeader, ShardEntry};
@@ -142,26 +143,55 @@ impl Manifest {
 
 /// Makes one sample ready to store: render, encode, serialise. A scene gives one record; in
 /// line-crop mode it gives one record per text line.
+/// The condition rasters the recipe asks for, encoded, as extra sample members; records the
+/// segmentation's character table in the sample's metadata.
+fn condition_members(
+    ctx: &Context,
+    sample: &mut crate::scene::Sample,
+) -> Result<Vec<(&'static str, Vec<u8>)>> {
+    let cfg = &ctx.recipe.output.conditions;
+    if !cfg.any() {
+        return Ok(Vec::new());
+    }
+    let c = render_conditions(sample, &ctx.fonts, cfg);
+    let mut extras = Vec::new();
+    if let Some(g) = &c.glyph {
+        extras.push(("glyph.png", encode_gray(g)?));
+    }
+    if let Some(m) = &c.mask {
+        extras.push(("mask.png", encode_gray(m)?));
+    }
+    if let Some(s) = &c.charseg {
+        extras.push(("charseg.png", encode_charseg(s)?));
+        sample.meta.charseg_table = Some(c.table);
+    }
+    Ok(extras)
+}
+
 pub fn produce(
     ctx: &Context,
     index: u64,
     times: &mut StageTimes,
 ) -> Result<(Vec<EncodedSample>, SampleFacts)> {
     let mut compositor = CpuCompositor;
-    let sample = render_sample(ctx, index, &mut compositor, times)
+    let mut sample = render_sample(ctx, index, &mut compositor, times)
         .with_context(|| format!("sample {index}"))?;
     let t = Instant::now();
     let out = &ctx.recipe.output;
     let ext = out.image_format.extension();
     let records = match out.mode {
-        OutputMode::Scenes => vec![EncodedSample {
-            index,
-            key: sample_key(index),
-            image: encode(&sample.image, out.image_format, out.jpeg_quality)?,
-            image_ext: ext,
-            caption: sample.meta.caption.clone(),
-            meta_json: serde_json::to_string(&sample.meta)?,
-        }],
+        OutputMode::Scenes => {
+            let extras = condition_members(ctx, &mut sample)?;
+            vec![EncodedSample {
+                index,
+                key: sample_key(index),
+                image: encode(&sample.image, out.image_format, out.jpeg_quality)?,
+                image_ext: ext,
+                caption: sample.meta.caption.clone(),
+                meta_json: serde_json::to_string(&sample.meta)?,
+                extras,
+            }]
+        }
         OutputMode::LineCrops => line_crops(&sample, out)
             .into_iter()
             .map(|c| {
@@ -172,6 +202,7 @@ pub fn produce(
                     image_ext: ext,
                     caption: c.meta.text.clone(),
                     meta_json: serde_json::to_string(&c.meta)?,
+                    extras: Vec::new(),
                 })
             })
             .collect::<Result<Vec<_>>>()?,

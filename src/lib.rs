@@ -11,6 +11,7 @@ pub mod blur;
 pub mod caption;
 pub mod color;
 pub mod composite;
+pub mod conditions;
 pub mod corpus;
 pub mod crop;
 pub mod effects;

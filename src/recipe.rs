@@ -564,6 +564,29 @@ pub struct OutputConfig {
     pub jpeg_quality: u8,
     /// Samples per tar shard (webdataset) or per folder chunk (imagefolder).
     pub samples_per_shard: u32,
+    /// Condition rasters written next to each scene image.
+    pub conditions: ConditionsConfig,
+}
+
+/// Condition rasters for diffusion trainers, each a PNG of the image's size stored as an extra
+/// member of the sample (`KEY.glyph.png`: WebDataset groups members by the name up to the first
+/// dot, so they stay with `KEY.jpg`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConditionsConfig {
+    /// `KEY.glyph.png`: the text alone, black on white, where it is in the image.
+    pub glyph: bool,
+    /// `KEY.mask.png`: every line's polygon filled white on black.
+    pub mask: bool,
+    /// `KEY.charseg.png`: per pixel of ink, the 1-based index of its character in the
+    /// metadata's `charseg_table` (0 = no text); 8-bit, or 16-bit past 255 characters.
+    pub charseg: bool,
+}
+
+impl ConditionsConfig {
+    pub fn any(&self) -> bool {
+        self.glyph || self.mask || self.charseg
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -783,6 +806,7 @@ impl Default for OutputConfig {
             image_format: ImageFormat::Jpg,
             jpeg_quality: 90,
             samples_per_shard: 1000,
+            conditions: ConditionsConfig::default(),
         }
     }
 }
@@ -847,6 +871,9 @@ impl Recipe {
     pub fn check(&self) -> Result<()> {
         if self.count == 0 {
             bail!("count must be at least 1");
+        }
+        if self.output.conditions.any() && self.output.mode != OutputMode::Scenes {
+            bail!("output.conditions need output.mode: scenes (line crops have no scene to condition)");
         }
         let c = &self.corpus;
         if c.lines.min == 0 || c.words_per_line.min == 0 {

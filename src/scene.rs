@@ -256,6 +256,10 @@ pub struct SampleMeta {
     /// What went wrong while placing, if anything (dropped blocks, unmet contrast, skipped
     /// camera), joined by "; ".
     pub notes: String,
+    /// With `output.conditions.charseg`: the characters that `KEY.charseg.png` values 1, 2, …
+    /// stand for, in reading order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub charseg_table: Option<Vec<String>>,
 }
 
 /// The geometry of a drawn block, for label checks, crops and condition rasters.
@@ -1037,6 +1041,7 @@ pub fn render_sample(
         blocks_dropped,
         contrast_met,
         notes: notes.join("; "),
+        charseg_table: None,
     };
     lap(&mut clock, &mut times.sampling);
     Ok(Sample {

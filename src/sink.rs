@@ -24,6 +24,9 @@ pub struct EncodedSample {
     pub caption: String,
     /// The sample's metadata as one line of JSON.
     pub meta_json: String,
+    /// Further members of the sample: (suffix after `KEY.`, bytes), e.g. condition rasters
+    /// (`glyph.png`).
+    pub extras: Vec<(&'static str, Vec<u8>)>,
 }
 
 /// A completed shard, for the manifest.
@@ -150,7 +153,11 @@ fn append<W: Write>(builder: &mut tar::Builder<W>, name: &str, data: &[u8]) -> R
 pub fn append_sample<W: Write>(builder: &mut tar::Builder<W>, s: &EncodedSample) -> Result<()> {
     append(builder, &format!("{}.{}", s.key, s.image_ext), &s.image)?;
     append(builder, &format!("{}.txt", s.key), s.caption.as_bytes())?;
-    append(builder, &format!("{}.json", s.key), s.meta_json.as_bytes())
+    append(builder, &format!("{}.json", s.key), s.meta_json.as_bytes())?;
+    for (suffix, data) in &s.extras {
+        append(builder, &format!("{}.{suffix}", s.key), data)?;
+    }
+    Ok(())
 }
 
 impl Sink for WebDatasetSink {
@@ -274,6 +281,12 @@ fn metadata_row(s: &EncodedSample, file_name: &str) -> Result<String> {
     let mut row = serde_json::Map::new();
     row.insert("file_name".into(), file_name.into());
     row.insert("text".into(), s.caption.clone().into());
+    // Extra files as `<name>_file` columns (`glyph_file`: KEY.glyph.png). Not `*_file_name`:
+    // datasets (4.x) then hands the main `file_name` image to the first extra column.
+    for (suffix, _) in &s.extras {
+        let name = suffix.split('.').next().unwrap_or(suffix);
+        row.insert(format!("{name}_file"), format!("{}.{suffix}", s.key).into());
+    }
     let meta: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&s.meta_json)?;
     row.extend(meta);
     Ok(serde_json::to_string(&row)?)
@@ -299,12 +312,21 @@ impl Sink for ImageFolderSink {
         let open = self.open.as_mut().context("no open shard")?;
         let tmp = self.dir.join(format!("{:06}.tmp", open.shard));
         let file_name = format!("{}.{}", s.key, s.image_ext);
-        check_member_name(&file_name)?;
-        let path = tmp.join(&file_name);
-        fs::write(&path, &s.image).with_context(|| format!("cannot write {}", path.display()))?;
-        // Keys increase within a chunk and sort before `metadata.jsonl`: hashing in write
-        // order is hashing in name order.
-        open.hasher.add(&file_name, &s.image);
+        let mut files = vec![(file_name.clone(), &s.image)];
+        files.extend(
+            s.extras
+                .iter()
+                .map(|(suffix, d)| (format!("{}.{suffix}", s.key), d)),
+        );
+        // Keys increase within a chunk and sort before `metadata.jsonl`: writing each
+        // sample's files in name order makes hashing in write order hashing in name order.
+        files.sort();
+        for (name, data) in files {
+            check_member_name(&name)?;
+            let path = tmp.join(&name);
+            fs::write(&path, data).with_context(|| format!("cannot write {}", path.display()))?;
+            open.hasher.add(&name, data);
+        }
         open.metadata
             .extend_from_slice(metadata_row(s, &file_name)?.as_bytes());
         open.metadata.push(b'\n');

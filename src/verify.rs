@@ -186,7 +186,12 @@ struct Record {
     image: Option<(String, Vec<u8>)>,
     caption: Option<String>,
     meta: Option<Vec<u8>>,
+    /// Condition rasters: (member suffix such as `glyph.png`, bytes).
+    conditions: Vec<(String, Vec<u8>)>,
 }
+
+/// Member suffixes of condition rasters (see `conditions.rs`).
+const CONDITION_MEMBERS: [&str; 3] = ["glyph.png", "mask.png", "charseg.png"];
 
 fn check_tar(path: &Path, info: &ShardInfo, fonts: &FontCache, r: &mut VerifyReport) -> Result<()> {
     let mut hasher = Sha256::new();
@@ -233,6 +238,7 @@ fn check_tar(path: &Path, info: &ShardInfo, fonts: &FontCache, r: &mut VerifyRep
             "jpg" | "png" => current.image = Some((ext.to_string(), data)),
             "txt" => current.caption = Some(String::from_utf8_lossy(&data).to_string()),
             "json" => current.meta = Some(data),
+            c if CONDITION_MEMBERS.contains(&c) => current.conditions.push((c.to_string(), data)),
             other => r.problem(format!("{}: unexpected member {key}.{other}", info.name)),
         }
     }
@@ -285,11 +291,22 @@ fn check_chunk(
         };
         let file_name = row["file_name"].as_str().unwrap_or_default().to_string();
         let (key, ext) = file_name.split_once('.').unwrap_or((&file_name, ""));
+        let mut conditions = Vec::new();
+        for suffix in CONDITION_MEMBERS {
+            let column = format!("{}_file", suffix.split('.').next().unwrap_or(suffix));
+            if let Some(name) = row[column.as_str()].as_str() {
+                match contents.remove(name) {
+                    Some(d) => conditions.push((suffix.to_string(), d)),
+                    None => r.problem(format!("{}{name}: listed but missing", info.name)),
+                }
+            }
+        }
         let record = Record {
             key: key.to_string(),
             image: contents.remove(&file_name).map(|d| (ext.to_string(), d)),
             caption: row["text"].as_str().map(str::to_string),
             meta: Some(line.to_vec()),
+            conditions,
         };
         check_record(&info.name, record, fonts, r);
     }
@@ -319,6 +336,32 @@ fn check_record(shard: &str, rec: Record, fonts: &FontCache, r: &mut VerifyRepor
         Ok(size) => size,
         Err(e) => return r.problem(format!("{at}.{ext}: does not decode ({e})")),
     };
+    for (suffix, data) in &rec.conditions {
+        match image::load_from_memory(data) {
+            Err(e) => r.problem(format!("{at}.{suffix}: does not decode ({e})")),
+            Ok(c) if (c.width(), c.height()) != (w, h) => r.problem(format!(
+                "{at}.{suffix}: {}×{}, the image is {w}×{h}",
+                c.width(),
+                c.height()
+            )),
+            Ok(c) if suffix == "charseg.png" => {
+                let table = meta["charseg_table"].as_array().map_or(0, Vec::len);
+                let max = c.to_luma16().pixels().map(|p| p.0[0]).max().unwrap_or(0);
+                // 8-bit maps decode scaled to 16 bits (v · 257).
+                let max = if c.color() == image::ColorType::L8 {
+                    max / 257
+                } else {
+                    max
+                };
+                if usize::from(max) > table {
+                    r.problem(format!(
+                        "{at}.{suffix}: index {max} past the {table}-entry charseg_table"
+                    ));
+                }
+            }
+            Ok(_) => {}
+        }
+    }
     if meta["key"] != rec.key.as_str() {
         r.problem(format!("{at}: metadata key is {}", meta["key"]));
     }

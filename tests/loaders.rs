@@ -36,6 +36,8 @@ fn webdataset_and_imagefolder_load_in_python() {
                 "canvas={width: 160, height: 160}",
                 "--set",
                 "text.size=[12, 36]",
+                "--set",
+                "output.conditions={glyph: true, mask: true, charseg: true}",
             ])
             .args([
                 "--set",
