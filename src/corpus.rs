@@ -225,6 +225,69 @@ pub struct Corpus {
     mode: SamplingMode,
     /// Line numbers (1-based) of the source skipped as invalid UTF-8.
     pub invalid_lines: Vec<usize>,
+    /// The recipe's charset, if any: what was left out, and the set that mixed-in digits and
+    /// Latin words must fit.
+    pub charset: Option<Charset>,
+}
+
+/// A charset restriction and what it removed from the corpus.
+#[derive(Clone, Debug)]
+pub struct Charset {
+    pub chars: std::collections::BTreeSet<char>,
+    pub report: CharsetReport,
+}
+
+/// What a charset left out, for the manifest.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CharsetReport {
+    pub file: String,
+    /// Characters in the charset file.
+    pub size: usize,
+    /// Corpus words dropped because a character lies outside the charset.
+    pub words_dropped: usize,
+    /// Corpus characters outside the charset, most frequent (summed word frequency) first.
+    pub chars_outside: String,
+}
+
+/// Reads a charset file: every non-whitespace character of it (one per line, as in PP-OCR's
+/// key lists, or any text).
+pub fn load_charset(path: &Path) -> Result<std::collections::BTreeSet<char>> {
+    let bytes =
+        std::fs::read(path).with_context(|| format!("cannot read charset {}", path.display()))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("charset {} is not UTF-8 text", path.display()))?;
+    let set: std::collections::BTreeSet<char> =
+        text.chars().filter(|c| !c.is_whitespace()).collect();
+    if set.is_empty() {
+        bail!("charset {} holds no characters", path.display());
+    }
+    Ok(set)
+}
+
+/// Splits `words` into those made only of `set`'s characters and a report on the rest.
+fn restrict(
+    words: Vec<Word>,
+    set: &std::collections::BTreeSet<char>,
+    file: &str,
+) -> (Vec<Word>, CharsetReport) {
+    let (kept, dropped): (Vec<Word>, Vec<Word>) = words
+        .into_iter()
+        .partition(|w| w.text.chars().all(|c| set.contains(&c)));
+    let mut outside: BTreeMap<char, u64> = BTreeMap::new();
+    for w in &dropped {
+        for c in w.text.chars().filter(|c| !set.contains(c)) {
+            *outside.entry(c).or_default() += w.freq;
+        }
+    }
+    let mut order: Vec<(char, u64)> = outside.into_iter().collect();
+    order.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let report = CharsetReport {
+        file: file.to_string(),
+        size: set.len(),
+        words_dropped: dropped.len(),
+        chars_outside: order.into_iter().map(|(c, _)| c).collect(),
+    };
+    (kept, report)
 }
 
 impl Corpus {
@@ -243,6 +306,20 @@ impl Corpus {
         if cfg.top > 0 {
             words.truncate(cfg.top);
         }
+        let mut charset = None;
+        if !cfg.charset.is_empty() {
+            let set = load_charset(Path::new(&cfg.charset))?;
+            let (kept, report) = restrict(words, &set, &cfg.charset);
+            if kept.is_empty() {
+                bail!(
+                    "corpus.charset {}: no corpus word is made only of its {} characters",
+                    cfg.charset,
+                    set.len()
+                );
+            }
+            words = kept;
+            charset = Some(Charset { chars: set, report });
+        }
         if words.is_empty() && !invalid_lines.is_empty() {
             bail!(
                 "corpus {}: no usable words ({} line(s) are not valid UTF-8, first: line {})",
@@ -254,7 +331,15 @@ impl Corpus {
         let mut corpus = Corpus::new(words, cfg.sampling, cfg.temperature)
             .with_context(|| format!("corpus {}", cfg.source))?;
         corpus.invalid_lines = invalid_lines;
+        corpus.charset = charset;
         Ok(corpus)
+    }
+
+    /// Whether mixed-in text fits the charset (always, without one).
+    fn fits(&self, text: &str) -> bool {
+        self.charset
+            .as_ref()
+            .is_none_or(|c| text.chars().all(|ch| c.chars.contains(&ch)))
     }
 
     pub fn new(words: Vec<Word>, mode: SamplingMode, temperature: f64) -> Result<Corpus> {
@@ -286,6 +371,7 @@ impl Corpus {
             words_by_char,
             mode,
             invalid_lines: Vec::new(),
+            charset: None,
         })
     }
 
@@ -327,6 +413,9 @@ impl Corpus {
         if rng.chance(cfg.latin.0) {
             extras.push(LATIN_WORDS[rng.below(LATIN_WORDS.len() as u64) as usize].to_string());
         }
+        // Drawn as without a charset (the random stream stays the same), then left out if
+        // they fall outside it.
+        extras.retain(|e| self.fits(e));
         let extra_len: usize = extras.iter().map(|e| e.chars().count()).sum();
         if extra_len + 1 > max {
             extras.clear();
@@ -392,6 +481,49 @@ pub fn stats(words: &[Word]) -> CorpusStats {
 mod tests {
     use super::*;
     use crate::recipe::{Prob, Range};
+
+    #[test]
+    fn charset_keeps_words_within_it_and_reports_the_rest() {
+        let words = vec![
+            Word {
+                text: "中国".into(),
+                freq: 50,
+            },
+            Word {
+                text: "中心".into(),
+                freq: 40,
+            },
+            Word {
+                text: "国家".into(),
+                freq: 30,
+            },
+            Word {
+                text: "家".into(),
+                freq: 5,
+            },
+        ];
+        let set: std::collections::BTreeSet<char> = "中国家0".chars().collect();
+        let (kept, report) = restrict(words, &set, "keys.txt");
+        let texts: Vec<&str> = kept.iter().map(|w| w.text.as_str()).collect();
+        assert_eq!(texts, ["中国", "国家", "家"]);
+        assert_eq!(report.words_dropped, 1);
+        assert_eq!(report.chars_outside, "心");
+        assert_eq!(report.size, 4);
+        // Mixed-in digits and Latin words must fit the charset too.
+        let mut corpus = Corpus::new(kept, SamplingMode::Uniform, 1.0).unwrap();
+        corpus.charset = Some(Charset { chars: set, report });
+        let cfg = CorpusConfig {
+            digits: Prob(1.0),
+            latin: Prob(1.0),
+            max_chars_per_line: 12,
+            ..CorpusConfig::default()
+        };
+        let mut rng = Rng::new(3);
+        for _ in 0..200 {
+            let line = corpus.sample_line(&cfg, &mut rng);
+            assert!(line.chars().all(|c| "中国家0".contains(c)), "{line}");
+        }
+    }
 
     #[test]
     fn gb2312_membership() {

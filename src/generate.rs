@@ -111,6 +111,9 @@ pub struct Manifest {
     pub words_without_font: usize,
     /// Corpus lines skipped because they are not valid UTF-8.
     pub corpus_lines_skipped: usize,
+    /// With `corpus.charset`: the charset's size and what it left out of the corpus.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charset: Option<crate::corpus::CharsetReport>,
     pub text_resamples: u64,
     /// Samples where some block's colour could not reach `color.min_contrast`.
     pub contrast_unmet: u64,
@@ -729,6 +732,7 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Outcome> {
         corpus_words: ctx.corpus.words.len(),
         words_without_font: ctx.words_without_font,
         corpus_lines_skipped: ctx.corpus.invalid_lines.len(),
+        charset: ctx.corpus.charset.as_ref().map(|c| c.report.clone()),
         text_resamples: tally.text_resamples,
         contrast_unmet: tally.contrast_unmet,
         blocks: tally.blocks,

@@ -304,6 +304,18 @@ fn dispatch(command: Command) -> Result<Flow> {
                     m.blocks, m.blocks_dropped, m.curved_lines
                 );
                 eprintln!("  effects       {}", summary(&m.effects));
+                if let Some(c) = &m.charset {
+                    let shown: String = c.chars_outside.chars().take(20).collect();
+                    eprintln!(
+                        "  charset       {} ({} characters): {} corpus word(s) left out, {} corpus \
+                         character(s) outside it{}",
+                        c.file,
+                        c.size,
+                        c.words_dropped,
+                        c.chars_outside.chars().count(),
+                        if shown.is_empty() { String::new() } else { format!(", most frequent: {shown}") }
+                    );
+                }
                 let skips = m.fonts_skipped.len()
                     + m.backgrounds_skipped.len()
                     + m.corpus_lines_skipped

@@ -278,6 +278,10 @@ pub struct CorpusConfig {
     pub digits: Prob,
     /// Probability that a line gets a Latin word mixed in.
     pub latin: Prob,
+    /// A charset file (characters, e.g. one per line like PP-OCR's key list): only words made
+    /// of these characters are drawn, and mixed-in digits/Latin words must fit it too. Empty =
+    /// no restriction.
+    pub charset: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -631,6 +635,7 @@ impl Default for CorpusConfig {
             max_chars_per_line: 10,
             digits: Prob(0.05),
             latin: Prob(0.03),
+            charset: String::new(),
         }
     }
 }

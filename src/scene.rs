@@ -47,6 +47,7 @@ impl Context {
         let fonts = FontSet::load(&recipe.fonts, &corpus.chars)?;
         let before = corpus.words.len();
         let invalid_lines = corpus.invalid_lines;
+        let charset = corpus.charset;
         let words: Vec<_> = corpus
             .words
             .into_iter()
@@ -58,6 +59,7 @@ impl Context {
         }
         let mut corpus = Corpus::new(words, recipe.corpus.sampling, recipe.corpus.temperature)?;
         corpus.invalid_lines = invalid_lines;
+        corpus.charset = charset;
         let canvases: Vec<(u32, u32)> = {
             let (buckets, _) = recipe.canvas.buckets.options();
             if buckets.is_empty() {

@@ -363,3 +363,66 @@ fn preview_fonts_and_bench_run() {
     }
     std::fs::remove_dir_all(out).unwrap();
 }
+
+#[test]
+fn charset_restricts_the_text_and_the_manifest_reports_what_it_left_out() {
+    let out = tmp("charset");
+    std::fs::create_dir_all(&out).unwrap();
+    let keys = out.join("keys.txt");
+    // A small charset, one character per line as PP-OCR key lists are.
+    let chars = "的一是了不在人有我他这个们中来上大为和国地到以说时要就出会可也你对生能而子那得于着下自之年过发后作里0123456789";
+    let list: String = chars.chars().map(|c| format!("{c}\n")).collect();
+    std::fs::write(&keys, list).unwrap();
+    let data = out.join("data");
+    run(&[
+        "generate",
+        "-q",
+        "-n",
+        "12",
+        "-o",
+        data.to_str().unwrap(),
+        "--set",
+        &format!("corpus.charset={}", keys.display()),
+        "--set",
+        "corpus.digits=0.5",
+        "--set",
+        "corpus.latin=0.5",
+        "--set",
+        "canvas={width: 192, height: 192}",
+        "--set",
+        "text.size=[14, 40]",
+    ]);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(data.join("manifest.json")).unwrap()).unwrap();
+    let report = &manifest["charset"];
+    assert_eq!(report["size"], chars.chars().count());
+    assert!(
+        report["words_dropped"].as_u64().unwrap() > 40_000,
+        "{report}"
+    );
+    let outside = report["chars_outside"].as_str().unwrap();
+    assert!(outside.chars().count() > 5_000 && !outside.contains('的'));
+    let mut archive = tar::Archive::new(std::fs::File::open(data.join("000000.tar")).unwrap());
+    let mut lines = 0;
+    for entry in archive.entries().unwrap() {
+        let entry = entry.unwrap();
+        if entry
+            .path()
+            .unwrap()
+            .extension()
+            .is_some_and(|e| e == "json")
+        {
+            let meta: serde_json::Value = serde_json::from_reader(entry).unwrap();
+            for line in meta["lines"].as_array().unwrap() {
+                let text = line["text"].as_str().unwrap();
+                assert!(
+                    text.chars().all(|c| c.is_whitespace() || chars.contains(c)),
+                    "{text:?} leaves the charset"
+                );
+                lines += 1;
+            }
+        }
+    }
+    assert!(lines >= 12);
+    std::fs::remove_dir_all(out).unwrap();
+}
