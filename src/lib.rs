@@ -31,5 +31,6 @@ pub mod render;
 pub mod rng;
 pub mod scene;
 pub mod sink;
+pub mod stats;
 pub mod verify;
 pub mod warp;

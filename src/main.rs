@@ -112,6 +112,16 @@ enum Command {
         /// The output folder.
         dir: PathBuf,
     },
+    /// Audit an output folder: counts and distributions read back from every record (JSON and
+    /// a PNG chart page), corpus word coverage, and the integrity checks of `verify`. Exits
+    /// non-zero if integrity fails.
+    Stats {
+        /// The output folder.
+        dir: PathBuf,
+        /// Writes OUT.json and OUT.png.
+        #[arg(short, long, default_value = "stats")]
+        out: PathBuf,
+    },
     /// Print or check recipes.
     Recipe {
         #[command(subcommand)]
@@ -370,6 +380,41 @@ fn dispatch(command: Command) -> Result<Flow> {
                 count
             );
             Ok(Flow::Done)
+        }
+        Command::Stats { dir, out } => {
+            let (report, counts) = hanzi_synth::stats::dataset_stats(&dir)?;
+            let json = out.with_extension("json");
+            let png = out.with_extension("png");
+            std::fs::write(&json, serde_json::to_string_pretty(&report)? + "\n")
+                .with_context(|| format!("cannot write {}", json.display()))?;
+            let chart = hanzi_synth::stats::chart_png(&report, &counts)?;
+            std::fs::write(&png, chart)
+                .with_context(|| format!("cannot write {}", png.display()))?;
+            let c = &report.characters;
+            println!(
+                "{}: {} samples, {} records, {} lines; {} distinct characters (count min {}, median {}, max {})",
+                dir.display(), report.samples, report.records, report.lines, c.distinct, c.min, c.median, c.max
+            );
+            if let Some(w) = &report.corpus_coverage {
+                println!(
+                    "corpus words seen: {} of {} ({:.1}%)",
+                    w.words_seen,
+                    w.corpus_words,
+                    w.share * 100.0
+                );
+            }
+            for p in &report.integrity.problems {
+                println!("problem: {p}");
+            }
+            println!("wrote {} and {}", json.display(), png.display());
+            if report.integrity.ok {
+                Ok(Flow::Done)
+            } else {
+                anyhow::bail!(
+                    "{} integrity problem(s) found",
+                    report.integrity.problem_count
+                )
+            }
         }
         Command::Verify { dir } => {
             let report = verify(&dir)?;

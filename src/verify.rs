@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 
 use crate::fonts::{coverage_of, Coverage};
 use crate::sink::{hex, ChunkHasher, ShardInfo};
+use crate::stats::DatasetStats;
 
 /// Problems listed in full; beyond this only the count grows.
 const LISTED_PROBLEMS: usize = 50;
@@ -32,6 +33,8 @@ pub struct VerifyReport {
     pub fonts_unchecked: u64,
     pub problem_count: u64,
     pub problems: Vec<String>,
+    /// Statistics gathered from every record's metadata (for `stats`).
+    pub stats: Option<DatasetStats>,
 }
 
 impl VerifyReport {
@@ -48,6 +51,9 @@ impl VerifyReport {
         self.problem_count += o.problem_count;
         let room = LISTED_PROBLEMS.saturating_sub(self.problems.len());
         self.problems.extend(o.problems.into_iter().take(room));
+        if let (Some(mine), Some(theirs)) = (self.stats.as_mut(), o.stats) {
+            mine.absorb(theirs);
+        }
     }
 
     pub fn ok(&self) -> bool {
@@ -70,7 +76,21 @@ impl FontCache {
 
 /// Verifies an output folder.
 pub fn verify(dir: &Path) -> Result<VerifyReport> {
-    let mut report = VerifyReport::default();
+    run(dir, None)
+}
+
+/// Verifies an output folder and feeds every record's metadata to `stats`.
+pub fn verify_observing(dir: &Path, stats: DatasetStats) -> Result<(VerifyReport, DatasetStats)> {
+    let mut report = run(dir, Some(stats))?;
+    let stats = report.stats.take().unwrap_or_default();
+    Ok((report, stats))
+}
+
+fn run(dir: &Path, stats: Option<DatasetStats>) -> Result<VerifyReport> {
+    let mut report = VerifyReport {
+        stats,
+        ..VerifyReport::default()
+    };
     let names: Vec<String> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read {}", dir.display()))?
         .flatten()
@@ -132,7 +152,10 @@ pub fn verify(dir: &Path) -> Result<VerifyReport> {
     let fonts = FontCache::default();
     let parts: Vec<VerifyReport> = jobs
         .par_iter()
-        .map(|(format, info)| check_shard(dir, format, info, &fonts))
+        .map(|(format, info)| {
+            let stats = report.stats.as_ref().map(DatasetStats::fork);
+            check_shard(dir, format, info, &fonts, stats)
+        })
         .collect();
     for p in parts {
         report.absorb(p);
@@ -140,8 +163,17 @@ pub fn verify(dir: &Path) -> Result<VerifyReport> {
     Ok(report)
 }
 
-fn check_shard(dir: &Path, format: &str, info: &ShardInfo, fonts: &FontCache) -> VerifyReport {
-    let mut r = VerifyReport::default();
+fn check_shard(
+    dir: &Path,
+    format: &str,
+    info: &ShardInfo,
+    fonts: &FontCache,
+    stats: Option<DatasetStats>,
+) -> VerifyReport {
+    let mut r = VerifyReport {
+        stats,
+        ..VerifyReport::default()
+    };
     let path = dir.join(info.name.trim_end_matches('/'));
     let outcome = match format {
         "webdataset" => check_tar(&path, info, fonts, &mut r),
@@ -361,6 +393,9 @@ fn check_record(shard: &str, rec: Record, fonts: &FontCache, r: &mut VerifyRepor
             }
             Ok(_) => {}
         }
+    }
+    if let Some(s) = r.stats.as_mut() {
+        s.observe(&meta);
     }
     if meta["key"] != rec.key.as_str() {
         r.problem(format!("{at}: metadata key is {}", meta["key"]));
