@@ -3,19 +3,92 @@
 use crate::recipe::{CaptionConfig, Language};
 use crate::rng::Rng;
 
-/// Fills a template with the block's lines joined by `line_joiner`.
-pub fn make_caption(cfg: &CaptionConfig, lines: &[String], rng: &mut Rng) -> (String, Language) {
+/// Fills a template with the block's lines joined by `line_joiner`; returns the caption, its
+/// language and the template's index.
+pub fn make_caption(
+    cfg: &CaptionConfig,
+    lines: &[String],
+    rng: &mut Rng,
+) -> (String, Language, usize) {
     let (langs, weights) = cfg.languages.options();
     let lang = langs[rng.weighted(&weights)];
-    let list = match lang {
+    let list = templates(cfg, lang);
+    let index = rng.below(list.len() as u64) as usize;
+    (
+        list[index].replace("{text}", &lines.join(&cfg.line_joiner)),
+        lang,
+        index,
+    )
+}
+
+fn templates(cfg: &CaptionConfig, lang: Language) -> &[String] {
+    match lang {
         Language::Zh => &cfg.zh,
         Language::En => &cfg.en,
+    }
+}
+
+fn zh_position(word: &str) -> &'static str {
+    match word {
+        "top left" => "左上",
+        "top" => "上方",
+        "top right" => "右上",
+        "left" => "左侧",
+        "right" => "右侧",
+        "bottom left" => "左下",
+        "bottom" => "下方",
+        "bottom right" => "右下",
+        _ => "中间",
+    }
+}
+
+/// Caption variants for caption dropout, always four, in this order: the caption itself; the
+/// caption with where each line is (3×3 position words); the same template in the other
+/// language (the caption again if that language has no templates); the quoted text alone.
+/// `lines` are (text, position word) of the drawn lines.
+pub fn caption_variants(
+    cfg: &CaptionConfig,
+    caption: &str,
+    lang: Language,
+    template: usize,
+    lines: &[(String, &str)],
+) -> Vec<String> {
+    let texts: Vec<String> = lines.iter().map(|l| l.0.clone()).collect();
+    let joined = texts.join(&cfg.line_joiner);
+    let with_positions = match lang {
+        Language::Zh => {
+            let parts: Vec<String> = lines
+                .iter()
+                .map(|(t, p)| format!("“{t}”在{}", zh_position(p)))
+                .collect();
+            format!("{caption}，{}", parts.join("，"))
+        }
+        Language::En => {
+            let parts: Vec<String> = lines
+                .iter()
+                .map(|(t, p)| {
+                    let at = if *p == "center" { "in the" } else { "at the" };
+                    format!("\"{t}\" {at} {p}")
+                })
+                .collect();
+            format!("{caption}, with {}", parts.join(" and "))
+        }
     };
-    let template = &list[rng.below(list.len() as u64) as usize];
-    (
-        template.replace("{text}", &lines.join(&cfg.line_joiner)),
-        lang,
-    )
+    let other = match lang {
+        Language::Zh => Language::En,
+        Language::En => Language::Zh,
+    };
+    let other_list = templates(cfg, other);
+    let translated = if other_list.is_empty() {
+        caption.to_string()
+    } else {
+        other_list[template % other_list.len()].replace("{text}", &joined)
+    };
+    let quoted = match lang {
+        Language::Zh => format!("“{joined}”"),
+        Language::En => format!("\"{joined}\""),
+    };
+    vec![caption.to_string(), with_positions, translated, quoted]
 }
 
 #[cfg(test)]
@@ -28,10 +101,38 @@ mod tests {
         let mut rng = Rng::new(3);
         let mut langs = std::collections::BTreeSet::new();
         for _ in 0..50 {
-            let (c, l) = make_caption(&cfg, &["你好".into(), "世界".into()], &mut rng);
+            let (c, l, _) = make_caption(&cfg, &["你好".into(), "世界".into()], &mut rng);
             assert!(c.contains("你好 世界"), "{c}");
             langs.insert(l);
         }
         assert_eq!(langs.len(), 2);
+    }
+
+    #[test]
+    fn variants_quote_the_text_and_say_where_it_is() {
+        let cfg = CaptionConfig::default();
+        let lines = [
+            ("北门".to_string(), "top left"),
+            ("人民日报".to_string(), "center"),
+        ];
+        let v = caption_variants(
+            &cfg,
+            "a sign that says \"北门 人民日报\"",
+            Language::En,
+            1,
+            &lines,
+        );
+        assert_eq!(v.len(), 4);
+        assert_eq!(v[0], "a sign that says \"北门 人民日报\"");
+        assert!(
+            v[1].ends_with("with \"北门\" at the top left and \"人民日报\" in the center"),
+            "{}",
+            v[1]
+        );
+        assert_eq!(v[2], "一块招牌，上面写着“北门 人民日报”");
+        assert_eq!(v[3], "\"北门 人民日报\"");
+        let z = caption_variants(&cfg, "写着“北门”的标志", Language::Zh, 4, &lines[..1]);
+        assert_eq!(z[1], "写着“北门”的标志，“北门”在左上");
+        assert_eq!(z[3], "“北门”");
     }
 }

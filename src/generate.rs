@@ -22,6 +22,7 @@ use crate::encode::encode;
 use crate::journal::{journal_name, Journal, RunHeader, ShardEntry};
 use crate::recipe::{OutputFormat, OutputMode, Recipe};
 use crate::scene::{render_sample, sample_key, Context, StageTimes};
+use crate::schemas::{crop_rows, scene_rows};
 use crate::sink::{EncodedSample, ImageFolderSink, ShardInfo, Sink, WebDatasetSink};
 
 /// `--shard k/N`: this machine makes the output shards `j` with `j % N == k`.
@@ -146,6 +147,16 @@ impl Manifest {
 
 /// Makes one sample ready to store: render, encode, serialise. A scene gives one record; in
 /// line-crop mode it gives one record per text line.
+/// A face's number among the run's faces (`<font-N>` in Glyph-ByT5 captions), from the
+/// `file#index` a label names.
+fn font_id(ctx: &Context, font: &str) -> usize {
+    ctx.fonts
+        .faces
+        .iter()
+        .position(|f| format!("{}#{}", f.file, f.index) == font)
+        .unwrap_or(0)
+}
+
 /// The condition rasters the recipe asks for, encoded, as extra sample members; records the
 /// segmentation's character table in the sample's metadata.
 fn condition_members(
@@ -185,14 +196,22 @@ pub fn produce(
     let records = match out.mode {
         OutputMode::Scenes => {
             let extras = condition_members(ctx, &mut sample)?;
+            let key = sample_key(index);
+            let labels = scene_rows(
+                &out.labels,
+                &sample.meta,
+                &format!("{key}.{ext}"),
+                &|font| font_id(ctx, font),
+            );
             vec![EncodedSample {
                 index,
-                key: sample_key(index),
+                key,
                 image: encode(&sample.image, out.image_format, out.jpeg_quality)?,
                 image_ext: ext,
                 caption: sample.meta.caption.clone(),
                 meta_json: serde_json::to_string(&sample.meta)?,
                 extras,
+                labels,
             }]
         }
         OutputMode::LineCrops => line_crops(&sample, out)
@@ -206,6 +225,7 @@ pub fn produce(
                     caption: c.meta.text.clone(),
                     meta_json: serde_json::to_string(&c.meta)?,
                     extras: Vec::new(),
+                    labels: crop_rows(&out.labels, &c.meta, &format!("{}.{ext}", c.meta.key)),
                 })
             })
             .collect::<Result<Vec<_>>>()?,

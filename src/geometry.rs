@@ -269,6 +269,18 @@ pub fn point_in_polygon(p: Point, pts: &[Point]) -> bool {
 }
 
 /// True when the quad is convex and not degenerate (all turns the same way).
+/// Where a point lies on a 3×3 grid over a `w × h` image: "top left" … "bottom right", and
+/// "center" in the middle cell (AnyText-style position words).
+pub fn position_word(p: Point, w: f64, h: f64) -> &'static str {
+    const WORDS: [[&str; 3]; 3] = [
+        ["top left", "top", "top right"],
+        ["left", "center", "right"],
+        ["bottom left", "bottom", "bottom right"],
+    ];
+    let cell = |v: f64, n: f64| ((v / n * 3.0).floor().clamp(0.0, 2.0)) as usize;
+    WORDS[cell(p.y, h)][cell(p.x, w)]
+}
+
 pub fn is_convex(q: &Quad) -> bool {
     let mut sign = 0.0;
     for i in 0..4 {

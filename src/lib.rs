@@ -30,6 +30,7 @@ pub mod recipe;
 pub mod render;
 pub mod rng;
 pub mod scene;
+pub mod schemas;
 pub mod sink;
 pub mod stats;
 pub mod verify;

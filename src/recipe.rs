@@ -519,6 +519,8 @@ pub struct CaptionConfig {
     pub en: Vec<String>,
     /// Joins the lines of a block when quoted in a caption.
     pub line_joiner: String,
+    /// Also write `captions`: several captions per sample for caption dropout (see README).
+    pub variants: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -570,6 +572,29 @@ pub struct OutputConfig {
     pub samples_per_shard: u32,
     /// Condition rasters written next to each scene image.
     pub conditions: ConditionsConfig,
+    /// Annotation files for other trainers, written into every imagefolder chunk.
+    pub labels: Vec<LabelSchema>,
+}
+
+/// Annotation formats of other trainers (see `schemas.rs` and the README).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LabelSchema {
+    /// AnyText (AnyWord-3M): `anytext.json`.
+    Anytext,
+    /// TextDiffuser-2: layout prompts, `textdiffuser2.jsonl`.
+    Textdiffuser2,
+    /// GlyphControl (LAION-Glyph): `glyphcontrol.jsonl` (needs `conditions.glyph`).
+    Glyphcontrol,
+    /// Glyph-ByT5: `glyph_byt5.jsonl`.
+    #[serde(alias = "glyph-byt5")]
+    GlyphByt5,
+    /// PaddleOCR detection: `det_gt.txt`.
+    #[serde(alias = "paddleocr-det")]
+    PaddleocrDet,
+    /// PaddleOCR recognition (line crops): `rec_gt.txt`.
+    #[serde(alias = "paddleocr-rec")]
+    PaddleocrRec,
 }
 
 /// Condition rasters for diffusion trainers, each a PNG of the image's size stored as an extra
@@ -797,6 +822,7 @@ impl Default for CaptionConfig {
             .map(String::from)
             .to_vec(),
             line_joiner: " ".into(),
+            variants: false,
         }
     }
 }
@@ -812,6 +838,7 @@ impl Default for OutputConfig {
             jpeg_quality: 90,
             samples_per_shard: 1000,
             conditions: ConditionsConfig::default(),
+            labels: Vec::new(),
         }
     }
 }
@@ -876,6 +903,22 @@ impl Recipe {
     pub fn check(&self) -> Result<()> {
         if self.count == 0 {
             bail!("count must be at least 1");
+        }
+        for schema in &self.output.labels {
+            let name = crate::schemas::file_of(*schema);
+            if self.output.format != OutputFormat::Imagefolder {
+                bail!("output.labels: {name} needs output.format: imagefolder (its trainer reads image files)");
+            }
+            let crops = *schema == LabelSchema::PaddleocrRec;
+            if crops != (self.output.mode == OutputMode::LineCrops) {
+                bail!(
+                    "output.labels: {name} needs output.mode: {}",
+                    if crops { "line_crops" } else { "scenes" }
+                );
+            }
+            if *schema == LabelSchema::Glyphcontrol && !self.output.conditions.glyph {
+                bail!("output.labels: glyphcontrol needs output.conditions.glyph: true");
+            }
         }
         if self.output.conditions.any() && self.output.mode != OutputMode::Scenes {
             bail!("output.conditions need output.mode: scenes (line crops have no scene to condition)");
@@ -1066,6 +1109,35 @@ mod tests {
         assert!(err.contains("r.yaml"), "{err}");
         assert!(err.contains("sise"), "{err}");
         assert!(err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn label_schemas_and_conditions_need_the_right_output() {
+        let check = |sets: &[&str]| {
+            let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+            Recipe::default()
+                .with_overrides(&sets)
+                .and_then(|r| r.check().map(|_| r))
+        };
+        let err = |sets: &[&str]| format!("{:#}", check(sets).unwrap_err());
+        assert!(err(&["output.labels=[anytext]"]).contains("imagefolder"));
+        assert!(
+            err(&["output.format=imagefolder", "output.labels=[paddleocr_rec]"])
+                .contains("line_crops")
+        );
+        assert!(
+            err(&["output.format=imagefolder", "output.labels=[glyphcontrol]"])
+                .contains("conditions.glyph")
+        );
+        assert!(err(&["output.mode=line_crops", "output.conditions.mask=true"]).contains("scenes"));
+        assert!(err(&["output.labels=[yolo]"]).contains("yolo"));
+        let ok = check(&[
+            "output.format=imagefolder",
+            "output.conditions.glyph=true",
+            "output.labels=[anytext, textdiffuser2, glyphcontrol, glyph-byt5, paddleocr-det]",
+        ])
+        .unwrap();
+        assert_eq!(ok.output.labels.len(), 5);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::background::{BackgroundInfo, BackgroundPool};
 use crate::blur::radius_for_sigma;
-use crate::caption::make_caption;
+use crate::caption::{caption_variants, make_caption};
 use crate::color::{choose_color_by, effective_contrast, luminance, luminance_spread};
 use crate::composite::{Compositor, Paint, TextLayer};
 use crate::corpus::Corpus;
@@ -176,6 +176,8 @@ pub struct LineMeta {
     pub polygon: Vec<[f64; 2]>,
     pub curved: bool,
     pub chars: Vec<CharMeta>,
+    /// Where the line's centre lies on a 3×3 grid: "top left" … "center" … "bottom right".
+    pub position: &'static str,
 }
 
 // Decorations are always present with an `on` flag (never null): Arrow-based loaders (HF
@@ -258,6 +260,9 @@ pub struct SampleMeta {
     /// What went wrong while placing, if anything (dropped blocks, unmet contrast, skipped
     /// camera), joined by "; ".
     pub notes: String,
+    /// With `caption.variants`: four captions for caption dropout (see `caption_variants`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub captions: Option<Vec<String>>,
     /// With `output.conditions.charseg`: the characters that `KEY.charseg.png` values 1, 2, …
     /// stand for, in reading order.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -981,6 +986,13 @@ pub fn render_sample(
                     .map(|p| json_point(to_image.apply(*p)))
                     .collect(),
                 curved: line.curved,
+                position: {
+                    let q = to_image.apply_quad(&line.bounds.quad());
+                    let c = q.iter().fold(Point::new(0.0, 0.0), |a, p| {
+                        Point::new(a.x + p.x / 4.0, a.y + p.y / 4.0)
+                    });
+                    crate::geometry::position_word(c, f64::from(cw), f64::from(ch))
+                },
                 chars: line
                     .chars
                     .iter()
@@ -1021,8 +1033,13 @@ pub fn render_sample(
         caption_lines.extend(plan.lines);
         blocks.push(rendered);
     }
-    let (caption, caption_language) =
+    let (caption, caption_language, template) =
         make_caption(&r.caption, &caption_lines, &mut root.fork("caption"));
+    let captions = r.caption.variants.then(|| {
+        let placed: Vec<(String, &str)> =
+            lines.iter().map(|l| (l.text.clone(), l.position)).collect();
+        caption_variants(&r.caption, &caption, caption_language, template, &placed)
+    });
     let contrast_met = block_metas
         .iter()
         .all(|b| b.contrast >= r.color.min_contrast);
@@ -1044,6 +1061,7 @@ pub fn render_sample(
         contrast_met,
         notes: notes.join("; "),
         charseg_table: None,
+        captions,
     };
     lap(&mut clock, &mut times.sampling);
     Ok(Sample {

@@ -27,6 +27,8 @@ pub struct EncodedSample {
     /// Further members of the sample: (suffix after `KEY.`, bytes), e.g. condition rasters
     /// (`glyph.png`).
     pub extras: Vec<(&'static str, Vec<u8>)>,
+    /// Rows for the chunk's annotation files (`output.labels`, imagefolder only).
+    pub labels: Vec<crate::schemas::LabelRow>,
 }
 
 /// A completed shard, for the manifest.
@@ -247,6 +249,8 @@ impl ChunkHasher {
 struct OpenChunk {
     shard: u64,
     samples: u64,
+    /// Rows of the chunk's annotation files, by file name.
+    labels: std::collections::BTreeMap<&'static str, Vec<String>>,
     metadata: Vec<u8>,
     hasher: ChunkHasher,
 }
@@ -302,6 +306,7 @@ impl Sink for ImageFolderSink {
         self.open = Some(OpenChunk {
             shard,
             samples: 0,
+            labels: Default::default(),
             metadata: Vec::new(),
             hasher: ChunkHasher::default(),
         });
@@ -330,6 +335,9 @@ impl Sink for ImageFolderSink {
         open.metadata
             .extend_from_slice(metadata_row(s, &file_name)?.as_bytes());
         open.metadata.push(b'\n');
+        for l in &s.labels {
+            open.labels.entry(l.file).or_default().push(l.row.clone());
+        }
         open.samples += 1;
         Ok(())
     }
@@ -337,10 +345,21 @@ impl Sink for ImageFolderSink {
     fn close_shard(&mut self) -> Result<ShardInfo> {
         let mut open = self.open.take().context("no open shard")?;
         let (tmp, dst) = self.paths(open.shard);
-        let meta_path = tmp.join("metadata.jsonl");
-        fs::write(&meta_path, &open.metadata)
-            .with_context(|| format!("cannot write {}", meta_path.display()))?;
-        open.hasher.add("metadata.jsonl", &open.metadata);
+        // The chunk's own files (metadata, annotation files) sort after its images (digits
+        // sort first), so hashing them here in name order keeps the whole hash in name order.
+        let chunk = format!("{:06}", open.shard);
+        let mut last: Vec<(String, Vec<u8>)> = open
+            .labels
+            .iter()
+            .map(|(f, rows)| (f.to_string(), crate::schemas::chunk_file(f, &chunk, rows)))
+            .collect();
+        last.push(("metadata.jsonl".into(), std::mem::take(&mut open.metadata)));
+        last.sort();
+        for (name, data) in &last {
+            let path = tmp.join(name);
+            fs::write(&path, data).with_context(|| format!("cannot write {}", path.display()))?;
+            open.hasher.add(name, data);
+        }
         sync_tree(&tmp)?;
         fs::rename(&tmp, &dst)
             .with_context(|| format!("cannot rename {} to {}", tmp.display(), dst.display()))?;

@@ -342,6 +342,27 @@ fn check_chunk(
         };
         check_record(&info.name, record, fonts, r);
     }
+    for file in crate::schemas::LABEL_FILES {
+        let Some(data) = contents.remove(file) else {
+            continue;
+        };
+        // One row per record: lines, or `data_list` entries for AnyText's JSON.
+        let rows = if file.ends_with(".json") {
+            serde_json::from_slice::<Value>(&data)
+                .ok()
+                .and_then(|v| v["data_list"].as_array().map(|l| l.len() as u64))
+        } else {
+            std::str::from_utf8(&data)
+                .ok()
+                .map(|t| t.lines().count() as u64)
+        };
+        if rows != Some(records) {
+            r.problem(format!(
+                "{}{file}: {rows:?} rows for {records} records",
+                info.name
+            ));
+        }
+    }
     for name in contents.keys() {
         r.problem(format!("{}{name}: not listed in metadata.jsonl", info.name));
     }

@@ -74,3 +74,75 @@ fn webdataset_and_imagefolder_load_in_python() {
     );
     std::fs::remove_dir_all(root).unwrap();
 }
+
+#[test]
+fn trainer_annotation_files_parse_as_their_loaders_read_them() {
+    let Some(py) = python() else {
+        eprintln!("SKIPPED: no Python with numpy+pillow (set HANZI_SYNTH_PYTHON; .ci/run does)");
+        return;
+    };
+    let root = std::env::temp_dir().join(format!("hanzi-synth-schemas-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let (scenes, crops) = (root.join("scenes"), root.join("crops"));
+    for (dir, sets) in [
+        (
+            &scenes,
+            vec![
+                "output.conditions.glyph=true",
+                "output.labels=[anytext, textdiffuser2, glyphcontrol, glyph_byt5, paddleocr_det]",
+                "layout.blocks=[1, 3]",
+            ],
+        ),
+        (
+            &crops,
+            vec!["output.mode=line_crops", "output.labels=[paddleocr_rec]"],
+        ),
+    ] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hanzi-synth"));
+        cmd.args(["generate", "-q", "-n", "24", "-o", dir.to_str().unwrap()])
+            .args(["--set", "canvas={width: 200, height: 200}"])
+            .args(["--set", "text.size=[12, 40]"])
+            .args(["--set", "output.samples_per_shard=10"])
+            .args(["--set", "output.format=imagefolder"]);
+        for s in sets {
+            cmd.args(["--set", s]);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let verify = Command::new(env!("CARGO_BIN_EXE_hanzi-synth"))
+            .args(["verify", dir.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(
+            verify.status.success(),
+            "{}",
+            String::from_utf8_lossy(&verify.stdout)
+        );
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/check_schemas.py");
+    let out = Command::new(&py)
+        .args([script, scenes.to_str().unwrap(), crops.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "schema check failed:\n{report}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for schema in [
+        "\"paddleocr_det\": 24",
+        "\"anytext\": 24",
+        "\"textdiffuser2\": 24",
+        "\"glyphcontrol\": 24",
+        "\"glyph_byt5\": 24",
+    ] {
+        assert!(report.contains(schema), "{schema} missing in {report}");
+    }
+    assert!(!report.contains("\"paddleocr_rec\": 0"), "{report}");
+    std::fs::remove_dir_all(root).unwrap();
+}

@@ -1,0 +1,146 @@
+"""Reads hanzi-synth's trainer annotation files the way those trainers' data loaders do.
+
+Usage: check_schemas.py SCENES_DIR CROPS_DIR
+SCENES_DIR: imagefolder output with labels anytext, textdiffuser2, glyphcontrol, glyph_byt5,
+paddleocr_det (and conditions.glyph); CROPS_DIR: imagefolder line crops with paddleocr_rec.
+Exits non-zero (with a message) on any mismatch.
+"""
+import glob
+import json
+import os
+import re
+import sys
+
+import numpy as np
+from PIL import Image
+
+
+def paddle_lines(data_dir, name):
+    # PaddleOCR SimpleDataSet: label_file_list rows "path\tlabel", images at data_dir/path.
+    rows = []
+    for f in sorted(glob.glob(os.path.join(data_dir, "*", name))):
+        with open(f, encoding="utf-8") as fh:
+            for line in fh:
+                path, label = line.rstrip("\n").split("\t", 1)
+                img = os.path.join(data_dir, path)
+                assert os.path.exists(img), img
+                rows.append((img, label))
+    return rows
+
+
+def check_det(data_dir):
+    rows = paddle_lines(data_dir, "det_gt.txt")
+    for img, label in rows:
+        w, h = Image.open(img).size
+        boxes = json.loads(label)  # DetLabelEncode: json.loads, then points as float32 arrays
+        assert boxes, img
+        for b in boxes:
+            pts = np.array(b["points"], dtype=np.float32)
+            assert pts.shape == (4, 2), (img, pts.shape)
+            assert (pts[:, 0] >= -0.5).all() and (pts[:, 0] <= w + 0.5).all(), img
+            assert (pts[:, 1] >= -0.5).all() and (pts[:, 1] <= h + 0.5).all(), img
+            assert b["transcription"], img
+    return len(rows)
+
+
+def check_rec(data_dir):
+    rows = paddle_lines(data_dir, "rec_gt.txt")
+    for img, text in rows:
+        meta_rows = {}
+        chunk = os.path.dirname(img)
+        with open(os.path.join(chunk, "metadata.jsonl"), encoding="utf-8") as fh:
+            for line in fh:
+                r = json.loads(line)
+                meta_rows[r["file_name"]] = r
+        assert meta_rows[os.path.basename(img)]["text"] == text, (img, text)
+        Image.open(img).verify()
+    return len(rows)
+
+
+def check_anytext(data_dir):
+    n = 0
+    for f in sorted(glob.glob(os.path.join(data_dir, "*", "anytext.json"))):
+        content = json.load(open(f, encoding="utf-8"))
+        # AnyText's loader: os.path.join(data_root, img_name); data_root is relative to the
+        # output folder.
+        for gt in content["data_list"]:
+            img_path = os.path.join(data_dir, content["data_root"], gt["img_name"])
+            assert os.path.exists(img_path), img_path
+            w, h = Image.open(img_path).size
+            lines = [a for a in gt["annotations"] if a.get("valid", True)]
+            assert lines, img_path
+            for a in gt["annotations"]:
+                poly = np.array(a["polygon"], dtype=np.float32)
+                assert poly.ndim == 2 and poly.shape[1] == 2 and len(poly) >= 4, img_path
+                assert a["language"] in ("Chinese", "Latin") and a["text"]
+                assert a["pos"] in ("top left", "top", "top right", "left", "center", "right",
+                                    "bottom left", "bottom", "bottom right")
+            assert gt["caption"].count("*") == len(gt["annotations"]), gt["caption"]
+            n += 1
+    return n
+
+
+def jsonl(data_dir, name):
+    for f in sorted(glob.glob(os.path.join(data_dir, "*", name))):
+        with open(f, encoding="utf-8") as fh:
+            for line in fh:
+                yield os.path.dirname(f), json.loads(line)
+
+
+def check_textdiffuser2(data_dir):
+    n = 0
+    for chunk, row in jsonl(data_dir, "textdiffuser2.jsonl"):
+        assert os.path.exists(os.path.join(chunk, row["file_name"]))
+        caption, layout = row["prompt"].split(" <|endoftext|> ")
+        assert caption == row["caption"]
+        for item in row["layout"]:
+            text, box = item.rsplit(" ", 1)
+            coords = [int(v) for v in box.split(",")]
+            assert len(coords) == 4 and all(0 <= c <= 127 for c in coords), item
+            assert coords[0] <= coords[2] and coords[1] <= coords[3], item
+            assert item in layout
+        n += 1
+    return n
+
+
+def check_glyphcontrol(data_dir):
+    n = 0
+    for chunk, row in jsonl(data_dir, "glyphcontrol.jsonl"):
+        img = Image.open(os.path.join(chunk, row["file_name"]))
+        glyph = Image.open(os.path.join(chunk, row["glyph_file"]))
+        assert img.size == glyph.size
+        assert (np.array(glyph.convert("L")) < 128).any(), "glyph image has no text"
+        assert row["caption_with_words"].startswith(row["caption"] + ", Words in the image: ")
+        for o in row["ocr"]:
+            assert '"%s"' % o["text"] in row["caption_with_words"]
+        n += 1
+    return n
+
+
+def check_glyph_byt5(data_dir):
+    n = 0
+    for chunk, row in jsonl(data_dir, "glyph_byt5.jsonl"):
+        assert os.path.exists(os.path.join(chunk, row["file_name"]))
+        for t in row["texts"]:
+            assert re.fullmatch(r"<font-\d+>", t["font"]) and re.fullmatch(r"<color-\d+>", t["color"])
+            assert len(t["bbox"]) == 5 and t["bbox"][2] > 0 and t["bbox"][3] > 0
+            assert 'Text "%s" in %s, %s.' % (t["text"], t["color"], t["font"]) in row["caption"]
+        n += 1
+    return n
+
+
+def main():
+    scenes, crops = sys.argv[1], sys.argv[2]
+    counts = {
+        "paddleocr_det": check_det(scenes),
+        "anytext": check_anytext(scenes),
+        "textdiffuser2": check_textdiffuser2(scenes),
+        "glyphcontrol": check_glyphcontrol(scenes),
+        "glyph_byt5": check_glyph_byt5(scenes),
+        "paddleocr_rec": check_rec(crops),
+    }
+    print(json.dumps(counts))
+
+
+if __name__ == "__main__":
+    main()
