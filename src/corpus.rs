@@ -221,7 +221,7 @@ pub struct Corpus {
     pub chars: Vec<char>,
     cumulative: Vec<f64>,
     /// For balanced sampling: indices of words containing each character of `chars`.
-    words_by_char: Vec<Vec<u32>>,
+    pub words_by_char: Vec<Vec<u32>>,
     mode: SamplingMode,
     /// Line numbers (1-based) of the source skipped as invalid UTF-8.
     pub invalid_lines: Vec<usize>,

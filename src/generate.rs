@@ -115,6 +115,9 @@ pub struct Manifest {
     /// With `corpus.charset`: the charset's size and what it left out of the corpus.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub charset: Option<crate::corpus::CharsetReport>,
+    /// With `corpus.quota`: the coverage plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota: Option<crate::quota::QuotaReport>,
     pub text_resamples: u64,
     /// Samples where some block's colour could not reach `color.min_contrast`.
     pub contrast_unmet: u64,
@@ -753,6 +756,7 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Outcome> {
         words_without_font: ctx.words_without_font,
         corpus_lines_skipped: ctx.corpus.invalid_lines.len(),
         charset: ctx.corpus.charset.as_ref().map(|c| c.report.clone()),
+        quota: ctx.quota.as_ref().map(|q| q.report.clone()),
         text_resamples: tally.text_resamples,
         contrast_unmet: tally.contrast_unmet,
         blocks: tally.blocks,

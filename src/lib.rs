@@ -26,6 +26,7 @@ pub mod noise;
 pub mod outlines;
 pub mod placement;
 pub mod preview;
+pub mod quota;
 pub mod recipe;
 pub mod render;
 pub mod rng;

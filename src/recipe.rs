@@ -282,6 +282,18 @@ pub struct CorpusConfig {
     /// of these characters are drawn, and mixed-in digits/Latin words must fit it too. Empty =
     /// no restriction.
     pub charset: String,
+    /// Guaranteed coverage: every corpus character at least `min_count` times within the first
+    /// `within` samples (0 = off).
+    pub quota: QuotaConfig,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QuotaConfig {
+    /// Appearances of every corpus character (0 = no quota).
+    pub min_count: u32,
+    /// Within this many first samples (0 = the run's count).
+    pub within: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -661,6 +673,7 @@ impl Default for CorpusConfig {
             digits: Prob(0.05),
             latin: Prob(0.03),
             charset: String::new(),
+            quota: QuotaConfig::default(),
         }
     }
 }
@@ -929,6 +942,9 @@ impl Recipe {
         }
         if c.lines.max > 12 {
             bail!("corpus.lines: at most 12 lines per block");
+        }
+        if c.quota.min_count > 10_000 {
+            bail!("corpus.quota.min_count: at most 10,000 appearances per character");
         }
         if c.max_chars_per_line == 0 || c.max_chars_per_line > 64 {
             bail!("corpus.max_chars_per_line must be 1 to 64");

@@ -25,6 +25,7 @@ use crate::fonts::FontSet;
 use crate::geometry::{convex_separated, Homography, Point, Quad, Rect};
 use crate::layout::{layout_block, BlockLayout, BlockStyle, Curve, Spacing};
 use crate::placement::TextureMap;
+use crate::quota::QuotaPlan;
 use crate::recipe::{Align, BlendMode, CurveShape, Direction, FillKind, Language, Recipe};
 use crate::render::{render_block, render_plate, render_stroke, weather, AlphaLayer, LAYER_PAD};
 use crate::rng::Rng;
@@ -39,6 +40,8 @@ pub struct Context {
     pub backgrounds: BackgroundPool,
     /// Corpus words dropped because no usable face draws all of their characters.
     pub words_without_font: usize,
+    /// With `corpus.quota`: which words each of the first samples must draw.
+    pub quota: Option<QuotaPlan>,
 }
 
 impl Context {
@@ -69,7 +72,26 @@ impl Context {
             }
         };
         let backgrounds = BackgroundPool::load(&recipe.backgrounds, &canvases)?;
+        let q = &recipe.corpus.quota;
+        let quota = if q.min_count > 0 {
+            let within = if q.within == 0 {
+                recipe.count
+            } else {
+                q.within
+            };
+            Some(QuotaPlan::build(
+                &corpus,
+                q.min_count,
+                within,
+                recipe.corpus.lines.max,
+                recipe.corpus.max_chars_per_line as usize,
+                recipe.seed,
+            )?)
+        } else {
+            None
+        };
         Ok(Context {
+            quota,
             recipe_hash: recipe.hash(),
             recipe,
             corpus,
@@ -457,9 +479,11 @@ fn render_planes(
 
 /// Draws text, face, layout and looks for one block, and fits it (with its warp) into an
 /// `avail_w × avail_h` box. `scale` shrinks the drawn size (secondary blocks).
+#[allow(clippy::too_many_arguments)]
 fn plan_block(
     ctx: &Context,
     root: &Rng,
+    forced: &[String],
     (avail_w, avail_h): (f64, f64),
     scale: f64,
     times: &mut StageTimes,
@@ -470,9 +494,11 @@ fn plan_block(
     for attempt in 0..64u32 {
         let mut rng = root.fork(&format!("text{attempt}"));
         let n = rng.range_u32(r.corpus.lines.min, r.corpus.lines.max);
-        let lines: Vec<String> = (0..n)
-            .map(|_| ctx.corpus.sample_line(&r.corpus, &mut rng))
-            .collect();
+        // Planned words (coverage quota) first, whole; drawn lines fill up to `n`.
+        let mut lines: Vec<String> = forced.to_vec();
+        while lines.len() < n as usize {
+            lines.push(ctx.corpus.sample_line(&r.corpus, &mut rng));
+        }
         let Some(face) = ctx.fonts.choose(&lines.concat(), &mut rng) else {
             resamples += 1;
             continue;
@@ -869,7 +895,11 @@ pub fn render_sample(
             let s = &r.layout.secondary_scale;
             brng.fork("scale").range_f64(s.min, s.max)
         };
-        let planned = plan_block(ctx, &brng, avail, scale, times, &mut clock);
+        let forced = match (&ctx.quota, b) {
+            (Some(q), 0) => q.forced_lines(&ctx.corpus, index),
+            _ => Vec::new(),
+        };
+        let planned = plan_block(ctx, &brng, &forced, avail, scale, times, &mut clock);
         let (plan, resamples) = match planned {
             Ok(p) => p,
             Err(e) if b == 0 => return Err(e),

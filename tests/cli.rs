@@ -426,3 +426,107 @@ fn charset_restricts_the_text_and_the_manifest_reports_what_it_left_out() {
     assert!(lines >= 12);
     std::fs::remove_dir_all(out).unwrap();
 }
+
+#[test]
+fn coverage_quota_reaches_its_guarantee_or_says_why_not() {
+    let out = tmp("quota");
+    std::fs::create_dir_all(&out).unwrap();
+    // A small corpus with a Zipf-like skew: rare characters would be missed by chance.
+    let words = [
+        "中国", "人民", "发展", "经济", "社会", "国家", "工作", "问题", "政府", "企业", "市场",
+        "技术", "文化", "历史", "教育", "科学", "研究", "生活", "世界", "城市", "农村", "环境",
+        "资源", "能源", "交通", "医疗", "健康", "安全", "法律", "制度", "麒麟", "饕餮", "魑魅",
+        "蝙蝠", "琵琶", "枇杷", "葡萄", "鹦鹉", "蟋蟀", "蜻蜓",
+    ];
+    let tsv: String = words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| format!("{w}\t{}\n", 100_000 / (i + 1).pow(2)))
+        .collect();
+    let corpus = out.join("words.tsv");
+    std::fs::write(&corpus, tsv).unwrap();
+    let data = out.join("data");
+    let common = [
+        "--set".to_string(),
+        format!("corpus.source={}", corpus.display()),
+        "--set".into(),
+        "canvas={width: 256, height: 256}".into(),
+        "--set".into(),
+        "text.size=[14, 36]".into(),
+        "--set".into(),
+        "corpus.lines=[1, 4]".into(),
+        "--set".into(),
+        "corpus.max_chars_per_line=8".into(),
+        "--set".into(),
+        "corpus.digits=0".into(),
+        "--set".into(),
+        "corpus.latin=0".into(),
+    ];
+    let mut args: Vec<String> = ["generate", "-q", "-n", "30", "-o"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.push(data.to_str().unwrap().into());
+    args.extend(common.iter().cloned());
+    args.extend([
+        "--set".into(),
+        "corpus.quota={min_count: 3, within: 20}".into(),
+    ]);
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    run(&argv);
+    let mut counts: std::collections::BTreeMap<char, u32> = Default::default();
+    let mut archive = tar::Archive::new(std::fs::File::open(data.join("000000.tar")).unwrap());
+    for entry in archive.entries().unwrap() {
+        let entry = entry.unwrap();
+        if entry
+            .path()
+            .unwrap()
+            .extension()
+            .is_some_and(|e| e == "json")
+        {
+            let meta: serde_json::Value = serde_json::from_reader(entry).unwrap();
+            if meta["index"].as_u64().unwrap() >= 20 {
+                continue;
+            }
+            for line in meta["lines"].as_array().unwrap() {
+                for c in line["text"].as_str().unwrap().chars() {
+                    *counts.entry(c).or_default() += 1;
+                }
+            }
+        }
+    }
+    for w in words {
+        for c in w.chars() {
+            assert!(
+                counts.get(&c).copied().unwrap_or(0) >= 3,
+                "{c} appears {:?} times in the first 20 samples",
+                counts.get(&c)
+            );
+        }
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(data.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["quota"]["min_count"], 3);
+    assert_eq!(manifest["quota"]["within"], 20);
+
+    // Too many appearances for too few samples of one short line each: refused, nothing written.
+    let mut args: Vec<String> = ["generate", "-q", "-n", "5", "-o"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let refused = out.join("refused");
+    args.push(refused.to_str().unwrap().into());
+    args.extend(common.iter().cloned());
+    args.extend([
+        "--set".into(),
+        "corpus.quota={min_count: 40}".into(),
+        "--set".into(),
+        "corpus.lines=[1, 1]".into(),
+    ]);
+    let out_run = bin().args(&args).output().unwrap();
+    assert!(!out_run.status.success());
+    let err = String::from_utf8_lossy(&out_run.stderr);
+    assert!(err.contains("quota is impossible"), "{err}");
+    assert!(!refused.exists());
+    std::fs::remove_dir_all(out).unwrap();
+}

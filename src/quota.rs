@@ -1,0 +1,161 @@
+//! Quota: coverage guaranteed by construction. Every character of the active corpus appears at
+//! least `min_count` times within the first `within` samples (Kolors-style coverage of all
+//! words' characters), because those samples are *told* which words to draw first.
+//!
+//! The plan is a pure function of the corpus, the recipe and the seed, computed once at
+//! start-up: greedy cover, rarest character first, each pick the candidate word (among a seeded
+//! window of the words containing that character) that serves the most still-needed
+//! characters. The picked words are shuffled and dealt round-robin to samples `0..within`, so
+//! sample *i* still depends only on (recipe, seed, *i*). Impossible quotas are refused with the
+//! reason before anything is written.
+
+use anyhow::{bail, Result};
+use serde::Serialize;
+
+use crate::corpus::Corpus;
+use crate::rng::Rng;
+
+/// Candidates weighed per pick (a seeded window of the words holding the character).
+const WINDOW: usize = 64;
+
+pub struct QuotaPlan {
+    pub report: QuotaReport,
+    /// Word indices, dealt round-robin: sample i gets `words[i], words[i + within], …`.
+    words: Vec<u32>,
+    within: u64,
+    max_chars: usize,
+}
+
+/// The plan, for the manifest.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct QuotaReport {
+    pub min_count: u32,
+    pub within: u64,
+    pub characters: usize,
+    /// Words the plan places (with repeats), and at most how many per sample.
+    pub words_placed: usize,
+    pub max_words_per_sample: usize,
+}
+
+impl QuotaPlan {
+    /// Plans `min_count` appearances of every corpus character within `within` samples whose
+    /// first block holds at most `max_lines` lines of `max_chars` characters.
+    pub fn build(
+        corpus: &Corpus,
+        min_count: u32,
+        within: u64,
+        max_lines: u32,
+        max_chars: usize,
+        seed: u64,
+    ) -> Result<QuotaPlan> {
+        let n_chars = corpus.chars.len();
+        let usable = |w: u32| corpus.words[w as usize].text.chars().count() <= max_chars;
+        let stranded: Vec<char> = (0..n_chars)
+            .filter(|&c| !corpus.words_by_char[c].iter().any(|w| usable(*w)))
+            .map(|c| corpus.chars[c])
+            .collect();
+        if !stranded.is_empty() {
+            bail!(
+                "corpus.quota is impossible: {} character(s) occur only in words longer than \
+                 corpus.max_chars_per_line ({max_chars}), e.g. {}",
+                stranded.len(),
+                stranded.iter().take(10).collect::<String>()
+            );
+        }
+        let index_of = |ch: char| corpus.chars.binary_search(&ch).ok();
+        let mut need = vec![min_count; n_chars];
+        let mut order: Vec<usize> = (0..n_chars).collect();
+        order.sort_by_key(|&c| (corpus.words_by_char[c].len(), c));
+        let mut rng = Rng::for_sample(seed, u64::MAX).fork("quota");
+        let mut words = Vec::new();
+        for c in order {
+            let list: Vec<u32> = corpus.words_by_char[c]
+                .iter()
+                .copied()
+                .filter(|w| usable(*w))
+                .collect();
+            while need[c] > 0 {
+                let start = rng.below(list.len() as u64) as usize;
+                let gain = |w: u32| {
+                    let mut cs: Vec<usize> = corpus.words[w as usize]
+                        .text
+                        .chars()
+                        .filter_map(index_of)
+                        .collect();
+                    cs.sort_unstable();
+                    cs.dedup();
+                    cs.iter().filter(|&&d| need[d] > 0).count()
+                };
+                let best = (0..list.len().min(WINDOW))
+                    .map(|k| list[(start + k) % list.len()])
+                    .max_by_key(|&w| (gain(w), std::cmp::Reverse(w)))
+                    .expect("every character has a usable word");
+                let mut cs: Vec<usize> = corpus.words[best as usize]
+                    .text
+                    .chars()
+                    .filter_map(index_of)
+                    .collect();
+                cs.sort_unstable();
+                cs.dedup();
+                for d in cs {
+                    need[d] = need[d].saturating_sub(1);
+                }
+                words.push(best);
+            }
+        }
+        // Shuffle (Fisher–Yates, seeded) so each sample gets a mix of rare and common words.
+        for i in (1..words.len()).rev() {
+            let j = rng.below(i as u64 + 1) as usize;
+            words.swap(i, j);
+        }
+        let per_sample = words.len().div_ceil(within.max(1) as usize);
+        let plan = QuotaPlan {
+            report: QuotaReport {
+                min_count,
+                within,
+                characters: n_chars,
+                words_placed: words.len(),
+                max_words_per_sample: per_sample,
+            },
+            words,
+            within,
+            max_chars,
+        };
+        // Every dealt share must fit one block.
+        for i in 0..within.min(plan.words.len() as u64) {
+            let lines = plan.forced_lines(corpus, i).len();
+            if lines > max_lines as usize {
+                bail!(
+                    "corpus.quota is impossible: {} appearances of each of {n_chars} characters \
+                     need {} words, {per_sample} per sample over {within} samples, but a block \
+                     holds at most {max_lines} line(s) of {max_chars} characters (sample {i} \
+                     needs {lines} lines): raise quota.within, corpus.lines or \
+                     corpus.max_chars_per_line, or lower quota.min_count",
+                    min_count,
+                    plan.words.len()
+                );
+            }
+        }
+        Ok(plan)
+    }
+
+    /// The lines sample `index` must open its first block with: its dealt words packed into
+    /// lines of at most `max_chars` characters (none past `within`).
+    pub fn forced_lines(&self, corpus: &Corpus, index: u64) -> Vec<String> {
+        if index >= self.within {
+            return Vec::new();
+        }
+        let mut lines: Vec<String> = Vec::new();
+        let mut j = index as usize;
+        while j < self.words.len() {
+            let w = &corpus.words[self.words[j] as usize].text;
+            let n = w.chars().count();
+            match lines.last_mut() {
+                Some(l) if l.chars().count() + n <= self.max_chars => l.push_str(w),
+                _ => lines.push(w.clone()),
+            }
+            j += self.within as usize;
+        }
+        lines
+    }
+}
