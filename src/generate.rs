@@ -23,7 +23,7 @@ use crate::journal::{journal_name, Journal, RunHeader, ShardEntry};
 use crate::recipe::{OutputFormat, OutputMode, Recipe};
 use crate::scene::{render_sample, sample_key, Context, StageTimes};
 use crate::schemas::{crop_rows, scene_rows};
-use crate::sink::{EncodedSample, ImageFolderSink, ShardInfo, Sink, WebDatasetSink};
+use crate::sink::{EncodedSample, ImageFolderSink, LmdbSink, ShardInfo, Sink, WebDatasetSink};
 
 /// `--shard k/N`: this machine makes the output shards `j` with `j % N == k`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -379,7 +379,11 @@ fn our_output(name: &str) -> Option<Option<u64>> {
             .flatten()
     };
     let base = name.strip_suffix(".tmp").unwrap_or(name);
-    if let Some(n) = shard(base.strip_suffix(".tar").unwrap_or(base)) {
+    let stem = base
+        .strip_suffix(".tar")
+        .or_else(|| base.strip_suffix(".lmdb"))
+        .unwrap_or(base);
+    if let Some(n) = shard(stem) {
         return Some(Some(n));
     }
     let ours = (base.starts_with("manifest") && base.ends_with(".json"))
@@ -500,7 +504,9 @@ pub fn prepare_output_dir(
         let mut kept: Vec<ShardEntry> = Vec::new();
         for e in done {
             let path = dir.join(e.info.name.trim_end_matches('/'));
-            let intact = if e.info.name.ends_with('/') {
+            let intact = if e.info.name.ends_with(".lmdb/") {
+                std::fs::metadata(path.join("data.mdb")).is_ok_and(|m| m.len() == e.info.bytes)
+            } else if e.info.name.ends_with('/') {
                 path.join("metadata.jsonl").is_file()
             } else {
                 std::fs::metadata(&path).is_ok_and(|m| m.len() == e.info.bytes)
@@ -635,6 +641,7 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Outcome> {
     let sink: Box<dyn Sink> = match recipe.output.format {
         OutputFormat::Webdataset => Box::new(WebDatasetSink::new(&opts.out)),
         OutputFormat::Imagefolder => Box::new(ImageFolderSink::new(&opts.out)),
+        OutputFormat::Lmdb => Box::new(LmdbSink::new(&opts.out)),
     };
     let bar = if opts.progress {
         let bar =

@@ -540,6 +540,9 @@ pub struct CaptionConfig {
 pub enum OutputFormat {
     Webdataset,
     Imagefolder,
+    /// LMDB environments (`NNNNNN.lmdb/data.mdb`) in the layout OCR recognition trainers read:
+    /// `image-%09d`, `label-%09d` (the `.txt` text), `meta-%09d` (the JSON), `num-samples`.
+    Lmdb,
 }
 
 /// What a sample becomes.
@@ -932,6 +935,9 @@ impl Recipe {
             if *schema == LabelSchema::Glyphcontrol && !self.output.conditions.glyph {
                 bail!("output.labels: glyphcontrol needs output.conditions.glyph: true");
             }
+        }
+        if self.output.conditions.any() && self.output.format == OutputFormat::Lmdb {
+            bail!("output.conditions need output.format webdataset or imagefolder (LMDB records hold one image)");
         }
         if self.output.conditions.any() && self.output.mode != OutputMode::Scenes {
             bail!("output.conditions need output.mode: scenes (line crops have no scene to condition)");

@@ -61,6 +61,7 @@ pub fn shard_name(format: crate::recipe::OutputFormat, shard: u64) -> String {
     match format {
         crate::recipe::OutputFormat::Webdataset => format!("{shard:06}.tar"),
         crate::recipe::OutputFormat::Imagefolder => format!("{shard:06}/"),
+        crate::recipe::OutputFormat::Lmdb => format!("{shard:06}.lmdb/"),
     }
 }
 
@@ -401,6 +402,119 @@ fn sync_tree(dir: &Path) -> Result<()> {
         }
         sync_dir(dir);
         Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// LMDB (OCR recognition layout)
+// ---------------------------------------------------------------------------------------------
+
+/// LMDB shards: `NNNNNN.lmdb/data.mdb` with 1-based `image-%09d`, `label-%09d`, `meta-%09d`
+/// and `num-samples` — the layout of deep-text-recognition-benchmark and PaddleOCR's
+/// `LMDBDataSet`. A shard's records are kept in memory and written in one transaction when it
+/// closes (into `NNNNNN.lmdb.tmp/`, then renamed), so the file is complete or absent; the lock
+/// file is removed (readers open with `lock=False`).
+/// An open LMDB shard: number, key/value entries so far, records so far.
+type OpenEnv = (u64, Vec<(String, Vec<u8>)>, u64);
+
+pub struct LmdbSink {
+    dir: PathBuf,
+    open: Option<OpenEnv>,
+}
+
+impl LmdbSink {
+    pub fn new(dir: &Path) -> LmdbSink {
+        LmdbSink {
+            dir: dir.to_path_buf(),
+            open: None,
+        }
+    }
+
+    fn paths(&self, shard: u64) -> (PathBuf, PathBuf) {
+        let name = format!("{shard:06}.lmdb");
+        (self.dir.join(format!("{name}.tmp")), self.dir.join(name))
+    }
+}
+
+/// Writes `entries` as one LMDB environment in folder `path`.
+fn write_lmdb(path: &Path, entries: &[(String, Vec<u8>)]) -> Result<()> {
+    fs::create_dir_all(path)?;
+    let payload: usize = entries.iter().map(|(k, v)| k.len() + v.len() + 64).sum();
+    // Room for the data, its B-tree pages and overflow pages; whole 1 MiB steps.
+    let map_size = (payload * 2 + (4 << 20)).div_ceil(1 << 20) << 20;
+    // SAFETY: the folder is new and ours; nothing else maps it while we write.
+    let env = unsafe {
+        heed::EnvOpenOptions::new()
+            .map_size(map_size)
+            .max_dbs(1)
+            .open(path)?
+    };
+    {
+        let mut txn = env.write_txn()?;
+        let db: heed::Database<heed::types::Bytes, heed::types::Bytes> =
+            env.create_database(&mut txn, None)?;
+        for (k, v) in entries {
+            db.put(&mut txn, k.as_bytes(), v)?;
+        }
+        txn.commit()?;
+    }
+    env.force_sync()?;
+    env.prepare_for_closing().wait();
+    let _ = fs::remove_file(path.join("lock.mdb"));
+    sync_file(&path.join("data.mdb"))?;
+    Ok(())
+}
+
+impl Sink for LmdbSink {
+    fn open_shard(&mut self, shard: u64) -> Result<()> {
+        let (tmp, _) = self.paths(shard);
+        if tmp.exists() {
+            fs::remove_dir_all(&tmp).with_context(|| format!("cannot remove {}", tmp.display()))?;
+        }
+        self.open = Some((shard, Vec::new(), 0));
+        Ok(())
+    }
+
+    fn write(&mut self, s: &EncodedSample) -> Result<()> {
+        let (_, entries, count) = self.open.as_mut().context("no open shard")?;
+        *count += 1;
+        entries.push((format!("image-{:09}", *count), s.image.clone()));
+        entries.push((
+            format!("label-{:09}", *count),
+            s.caption.clone().into_bytes(),
+        ));
+        entries.push((
+            format!("meta-{:09}", *count),
+            s.meta_json.clone().into_bytes(),
+        ));
+        Ok(())
+    }
+
+    fn close_shard(&mut self) -> Result<ShardInfo> {
+        let (shard, mut entries, count) = self.open.take().context("no open shard")?;
+        let (tmp, dst) = self.paths(shard);
+        entries.push(("num-samples".into(), count.to_string().into_bytes()));
+        if let Err(e) = write_lmdb(&tmp, &entries) {
+            let _ = fs::remove_dir_all(&tmp);
+            return Err(e).with_context(|| format!("cannot write {}", tmp.display()));
+        }
+        let data = fs::read(tmp.join("data.mdb"))
+            .with_context(|| format!("cannot read back {}", tmp.display()))?;
+        fs::rename(&tmp, &dst)
+            .with_context(|| format!("cannot rename {} to {}", tmp.display(), dst.display()))?;
+        sync_dir(&self.dir);
+        Ok(ShardInfo {
+            name: format!("{shard:06}.lmdb/"),
+            records: count,
+            bytes: data.len() as u64,
+            sha256: hex(&Sha256::digest(&data)),
+        })
+    }
+
+    fn discard(&mut self) {
+        if let Some((shard, _, _)) = self.open.take() {
+            let _ = fs::remove_dir_all(self.paths(shard).0);
+        }
     }
 }
 

@@ -178,6 +178,7 @@ fn check_shard(
     let outcome = match format {
         "webdataset" => check_tar(&path, info, fonts, &mut r),
         "imagefolder" => check_chunk(&path, info, fonts, &mut r),
+        "lmdb" => check_lmdb(&path, info, fonts, &mut r),
         other => {
             r.problem(format!("{}: unknown format {other:?}", info.name));
             Ok(())
@@ -279,6 +280,67 @@ fn check_tar(path: &Path, info: &ShardInfo, fonts: &FontCache, r: &mut VerifyRep
         check_record(&info.name, current, fonts, r);
     }
     count_records(info, records, r);
+    Ok(())
+}
+
+/// An LMDB shard: `data.mdb` against the manifest, then every record (key from its metadata).
+fn check_lmdb(
+    path: &Path,
+    info: &ShardInfo,
+    fonts: &FontCache,
+    r: &mut VerifyReport,
+) -> Result<()> {
+    let data_path = path.join("data.mdb");
+    let data = std::fs::read(&data_path).context("cannot read data.mdb")?;
+    check_sums(info, data.len() as u64, &hex(&Sha256::digest(&data)), r);
+    drop(data);
+    // SAFETY: read-only and without a lock file; nothing writes a finished shard.
+    let env = unsafe {
+        heed::EnvOpenOptions::new()
+            .flags(heed::EnvFlags::READ_ONLY | heed::EnvFlags::NO_LOCK)
+            .max_dbs(1)
+            .open(path)
+    }
+    .context("not an LMDB environment")?;
+    let txn = env.read_txn()?;
+    let db: heed::Database<heed::types::Bytes, heed::types::Bytes> = env
+        .open_database(&txn, None)?
+        .context("no database in the environment")?;
+    let get = |k: &str| -> Result<Option<Vec<u8>>> {
+        Ok(db.get(&txn, k.as_bytes())?.map(<[u8]>::to_vec))
+    };
+    let n: u64 = get("num-samples")?
+        .and_then(|v| String::from_utf8(v).ok())
+        .and_then(|v| v.parse().ok())
+        .context("no readable num-samples")?;
+    for i in 1..=n {
+        let meta = get(&format!("meta-{i:09}"))?;
+        let key = meta
+            .as_deref()
+            .and_then(|m| serde_json::from_slice::<Value>(m).ok())
+            .and_then(|m| m["key"].as_str().map(str::to_string))
+            .unwrap_or_else(|| format!("#{i}"));
+        let image = get(&format!("image-{i:09}"))?.map(|d| {
+            let ext = if d.starts_with(&[0xFF, 0xD8]) {
+                "jpg"
+            } else {
+                "png"
+            };
+            (ext.to_string(), d)
+        });
+        let record = Record {
+            key,
+            image,
+            caption: get(&format!("label-{i:09}"))?
+                .map(|l| String::from_utf8_lossy(&l).to_string()),
+            meta,
+            conditions: Vec::new(),
+        };
+        check_record(&info.name, record, fonts, r);
+    }
+    drop(txn);
+    env.prepare_for_closing().wait();
+    count_records(info, n, r);
     Ok(())
 }
 

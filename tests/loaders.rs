@@ -146,3 +146,52 @@ fn trainer_annotation_files_parse_as_their_loaders_read_them() {
     assert!(!report.contains("\"paddleocr_rec\": 0"), "{report}");
     std::fs::remove_dir_all(root).unwrap();
 }
+
+#[test]
+fn lmdb_shards_read_as_ocr_trainers_read_them() {
+    let Some(py) = python() else {
+        eprintln!("SKIPPED: no Python for the LMDB check (set HANZI_SYNTH_PYTHON; .ci/run does)");
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("hanzi-synth-lmdb-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = Command::new(env!("CARGO_BIN_EXE_hanzi-synth"))
+        .args(["generate", "-q", "-n", "30", "-o", dir.to_str().unwrap()])
+        .args(["--set", "canvas={width: 256, height: 192}"])
+        .args(["--set", "text.size=[14, 40]"])
+        .args(["--set", "output.mode=line_crops"])
+        .args(["--set", "output.format=lmdb"])
+        .args(["--set", "output.samples_per_shard=12"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let records = manifest["records"].as_u64().unwrap();
+    assert!(records >= 30);
+    let verify = Command::new(env!("CARGO_BIN_EXE_hanzi-synth"))
+        .args(["verify", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/check_lmdb.py");
+    let check = Command::new(&py)
+        .args([script, dir.to_str().unwrap(), &records.to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "LMDB check failed:\n{}\n{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
