@@ -62,7 +62,17 @@ impl QuotaPlan {
                 stranded.iter().take(10).collect::<String>()
             );
         }
-        let index_of = |ch: char| corpus.chars.binary_search(&ch).ok();
+        // A word's distinct characters, as indices into `corpus.chars`.
+        let distinct = |w: u32| {
+            let mut cs: Vec<usize> = corpus.words[w as usize]
+                .text
+                .chars()
+                .filter_map(|ch| corpus.chars.binary_search(&ch).ok())
+                .collect();
+            cs.sort_unstable();
+            cs.dedup();
+            cs
+        };
         let mut need = vec![min_count; n_chars];
         let mut order: Vec<usize> = (0..n_chars).collect();
         order.sort_by_key(|&c| (corpus.words_by_char[c].len(), c));
@@ -76,28 +86,12 @@ impl QuotaPlan {
                 .collect();
             while need[c] > 0 {
                 let start = rng.below(list.len() as u64) as usize;
-                let gain = |w: u32| {
-                    let mut cs: Vec<usize> = corpus.words[w as usize]
-                        .text
-                        .chars()
-                        .filter_map(index_of)
-                        .collect();
-                    cs.sort_unstable();
-                    cs.dedup();
-                    cs.iter().filter(|&&d| need[d] > 0).count()
-                };
+                let gain = |w: u32| distinct(w).iter().filter(|&&d| need[d] > 0).count();
                 let best = (0..list.len().min(WINDOW))
                     .map(|k| list[(start + k) % list.len()])
                     .max_by_key(|&w| (gain(w), std::cmp::Reverse(w)))
                     .expect("every character has a usable word");
-                let mut cs: Vec<usize> = corpus.words[best as usize]
-                    .text
-                    .chars()
-                    .filter_map(index_of)
-                    .collect();
-                cs.sort_unstable();
-                cs.dedup();
-                for d in cs {
+                for d in distinct(best) {
                     need[d] = need[d].saturating_sub(1);
                 }
                 words.push(best);

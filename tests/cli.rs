@@ -2,7 +2,7 @@
 //! output layouts, and clear errors.
 
 mod common;
-use common::{bin, files, tmp};
+use common::{bin, files, shard_metas, tmp};
 
 use std::path::Path;
 use std::process::Output;
@@ -402,25 +402,15 @@ fn charset_restricts_the_text_and_the_manifest_reports_what_it_left_out() {
     );
     let outside = report["chars_outside"].as_str().unwrap();
     assert!(outside.chars().count() > 5_000 && !outside.contains('的'));
-    let mut archive = tar::Archive::new(std::fs::File::open(data.join("000000.tar")).unwrap());
     let mut lines = 0;
-    for entry in archive.entries().unwrap() {
-        let entry = entry.unwrap();
-        if entry
-            .path()
-            .unwrap()
-            .extension()
-            .is_some_and(|e| e == "json")
-        {
-            let meta: serde_json::Value = serde_json::from_reader(entry).unwrap();
-            for line in meta["lines"].as_array().unwrap() {
-                let text = line["text"].as_str().unwrap();
-                assert!(
-                    text.chars().all(|c| c.is_whitespace() || chars.contains(c)),
-                    "{text:?} leaves the charset"
-                );
-                lines += 1;
-            }
+    for meta in shard_metas(&data.join("000000.tar")) {
+        for line in meta["lines"].as_array().unwrap() {
+            let text = line["text"].as_str().unwrap();
+            assert!(
+                text.chars().all(|c| c.is_whitespace() || chars.contains(c)),
+                "{text:?} leaves the charset"
+            );
+            lines += 1;
         }
     }
     assert!(lines >= 12);
@@ -475,23 +465,13 @@ fn coverage_quota_reaches_its_guarantee_or_says_why_not() {
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     run(&argv);
     let mut counts: std::collections::BTreeMap<char, u32> = Default::default();
-    let mut archive = tar::Archive::new(std::fs::File::open(data.join("000000.tar")).unwrap());
-    for entry in archive.entries().unwrap() {
-        let entry = entry.unwrap();
-        if entry
-            .path()
-            .unwrap()
-            .extension()
-            .is_some_and(|e| e == "json")
-        {
-            let meta: serde_json::Value = serde_json::from_reader(entry).unwrap();
-            if meta["index"].as_u64().unwrap() >= 20 {
-                continue;
-            }
-            for line in meta["lines"].as_array().unwrap() {
-                for c in line["text"].as_str().unwrap().chars() {
-                    *counts.entry(c).or_default() += 1;
-                }
+    for meta in shard_metas(&data.join("000000.tar")) {
+        if meta["index"].as_u64().unwrap() >= 20 {
+            continue;
+        }
+        for line in meta["lines"].as_array().unwrap() {
+            for c in line["text"].as_str().unwrap().chars() {
+                *counts.entry(c).or_default() += 1;
             }
         }
     }

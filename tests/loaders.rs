@@ -98,30 +98,13 @@ fn trainer_annotation_files_parse_as_their_loaders_read_them() {
             vec!["output.mode=line_crops", "output.labels=[paddleocr_rec]"],
         ),
     ] {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hanzi-synth"));
-        cmd.args(["generate", "-q", "-n", "24", "-o", dir.to_str().unwrap()])
-            .args(["--set", "canvas={width: 200, height: 200}"])
-            .args(["--set", "text.size=[12, 40]"])
-            .args(["--set", "output.samples_per_shard=10"])
-            .args(["--set", "output.format=imagefolder"]);
-        for s in sets {
-            cmd.args(["--set", s]);
-        }
-        let out = cmd.output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let verify = Command::new(env!("CARGO_BIN_EXE_hanzi-synth"))
-            .args(["verify", dir.to_str().unwrap()])
-            .output()
-            .unwrap();
-        assert!(
-            verify.status.success(),
-            "{}",
-            String::from_utf8_lossy(&verify.stdout)
-        );
+        let common = [
+            "canvas={width: 200, height: 200}",
+            "text.size=[12, 40]",
+            "output.samples_per_shard=10",
+            "output.format=imagefolder",
+        ];
+        generate_verified(dir, "24", &[&common[..], &sets[..]].concat());
     }
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/check_schemas.py");
     let out = Command::new(&py)
@@ -155,33 +138,21 @@ fn lmdb_shards_read_as_ocr_trainers_read_them() {
     };
     let dir = std::env::temp_dir().join(format!("hanzi-synth-lmdb-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let out = Command::new(env!("CARGO_BIN_EXE_hanzi-synth"))
-        .args(["generate", "-q", "-n", "30", "-o", dir.to_str().unwrap()])
-        .args(["--set", "canvas={width: 256, height: 192}"])
-        .args(["--set", "text.size=[14, 40]"])
-        .args(["--set", "output.mode=line_crops"])
-        .args(["--set", "output.format=lmdb"])
-        .args(["--set", "output.samples_per_shard=12"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    generate_verified(
+        &dir,
+        "30",
+        &[
+            "canvas={width: 256, height: 192}",
+            "text.size=[14, 40]",
+            "output.mode=line_crops",
+            "output.format=lmdb",
+            "output.samples_per_shard=12",
+        ],
     );
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
     let records = manifest["records"].as_u64().unwrap();
     assert!(records >= 30);
-    let verify = Command::new(env!("CARGO_BIN_EXE_hanzi-synth"))
-        .args(["verify", dir.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        verify.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verify.stdout)
-    );
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/check_lmdb.py");
     let check = Command::new(&py)
         .args([script, dir.to_str().unwrap(), &records.to_string()])
@@ -194,4 +165,28 @@ fn lmdb_shards_read_as_ocr_trainers_read_them() {
         String::from_utf8_lossy(&check.stderr)
     );
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Runs `generate -n N` into `dir` with `--set` overrides, then `verify`; both must succeed.
+fn generate_verified(dir: &std::path::Path, n: &str, sets: &[&str]) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hanzi-synth"));
+    cmd.args(["generate", "-q", "-n", n, "-o", dir.to_str().unwrap()]);
+    for s in sets {
+        cmd.args(["--set", s]);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let verify = Command::new(env!("CARGO_BIN_EXE_hanzi-synth"))
+        .args(["verify", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
 }

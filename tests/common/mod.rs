@@ -34,3 +34,21 @@ pub fn files(dir: &Path, with_manifests: bool) -> BTreeMap<String, Vec<u8>> {
     }
     out
 }
+
+/// The metadata (`KEY.json`) of every record in a WebDataset shard, in order.
+pub fn shard_metas(tar_path: &Path) -> Vec<serde_json::Value> {
+    let mut archive = tar::Archive::new(std::fs::File::open(tar_path).unwrap());
+    let mut out = Vec::new();
+    for entry in archive.entries().unwrap() {
+        let entry = entry.unwrap();
+        if entry
+            .path()
+            .unwrap()
+            .extension()
+            .is_some_and(|e| e == "json")
+        {
+            out.push(serde_json::from_reader(entry).unwrap());
+        }
+    }
+    out
+}
