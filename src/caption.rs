@@ -21,6 +21,31 @@ pub fn make_caption(
     )
 }
 
+/// The template's caption without the text: the `{text}` slot and the quotes around it removed,
+/// spaces collapsed, trailing punctuation trimmed ("印有“{text}”字样的图片" → "印有字样的图片").
+/// AnyText's data loader appends the text itself as `*` placeholders (", that reads *, *."),
+/// so its captions must not quote the text a second time.
+pub fn caption_without_text(cfg: &CaptionConfig, lang: Language, template: usize) -> String {
+    let Some(t) = templates(cfg, lang).get(template) else {
+        return String::new();
+    };
+    let mut out = t.clone();
+    for (open, close) in [
+        ("“", "”"),
+        ("\"", "\""),
+        ("「", "」"),
+        ("‘", "’"),
+        ("'", "'"),
+    ] {
+        out = out.replace(&format!("{open}{{text}}{close}"), "");
+    }
+    let out = out.replace("{text}", "");
+    let collapsed = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    collapsed
+        .trim_end_matches(|c: char| c.is_whitespace() || "，,、：:；;".contains(c))
+        .to_string()
+}
+
 fn templates(cfg: &CaptionConfig, lang: Language) -> &[String] {
     match lang {
         Language::Zh => &cfg.zh,
@@ -94,6 +119,31 @@ pub fn caption_variants(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn caption_without_text_drops_the_quoted_slot() {
+        let cfg = CaptionConfig {
+            zh: vec![
+                "印有“{text}”字样的图片".into(),
+                "一张海报，上面写着“{text}”".into(),
+            ],
+            en: vec!["an image with the words \"{text}\" written on it".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            caption_without_text(&cfg, Language::Zh, 0),
+            "印有字样的图片"
+        );
+        assert_eq!(
+            caption_without_text(&cfg, Language::Zh, 1),
+            "一张海报，上面写着"
+        );
+        assert_eq!(
+            caption_without_text(&cfg, Language::En, 0),
+            "an image with the words written on it"
+        );
+        assert_eq!(caption_without_text(&cfg, Language::En, 5), "");
+    }
 
     #[test]
     fn caption_quotes_exact_text() {

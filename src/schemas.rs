@@ -9,7 +9,7 @@
 use serde_json::{json, Value};
 
 use crate::crop::CropMeta;
-use crate::recipe::{LabelSchema, Language};
+use crate::recipe::LabelSchema;
 use crate::scene::SampleMeta;
 
 /// One row for a chunk's label file.
@@ -49,19 +49,21 @@ fn is_han(c: char) -> bool {
     ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c)
 }
 
-/// The caption with the quoted text replaced by one `*` per line (AnyText's placeholder).
-fn placeholder_caption(meta: &SampleMeta) -> String {
-    let texts: Vec<&str> = meta.lines.iter().map(|l| l.text.as_str()).collect();
-    let joined = texts.join(" ");
-    let stars = match meta.caption_language {
-        Language::Zh => vec!["*"; texts.len()].join("”，“"),
-        Language::En => vec!["*"; texts.len()].join("\", \""),
-    };
-    if meta.caption.contains(&joined) {
-        meta.caption.replacen(&joined, &stars, 1)
-    } else {
-        meta.caption.clone()
-    }
+/// AnyText's position index (`idx2pos` in its data loader): the 3×3 cell in reading order,
+/// 0 = top left … 8 = bottom right.
+fn anytext_pos(word: &str) -> usize {
+    const WORDS: [&str; 9] = [
+        "top left",
+        "top",
+        "top right",
+        "left",
+        "center",
+        "right",
+        "bottom left",
+        "bottom",
+        "bottom right",
+    ];
+    WORDS.iter().position(|w| *w == word).unwrap_or(4)
 }
 
 /// A line's box as Glyph-ByT5 gives it: top-left corner, width, height, angle (degrees) of
@@ -98,13 +100,15 @@ pub fn scene_rows(
         let row = match schema {
             LabelSchema::Anytext => json!({
                 "img_name": file_name,
-                "caption": placeholder_caption(meta),
+                // AnyText's loader appends ", that reads *, *." itself (one `*` per line, with
+                // `pos` words): the caption describes the scene without the text.
+                "caption": meta.caption_without_text,
                 "annotations": meta.lines.iter().enumerate().map(|(i, l)| json!({
                     "polygon": l.polygon,
                     "text": l.text,
                     "language": if l.text.chars().any(is_han) { "Chinese" } else { "Latin" },
                     "valid": i < ANYTEXT_LINES && l.text.chars().count() <= ANYTEXT_CHARS,
-                    "pos": l.position,
+                    "pos": anytext_pos(l.position),
                 })).collect::<Vec<Value>>(),
             })
             .to_string(),

@@ -1,6 +1,8 @@
-//! Real-client test: the output loads with the `webdataset` and Hugging Face `datasets`
-//! packages. Runs when a Python with both is available: `HANZI_SYNTH_PYTHON` (set by `.ci/run`,
-//! which makes the venv) or `python3` if it can import them; otherwise it says it was skipped.
+//! Real-client tests: the output loads with the `webdataset` and Hugging Face `datasets`
+//! packages, and with PaddleOCR's own training data pipeline. They run when a Python with the
+//! packages is available: `HANZI_SYNTH_PYTHON` / `HANZI_SYNTH_PADDLE_PYTHON` (set by `.ci/run`,
+//! which makes the venvs; PaddleOCR needs numpy < 2, hence its own) or `python3` if it can
+//! import them; otherwise they say they were skipped.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -165,6 +167,96 @@ fn lmdb_shards_read_as_ocr_trainers_read_them() {
         String::from_utf8_lossy(&check.stderr)
     );
     std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn paddleocr_data_pipeline_reads_det_rec_and_lmdb_output() {
+    let py = match std::env::var("HANZI_SYNTH_PADDLE_PYTHON") {
+        Ok(p) => p, // required: a missing package must fail, not skip
+        Err(_) => {
+            let ok = Command::new("python3")
+                .args(["-c", "import paddleocr.ppocr.data"])
+                .output()
+                .is_ok_and(|o| o.status.success());
+            if !ok {
+                eprintln!("SKIPPED: no Python with paddleocr (set HANZI_SYNTH_PADDLE_PYTHON; .ci/run does)");
+                return;
+            }
+            "python3".to_string()
+        }
+    };
+    // The bundled PP-OCR key list must be the wheel's; the data is drawn within it, and
+    // PaddleOCR's CTC label encoder must keep every character.
+    let keys = Command::new(&py)
+        .args([
+            "-c",
+            "import os, paddleocr; print(os.path.join(os.path.dirname(paddleocr.__file__), \
+             'ppocr', 'utils', 'ppocr_keys_v1.txt'))",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        keys.status.success(),
+        "{}",
+        String::from_utf8_lossy(&keys.stderr)
+    );
+    let wheel_keys = String::from_utf8(keys.stdout).unwrap().trim().to_string();
+    let keys = concat!(env!("CARGO_MANIFEST_DIR"), "/corpora/ppocr_keys_v1.txt");
+    assert!(
+        std::fs::read(&wheel_keys).unwrap() == std::fs::read(keys).unwrap(),
+        "corpora/ppocr_keys_v1.txt differs from {wheel_keys}"
+    );
+    let charset = format!("corpus.charset={keys}");
+
+    let root = std::env::temp_dir().join(format!("hanzi-synth-paddle-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let (det, rec, lmdb) = (root.join("det"), root.join("rec"), root.join("lmdb"));
+    let common = [
+        "canvas={width: 256, height: 192}",
+        "text.size=[14, 40]",
+        "output.samples_per_shard=8",
+        "layout.blocks=[1, 3]",
+        charset.as_str(),
+    ];
+    for (dir, sets) in [
+        (
+            &det,
+            vec!["output.format=imagefolder", "output.labels=[paddleocr_det]"],
+        ),
+        (
+            &rec,
+            vec![
+                "output.format=imagefolder",
+                "output.mode=line_crops",
+                "output.labels=[paddleocr_rec]",
+            ],
+        ),
+        (&lmdb, vec!["output.format=lmdb", "output.mode=line_crops"]),
+    ] {
+        generate_verified(dir, "20", &[&common[..], &sets[..]].concat());
+    }
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/python/check_paddleocr.py"
+    );
+    let out = Command::new(&py)
+        .args([script])
+        .args([&det, &rec, &lmdb])
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "PaddleOCR check failed:\n{report}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let counts: serde_json::Value = serde_json::from_str(report.lines().last().unwrap()).unwrap();
+    assert_eq!(counts["det_images"], 20, "{report}");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(lmdb.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(counts["lmdb"], manifest["records"], "{report}");
+    assert_eq!(counts["rec"], manifest["records"], "{report}");
+    std::fs::remove_dir_all(root).unwrap();
 }
 
 /// Runs `generate -n N` into `dir` with `--set` overrides, then `verify`; both must succeed.

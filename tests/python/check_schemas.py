@@ -57,25 +57,70 @@ def check_rec(data_dir):
     return len(rows)
 
 
+ANYTEXT_POS = ["top left", "top", "top right", "left", "center", "right", "bottom left", "bottom",
+               "bottom right"]
+
+
+def anytext_load_data(json_path, data_dir):
+    # AnyText t3_dataset.load_data: image path = data_root/img_name; annotations with an empty
+    # polygon are skipped, invalid ones only masked; texts, languages and pos collected.
+    content = json.load(open(json_path, encoding="utf-8"))
+    items = []
+    for gt in content["data_list"]:
+        item = {"img_path": os.path.join(data_dir, content["data_root"], gt["img_name"]),
+                "caption": gt["caption"], "polygons": [], "invalid_polygons": [], "texts": [],
+                "language": [], "pos": []}
+        for a in gt["annotations"]:
+            if len(a["polygon"]) == 0:
+                continue
+            if a["valid"] is False:
+                item["invalid_polygons"].append(a["polygon"])
+                continue
+            item["polygons"].append(a["polygon"])
+            item["texts"].append(a["text"])
+            item["language"].append(a["language"])
+            if "pos" in a:
+                item["pos"].append(a["pos"])
+        items.append(item)
+    return items
+
+
+def anytext_caption(caption, pos_idxs):
+    # AnyText get_caption_pos: a phrase, then one `*` per line with its position word.
+    pos = "".join("* at the" + " " + ANYTEXT_POS[p] + ", " for p in pos_idxs)
+    return caption + ", that reads " + pos[:-2] + "."
+
+
 def check_anytext(data_dir):
     n = 0
     for f in sorted(glob.glob(os.path.join(data_dir, "*", "anytext.json"))):
-        content = json.load(open(f, encoding="utf-8"))
-        # AnyText's loader: os.path.join(data_root, img_name); data_root is relative to the
-        # output folder.
-        for gt in content["data_list"]:
-            img_path = os.path.join(data_dir, content["data_root"], gt["img_name"])
-            assert os.path.exists(img_path), img_path
-            w, h = Image.open(img_path).size
-            lines = [a for a in gt["annotations"] if a.get("valid", True)]
-            assert lines, img_path
-            for a in gt["annotations"]:
-                poly = np.array(a["polygon"], dtype=np.float32)
-                assert poly.ndim == 2 and poly.shape[1] == 2 and len(poly) >= 4, img_path
-                assert a["language"] in ("Chinese", "Latin") and a["text"]
-                assert a["pos"] in ("top left", "top", "top right", "left", "center", "right",
-                                    "bottom left", "bottom", "bottom right")
-            assert gt["caption"].count("*") == len(gt["annotations"]), gt["caption"]
+        meta = {}
+        with open(os.path.join(os.path.dirname(f), "metadata.jsonl"), encoding="utf-8") as fh:
+            for line in fh:
+                r = json.loads(line)
+                meta[r["file_name"]] = r
+        for item in anytext_load_data(f, data_dir):
+            assert os.path.exists(item["img_path"]), item["img_path"]
+            w, h = Image.open(item["img_path"]).size
+            lines = meta[os.path.basename(item["img_path"])]["lines"]
+            assert item["texts"] and len(item["texts"]) <= 5, item["img_path"]
+            assert all(len(t) <= 20 for t in item["texts"]), item["img_path"]
+            assert len(item["texts"]) + len(item["invalid_polygons"]) == len(lines)
+            valid = [l for i, l in enumerate(lines) if i < 5 and len(l["text"]) <= 20]
+            assert len(valid) == len(item["texts"]) == len(item["pos"]), item["img_path"]
+            for poly, text, lang, pos, line in zip(item["polygons"], item["texts"], item["language"],
+                                                   item["pos"], valid):
+                poly = np.array(poly, dtype=np.float32)
+                assert poly.ndim == 2 and poly.shape[1] == 2 and len(poly) >= 4, item["img_path"]
+                assert (poly[:, 0] >= -0.5).all() and (poly[:, 0] <= w + 0.5).all()
+                assert (poly[:, 1] >= -0.5).all() and (poly[:, 1] <= h + 0.5).all()
+                assert lang in ("Chinese", "Latin") and text == line["text"]
+                assert ANYTEXT_POS[pos] == line["position"], (pos, line["position"])
+            # The loader adds the placeholders: the stored caption must not hold any; the
+            # trainer's caption then has exactly one `*` per line.
+            assert "*" not in item["caption"] and item["caption"], item["caption"]
+            caption = anytext_caption(item["caption"], item["pos"])
+            assert caption.count("*") == len(item["texts"]), caption
             n += 1
     return n
 
