@@ -463,7 +463,7 @@ pub fn prepare_output_dir(
                 && m["tool"] == header.tool.as_str();
             if !same {
                 bail!(
-                    "{} holds a finished run of a different recipe, seed, count or tool version; \
+                    "{} holds a finished run of a different recipe, seed, count or tool version/build; \
                      pass --overwrite to replace it",
                     dir.display()
                 );
@@ -611,7 +611,13 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Outcome> {
     let recipe = &ctx.recipe;
     let per_shard = u64::from(recipe.output.samples_per_shard);
     let header = RunHeader {
-        tool: format!("hanzi-synth {}", env!("CARGO_PKG_VERSION")),
+        // The JPEG encoder is part of the tool's identity: the two builds write different bytes,
+        // so a resume must not mix them and the manifest says which one made the data.
+        tool: format!(
+            "hanzi-synth {} ({})",
+            env!("CARGO_PKG_VERSION"),
+            crate::encode::JPEG_ENCODER
+        ),
         recipe_hash: ctx.recipe_hash.clone(),
         seed: recipe.seed,
         count: recipe.count,
