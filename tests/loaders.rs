@@ -7,23 +7,37 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-fn python() -> Option<String> {
-    if let Ok(p) = std::env::var("HANZI_SYNTH_PYTHON") {
-        return Some(p); // required: a missing package must fail, not skip
+/// The Python for a test: `$var` if set (then a missing package must fail, not skip), else
+/// `python3` if it can `import` the modules; otherwise says the test was skipped.
+fn python(var: &str, modules: &str) -> Option<String> {
+    if let Ok(p) = std::env::var(var) {
+        return Some(p);
     }
     let ok = Command::new("python3")
-        .args(["-c", "import webdataset, datasets"])
+        .args(["-c", &format!("import {modules}")])
         .output()
         .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("SKIPPED: no Python with {modules} (set {var}; .ci/run does)");
+    }
     ok.then(|| "python3".to_string())
+}
+
+/// Runs a Python check; fails the test with its output unless it succeeds; returns stdout.
+fn run_check(cmd: &mut Command, what: &str) -> String {
+    let out = cmd.output().unwrap();
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{what} failed:\n{report}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    report
 }
 
 #[test]
 fn webdataset_and_imagefolder_load_in_python() {
-    let Some(py) = python() else {
-        eprintln!(
-            "SKIPPED: no Python with webdataset+datasets (set HANZI_SYNTH_PYTHON; .ci/run does)"
-        );
+    let Some(py) = python("HANZI_SYNTH_PYTHON", "webdataset, datasets") else {
         return;
     };
     let root = std::env::temp_dir().join(format!("hanzi-synth-loaders-{}", std::process::id()));
@@ -56,20 +70,14 @@ fn webdataset_and_imagefolder_load_in_python() {
         );
     }
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/check_loaders.py");
-    let out = Command::new(&py)
-        .args([script, wds.to_str().unwrap(), imf.to_str().unwrap(), "30"])
-        .env("HF_DATASETS_OFFLINE", "1")
-        .env("HF_HUB_OFFLINE", "1")
-        .env("HF_DATASETS_CACHE", root.join("hf-cache"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "python loaders failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let report = run_check(
+        Command::new(&py)
+            .args([script, wds.to_str().unwrap(), imf.to_str().unwrap(), "30"])
+            .env("HF_DATASETS_OFFLINE", "1")
+            .env("HF_HUB_OFFLINE", "1")
+            .env("HF_DATASETS_CACHE", root.join("hf-cache")),
+        "python loaders",
     );
-    let report = String::from_utf8_lossy(&out.stdout);
     assert!(
         report.contains("\"webdataset\": 30") && report.contains("\"imagefolder\": 30"),
         "{report}"
@@ -79,8 +87,7 @@ fn webdataset_and_imagefolder_load_in_python() {
 
 #[test]
 fn trainer_annotation_files_parse_as_their_loaders_read_them() {
-    let Some(py) = python() else {
-        eprintln!("SKIPPED: no Python with numpy+pillow (set HANZI_SYNTH_PYTHON; .ci/run does)");
+    let Some(py) = python("HANZI_SYNTH_PYTHON", "numpy, PIL") else {
         return;
     };
     let root = std::env::temp_dir().join(format!("hanzi-synth-schemas-{}", std::process::id()));
@@ -109,15 +116,9 @@ fn trainer_annotation_files_parse_as_their_loaders_read_them() {
         generate_verified(dir, "24", &[&common[..], &sets[..]].concat());
     }
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/check_schemas.py");
-    let out = Command::new(&py)
-        .args([script, scenes.to_str().unwrap(), crops.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let report = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "schema check failed:\n{report}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let report = run_check(
+        Command::new(&py).args([script, scenes.to_str().unwrap(), crops.to_str().unwrap()]),
+        "schema check",
     );
     for schema in [
         "\"paddleocr_det\": 24",
@@ -134,8 +135,7 @@ fn trainer_annotation_files_parse_as_their_loaders_read_them() {
 
 #[test]
 fn lmdb_shards_read_as_ocr_trainers_read_them() {
-    let Some(py) = python() else {
-        eprintln!("SKIPPED: no Python for the LMDB check (set HANZI_SYNTH_PYTHON; .ci/run does)");
+    let Some(py) = python("HANZI_SYNTH_PYTHON", "lmdb, PIL") else {
         return;
     };
     let dir = std::env::temp_dir().join(format!("hanzi-synth-lmdb-{}", std::process::id()));
@@ -156,54 +156,32 @@ fn lmdb_shards_read_as_ocr_trainers_read_them() {
     let records = manifest["records"].as_u64().unwrap();
     assert!(records >= 30);
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/check_lmdb.py");
-    let check = Command::new(&py)
-        .args([script, dir.to_str().unwrap(), &records.to_string()])
-        .output()
-        .unwrap();
-    assert!(
-        check.status.success(),
-        "LMDB check failed:\n{}\n{}",
-        String::from_utf8_lossy(&check.stdout),
-        String::from_utf8_lossy(&check.stderr)
+    run_check(
+        Command::new(&py).args([script, dir.to_str().unwrap(), &records.to_string()]),
+        "LMDB check",
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn paddleocr_data_pipeline_reads_det_rec_and_lmdb_output() {
-    let py = match std::env::var("HANZI_SYNTH_PADDLE_PYTHON") {
-        Ok(p) => p, // required: a missing package must fail, not skip
-        Err(_) => {
-            let ok = Command::new("python3")
-                .args(["-c", "import paddleocr.ppocr.data"])
-                .output()
-                .is_ok_and(|o| o.status.success());
-            if !ok {
-                eprintln!("SKIPPED: no Python with paddleocr (set HANZI_SYNTH_PADDLE_PYTHON; .ci/run does)");
-                return;
-            }
-            "python3".to_string()
-        }
+    let Some(py) = python("HANZI_SYNTH_PADDLE_PYTHON", "paddleocr.ppocr.data") else {
+        return;
     };
     // The bundled PP-OCR key list must be the wheel's; the data is drawn within it, and
     // PaddleOCR's CTC label encoder must keep every character.
-    let keys = Command::new(&py)
-        .args([
+    let wheel_keys = run_check(
+        Command::new(&py).args([
             "-c",
             "import os, paddleocr; print(os.path.join(os.path.dirname(paddleocr.__file__), \
              'ppocr', 'utils', 'ppocr_keys_v1.txt'))",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        keys.status.success(),
-        "{}",
-        String::from_utf8_lossy(&keys.stderr)
+        ]),
+        "locating ppocr_keys_v1.txt",
     );
-    let wheel_keys = String::from_utf8(keys.stdout).unwrap().trim().to_string();
+    let wheel_keys = wheel_keys.trim();
     let keys = concat!(env!("CARGO_MANIFEST_DIR"), "/corpora/ppocr_keys_v1.txt");
     assert!(
-        std::fs::read(&wheel_keys).unwrap() == std::fs::read(keys).unwrap(),
+        std::fs::read(wheel_keys).unwrap() == std::fs::read(keys).unwrap(),
         "corpora/ppocr_keys_v1.txt differs from {wheel_keys}"
     );
     let charset = format!("corpus.charset={keys}");
@@ -239,16 +217,9 @@ fn paddleocr_data_pipeline_reads_det_rec_and_lmdb_output() {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/python/check_paddleocr.py"
     );
-    let out = Command::new(&py)
-        .args([script])
-        .args([&det, &rec, &lmdb])
-        .output()
-        .unwrap();
-    let report = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "PaddleOCR check failed:\n{report}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let report = run_check(
+        Command::new(&py).arg(script).args([&det, &rec, &lmdb]),
+        "PaddleOCR check",
     );
     let counts: serde_json::Value = serde_json::from_str(report.lines().last().unwrap()).unwrap();
     assert_eq!(counts["det_images"], 20, "{report}");
