@@ -24,6 +24,18 @@ pub struct BundledImage {
     pub data: &'static [u8],
 }
 
+impl BundledImage {
+    /// Scanned papers and surfaces (`paper_*`, `texture_*`) are the `texture` kind; the rest
+    /// (`photo_*`) are photos.
+    pub fn is_texture(&self) -> bool {
+        !self.file.starts_with("photo_")
+    }
+}
+
+/// Above this many expected uses of each photo in one run, `generate` warns: the model would
+/// learn the bundled photos by heart.
+pub const PHOTO_REUSE_WARNING: f64 = 1000.0;
+
 macro_rules! bundled {
     ($($name:literal),* $(,)?) => {
         &[$(BundledImage { file: $name, data: include_bytes!(concat!("../backgrounds/", $name)) }),*]
@@ -95,6 +107,7 @@ pub struct BackgroundInfo {
 
 pub struct BackgroundPool {
     photos: Vec<Photo>,
+    textures: Vec<Photo>,
     kinds: Vec<BackgroundKind>,
     weights: Vec<f64>,
     zoom: (f64, f64),
@@ -174,6 +187,7 @@ impl BackgroundPool {
                 .fold(0.0, f64::max)
         };
         let mut photos = Vec::new();
+        let mut textures = Vec::new();
         let mut skipped = Vec::new();
         if cfg.bundled {
             let decoded: Vec<Result<RgbImage>> = BUNDLED_IMAGES
@@ -183,10 +197,15 @@ impl BackgroundPool {
             for (b, img) in BUNDLED_IMAGES.iter().zip(decoded) {
                 let img = img?;
                 let n = need(&img);
-                photos.push(Photo {
+                let photo = Photo {
                     name: format!("bundled:backgrounds/{}", b.file),
                     source: PhotoSource::Decoded(Arc::new(prescale(img, n))),
-                });
+                };
+                if b.is_texture() {
+                    textures.push(photo);
+                } else {
+                    photos.push(photo);
+                }
             }
         }
         let mut files = Vec::new();
@@ -224,17 +243,27 @@ impl BackgroundPool {
             }
         }
         let (mut kinds, mut weights) = cfg.kinds.options();
-        if photos.is_empty() {
-            if let Some(i) = kinds.iter().position(|k| *k == BackgroundKind::Photo) {
-                kinds.remove(i);
-                weights.remove(i);
+        for (kind, pool) in [
+            (BackgroundKind::Photo, &photos),
+            (BackgroundKind::Texture, &textures),
+        ] {
+            if pool.is_empty() {
+                if let Some(i) = kinds.iter().position(|k| *k == kind) {
+                    kinds.remove(i);
+                    weights.remove(i);
+                }
             }
-            if kinds.is_empty() {
-                bail!("backgrounds: only `photo` is enabled but no photo is available");
-            }
+        }
+        if kinds.is_empty() {
+            bail!(
+                "backgrounds: only image kinds (photo, texture) are enabled but no image is \
+                 available; add a photo folder to backgrounds.dirs, set backgrounds.bundled: \
+                 true, or enable a procedural kind"
+            );
         }
         Ok(BackgroundPool {
             photos,
+            textures,
             kinds,
             weights,
             zoom: (cfg.zoom.min, cfg.zoom.max),
@@ -243,8 +272,33 @@ impl BackgroundPool {
         })
     }
 
+    /// Photos (bundled and user) the `photo` kind draws from.
     pub fn photo_count(&self) -> usize {
         self.photos.len()
+    }
+
+    /// How often each photo is used on average in a run of `samples` samples.
+    pub fn expected_uses_per_photo(&self, samples: u64) -> f64 {
+        let total: f64 = self.weights.iter().sum();
+        match self.kinds.iter().position(|k| *k == BackgroundKind::Photo) {
+            Some(i) if !self.photos.is_empty() => {
+                samples as f64 * self.weights[i] / total / self.photos.len() as f64
+            }
+            _ => 0.0,
+        }
+    }
+
+    /// A warning when each photo would be seen more than [`PHOTO_REUSE_WARNING`] times.
+    pub fn reuse_warning(&self, samples: u64) -> Option<String> {
+        let uses = self.expected_uses_per_photo(samples);
+        (uses > PHOTO_REUSE_WARNING).then(|| {
+            format!(
+                "each of the {} photo(s) would be used about {uses:.0} times in {samples} \
+                 samples; add your own photos (backgrounds.dirs) so that the model does not \
+                 learn these by heart",
+                self.photos.len()
+            )
+        })
     }
 
     /// Draws a background for a `width × height` canvas.
@@ -256,8 +310,13 @@ impl BackgroundPool {
     ) -> Result<(RgbImage, BackgroundInfo)> {
         let kind = self.kinds[rng.weighted(&self.weights)];
         let (img, source) = match kind {
-            BackgroundKind::Photo => {
-                let photo = &self.photos[rng.below(self.photos.len() as u64) as usize];
+            BackgroundKind::Photo | BackgroundKind::Texture => {
+                let pool = if kind == BackgroundKind::Photo {
+                    &self.photos
+                } else {
+                    &self.textures
+                };
+                let photo = &pool[rng.below(pool.len() as u64) as usize];
                 let img = match &photo.source {
                     PhotoSource::Decoded(img) => crop_photo(img, width, height, self.zoom, rng),
                     PhotoSource::File(path) => {
@@ -546,18 +605,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn photo_reuse_is_warned_about() {
+        let pool = BackgroundPool::load(&BackgroundsConfig::default(), &[(96, 64)]).unwrap();
+        // Default kinds: photo has weight 3 of 10, over 16 bundled photos.
+        let per = pool.expected_uses_per_photo(1000);
+        assert!((per - 1000.0 * 0.3 / 16.0).abs() < 1e-9, "{per}");
+        assert!(pool.reuse_warning(10_000).is_none());
+        let w = pool.reuse_warning(100_000).expect("1,875 uses per photo");
+        assert!(
+            w.contains("backgrounds.dirs") && w.contains("1875 times"),
+            "{w}"
+        );
+    }
+
+    #[test]
     fn every_kind_fills_the_canvas_reproducibly() {
         let pool = BackgroundPool::load(&BackgroundsConfig::default(), &[(96, 64)]).unwrap();
-        assert_eq!(pool.photo_count(), BUNDLED_IMAGES.len());
+        let photos = BUNDLED_IMAGES.iter().filter(|b| !b.is_texture()).count();
+        assert_eq!(pool.photo_count(), photos);
+        assert_eq!(photos, 16, "10 Lomiri wallpapers and 6 scikit-image photos");
         let mut seen = std::collections::BTreeSet::new();
-        for i in 0..60 {
+        for i in 0..80 {
             let (a, info) = pool.draw(96, 64, &mut Rng::new(i)).unwrap();
             let (b, _) = pool.draw(96, 64, &mut Rng::new(i)).unwrap();
             assert_eq!((a.width(), a.height()), (96, 64));
             assert_eq!(a, b);
+            // A photo is a photo and a texture is a texture, never the other.
+            match info.kind {
+                BackgroundKind::Photo => assert!(info.source.contains("/photo_"), "{info:?}"),
+                BackgroundKind::Texture => assert!(!info.source.contains("/photo_"), "{info:?}"),
+                _ => {}
+            }
             seen.insert(info.kind);
         }
-        assert_eq!(seen.len(), 6, "{seen:?}");
+        assert_eq!(seen.len(), 7, "{seen:?}");
     }
 
     #[test]

@@ -33,6 +33,16 @@ pub enum Junk {
     Mojibake,
 }
 
+impl Junk {
+    /// What a user reads in `corpus build`'s report.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Junk::NotGb2312Hanzi => "with a character outside the 6,763 GB2312 hanzi",
+            Junk::Mojibake => "single characters that are UTF-8 text mis-read as GBK",
+        }
+    }
+}
+
 /// True for the 6,763 hanzi of GB2312 (rows 16–87 of the GB2312 table).
 pub fn is_gb2312_hanzi(c: char) -> bool {
     if !('\u{4e00}'..='\u{9fff}').contains(&c) {
@@ -77,7 +87,7 @@ pub fn junk_reason(word: &str, freq: u64, in_word_freq: u64) -> Option<Junk> {
 pub struct DeriveReport {
     pub entries: usize,
     pub malformed_lines: usize,
-    pub dropped: BTreeMap<String, usize>,
+    pub dropped: BTreeMap<Junk, usize>,
     pub kept: usize,
 }
 
@@ -120,7 +130,7 @@ pub fn derive_top_words(dict: &str, top: usize) -> (Vec<Word>, DeriveReport) {
             }
         };
         match junk_reason(&w.text, w.freq, single) {
-            Some(j) => *report.dropped.entry(format!("{j:?}")).or_default() += 1,
+            Some(j) => *report.dropped.entry(j).or_default() += 1,
             None => {
                 let slot = kept.entry(w.text).or_default();
                 *slot = (*slot).max(w.freq);
@@ -256,8 +266,18 @@ pub fn load_charset(path: &Path) -> Result<std::collections::BTreeSet<char>> {
         std::fs::read(path).with_context(|| format!("cannot read charset {}", path.display()))?;
     let text = String::from_utf8(bytes)
         .map_err(|_| anyhow::anyhow!("charset {} is not UTF-8 text", path.display()))?;
-    let set: std::collections::BTreeSet<char> =
-        text.chars().filter(|c| !c.is_whitespace()).collect();
+    // One character per line (PaddleOCR's key files) keeps even a whitespace key such as
+    // U+3000; a line of running text contributes its visible characters.
+    let mut set = std::collections::BTreeSet::new();
+    for line in text.lines() {
+        let mut chars = line.chars();
+        match (chars.next(), chars.next()) {
+            (Some(c), None) => {
+                set.insert(c);
+            }
+            _ => set.extend(line.chars().filter(|c| !c.is_whitespace())),
+        }
+    }
     if set.is_empty() {
         bail!("charset {} holds no characters", path.display());
     }
@@ -557,8 +577,8 @@ mod tests {
         let texts: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
         assert_eq!(texts, ["的", "中国", "你好", "涓水"]);
         assert_eq!(report.malformed_lines, 1);
-        assert_eq!(report.dropped.get("Mojibake"), Some(&1));
-        assert_eq!(report.dropped.get("NotGb2312Hanzi"), Some(&1));
+        assert_eq!(report.dropped.get(&Junk::Mojibake), Some(&1));
+        assert_eq!(report.dropped.get(&Junk::NotGb2312Hanzi), Some(&1));
         let (top2, _) = derive_top_words(dict, 2);
         assert_eq!(top2.len(), 2);
     }

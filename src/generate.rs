@@ -247,7 +247,10 @@ pub fn produce(
             .unwrap_or_default()
             .to_string(),
         // Procedural backgrounds describe their parameters; only files are worth a table.
-        background_source: if meta.background.kind == crate::recipe::BackgroundKind::Photo {
+        background_source: if matches!(
+            meta.background.kind,
+            crate::recipe::BackgroundKind::Photo | crate::recipe::BackgroundKind::Texture
+        ) {
             meta.background.source.clone()
         } else {
             String::new()
@@ -611,13 +614,9 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Outcome> {
     let recipe = &ctx.recipe;
     let per_shard = u64::from(recipe.output.samples_per_shard);
     let header = RunHeader {
-        // The JPEG encoder is part of the tool's identity: the two builds write different bytes,
+        // The JPEG encoder is part of the tool's identity: another encoder writes other bytes,
         // so a resume must not mix them and the manifest says which one made the data.
-        tool: format!(
-            "hanzi-synth {} ({})",
-            env!("CARGO_PKG_VERSION"),
-            crate::encode::JPEG_ENCODER
-        ),
+        tool: format!("hanzi-synth {}", crate::VERSION),
         recipe_hash: ctx.recipe_hash.clone(),
         seed: recipe.seed,
         count: recipe.count,

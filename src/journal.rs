@@ -85,8 +85,13 @@ impl Journal {
         dir: &Path,
         spec: Option<ShardSpec>,
     ) -> Result<Option<(RunHeader, Vec<ShardEntry>)>> {
-        let path = dir.join(journal_name(spec));
-        let text = match fs::read(&path) {
+        Journal::read_file(&dir.join(journal_name(spec)))
+    }
+
+    /// [`Journal::read`] for a journal file found by name (`verify` and `stats` on an
+    /// interrupted run).
+    pub fn read_file(path: &Path) -> Result<Option<(RunHeader, Vec<ShardEntry>)>> {
+        let text = match fs::read(path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),

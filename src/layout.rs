@@ -17,7 +17,7 @@ use harfrust::{Buffer, ClusterLevel, Direction as HbDirection, Script, ShapeOpti
 use crate::fonts::Face;
 use crate::geometry::{Point, Quad, Rect, Rigid};
 use crate::outlines::outline;
-use crate::recipe::{Align, Direction};
+use crate::recipe::{Align, Direction, Recipe};
 
 /// A glyph to draw: its id and where its outline goes. The outline (font units, y up) is scaled
 /// by `scale` with y flipped, rotated by `angle` (radians, clockwise on screen) and moved so that
@@ -440,8 +440,103 @@ fn bend_lines(lines: &mut [LineLayout], curve: Curve, size: f64) {
     }
 }
 
+/// Smallest font size (pixels per em) a block may shrink to while fitting the canvas before its
+/// text is drawn anew.
+pub const MIN_FIT_SIZE: f64 = 8.0;
+
+/// What `recipe check` says about the recipe's text sizes against its canvases.
+#[derive(Debug, Default, PartialEq)]
+pub struct FitReport {
+    /// Text that can never be drawn: `generate` would fail.
+    pub problem: Option<String>,
+    /// Text drawn smaller than `text.size` says.
+    pub warnings: Vec<String>,
+}
+
+/// Checks, from the recipe alone, that the longest line (`corpus.max_chars_per_line` characters
+/// at the tightest letter spacing) and the tallest block fit the smallest canvas inside its
+/// margins: first at `text.size.min` (else a warning: such text is shrunk), then at the smallest
+/// size a block may shrink to (else an error). One em per character is the advance of a CJK
+/// character; outlines, warps and rotation only need more room, so this is a lower bound.
+pub fn check_text_fits(r: &Recipe) -> FitReport {
+    let (buckets, _) = r.canvas.buckets.options();
+    let (cw, ch) = buckets
+        .iter()
+        .map(|b| (b.width, b.height))
+        .min_by_key(|&(w, h)| w.min(h))
+        .unwrap_or((r.canvas.width.0, r.canvas.height.0));
+    let margin = r.text.margin * f64::from(cw.min(ch));
+    let (avail_w, avail_h) = (f64::from(cw) - 2.0 * margin, f64::from(ch) - 2.0 * margin);
+    let chars = f64::from(r.corpus.max_chars_per_line);
+    let line_ems = chars * (1.0 + r.text.letter_spacing.min) - r.text.letter_spacing.min;
+    let lines = f64::from(r.corpus.lines.max);
+    let block_ems = 1.0 + (lines - 1.0) * r.text.line_spacing.min;
+    let (dirs, weights) = r.text.direction.options();
+    let mut report = FitReport::default();
+    for (dir, w) in dirs.iter().zip(weights) {
+        if w <= 0.0 {
+            continue;
+        }
+        // Along the line and across the lines, for this direction.
+        let (along, across) = match dir {
+            Direction::Horizontal => (avail_w, avail_h),
+            Direction::Vertical => (avail_h, avail_w),
+        };
+        let largest = (along / line_ems).min(across / block_ems);
+        let name = match dir {
+            Direction::Horizontal => "horizontal",
+            Direction::Vertical => "vertical",
+        };
+        if largest < MIN_FIT_SIZE {
+            report.problem = Some(format!(
+                "{name} text does not fit the {cw}×{ch} canvas: {} line(s) of {} characters need \
+                 at least {:.0}×{:.0} px at the smallest size ({MIN_FIT_SIZE} px per em) inside \
+                 the margins; lower corpus.max_chars_per_line or corpus.lines, or enlarge the canvas",
+                r.corpus.lines.max,
+                r.corpus.max_chars_per_line,
+                line_ems * MIN_FIT_SIZE,
+                block_ems * MIN_FIT_SIZE
+            ));
+        } else if largest < r.text.size.min {
+            report.warnings.push(format!(
+                "{name} blocks of {} line(s) of {} characters fit the {cw}×{ch} canvas only up to \
+                 about {largest:.0} px per em, below text.size's minimum {}: such blocks are drawn \
+                 smaller than text.size says",
+                r.corpus.lines.max, r.corpus.max_chars_per_line, r.text.size.min
+            ));
+        }
+    }
+    report
+}
+
 #[cfg(test)]
 mod tests {
+    use crate::recipe::Recipe;
+
+    #[test]
+    fn text_fit_check_warns_then_refuses() {
+        let mut r = Recipe::default();
+        assert_eq!(
+            check_text_fits(&r),
+            FitReport::default(),
+            "the defaults fit"
+        );
+        // 20 characters of at least 60 px cannot cross a 512-px canvas: drawn smaller.
+        r.text.size = crate::recipe::Range::new(60.0, 80.0);
+        r.corpus.max_chars_per_line = 20;
+        let fit = check_text_fits(&r);
+        assert!(fit.problem.is_none(), "{fit:?}");
+        assert!(
+            fit.warnings
+                .iter()
+                .any(|w| w.contains("below text.size's minimum 60")),
+            "{fit:?}"
+        );
+        // 64 characters do not fit even at the smallest size.
+        r.corpus.max_chars_per_line = 64;
+        assert!(check_text_fits(&r).problem.is_some());
+    }
+
     use super::*;
     use crate::fonts::FontSet;
     use crate::recipe::FontsConfig;

@@ -5,6 +5,10 @@
 //! [`scene`] runs the stages for one sample; [`generate`] runs many samples in parallel and
 //! streams them, in order, into a sink.
 
+/// Version and JPEG encoder build, as `--version` prints it and the manifest's `tool` records it:
+/// a dataset is byte-reproducible only with the same version and encoder.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (libjpeg-turbo-rs 0.9)");
+
 pub mod background;
 pub mod bench;
 pub mod blur;

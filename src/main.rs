@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context as _, Result};
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgGroup, Args, Parser, Subcommand};
 
 use hanzi_synth::bench::run_bench;
 use hanzi_synth::corpus::{self, derive_top_words, parse_tsv};
@@ -21,7 +21,7 @@ use hanzi_synth::verify::verify;
 #[derive(Parser)]
 #[command(
     name = "hanzi-synth",
-    version,
+    version = hanzi_synth::VERSION,
     about = "Synthetic image–caption data for teaching image models to write Chinese"
 )]
 struct Cli {
@@ -63,13 +63,13 @@ enum Command {
         #[command(flatten)]
         recipe: RecipeArgs,
         /// Number of samples (overrides the recipe's `count`).
-        #[arg(short = 'n', long)]
+        #[arg(short = 'n', long, value_parser = at_least_one)]
         count: Option<u64>,
         /// Output folder.
         #[arg(short, long, default_value = "out")]
         out: PathBuf,
         /// Worker threads (default: all cores).
-        #[arg(short = 'j', long)]
+        #[arg(short = 'j', long, value_parser = thread_count)]
         threads: Option<usize>,
         /// Make only output shards j with j % N == k (for N machines): --shard k/N.
         #[arg(long)]
@@ -90,19 +90,21 @@ enum Command {
         #[command(flatten)]
         recipe: RecipeArgs,
         /// Number of samples on the sheet.
-        #[arg(short = 'n', long, default_value_t = 16)]
+        #[arg(short = 'n', long, default_value_t = 16, value_parser = at_least_one)]
         count: u64,
         /// First sample index.
         #[arg(long, default_value_t = 0)]
         start: u64,
-        #[arg(long, default_value_t = 4)]
+        /// Tiles per row.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
         columns: u32,
-        /// Tile size in pixels.
-        #[arg(long, default_value_t = 320)]
+        /// Longer side of a tile in pixels (tiles keep the canvas's aspect ratio).
+        #[arg(long, default_value_t = 320, value_parser = clap::value_parser!(u32).range(32..=2048))]
         tile: u32,
         /// Leave out the line and character outlines (see the pictures as a model will).
         #[arg(long)]
         no_boxes: bool,
+        /// The PNG file to write.
         #[arg(short, long, default_value = "preview.png")]
         out: PathBuf,
     },
@@ -118,7 +120,7 @@ enum Command {
     Stats {
         /// The output folder.
         dir: PathBuf,
-        /// Writes OUT.json and OUT.png.
+        /// Writes OUT.json and OUT.png (creating OUT's folder if needed).
         #[arg(short, long, default_value = "stats")]
         out: PathBuf,
     },
@@ -141,9 +143,11 @@ enum Command {
     Bench {
         #[command(flatten)]
         recipe: RecipeArgs,
-        #[arg(short = 'n', long, default_value_t = 200)]
+        /// Number of samples to time.
+        #[arg(short = 'n', long, default_value_t = 200, value_parser = at_least_one)]
         count: u64,
-        #[arg(short = 'j', long)]
+        /// Threads for the all-threads pass (default: all cores).
+        #[arg(short = 'j', long, value_parser = thread_count)]
         threads: Option<usize>,
     },
 }
@@ -152,17 +156,27 @@ enum Command {
 enum RecipeAction {
     /// Print the full default recipe with comments.
     Init,
-    /// Validate a recipe file (with --set overrides) and print its hash.
+    /// Validate a recipe file (with --set overrides): its values, the files and folders it
+    /// names, and that its text fits the canvas; print the hash `generate` will record.
     Check {
+        /// The recipe YAML file.
         file: PathBuf,
+        /// Override a recipe value: --set text.size=[40,60] (repeatable).
         #[arg(long = "set", value_name = "PATH=VALUE")]
         sets: Vec<String>,
+        /// Number of samples, as given to `generate -n` (it is part of the hash).
+        #[arg(short = 'n', long, value_parser = at_least_one)]
+        count: Option<u64>,
+        /// Seed, as given to `generate --seed` (it is part of the hash).
+        #[arg(long)]
+        seed: Option<u64>,
     },
 }
 
 #[derive(Subcommand)]
 enum CorpusAction {
     /// Build a `word<TAB>freq` list from jieba's dictionary (--dict) or from text files (--text).
+    #[command(group(ArgGroup::new("input").required(true).args(["dict", "text"])))]
     Build {
         /// A jieba-format dictionary (`word freq [tag]` lines), e.g. corpora/jieba-dict.txt.
         #[arg(long, conflicts_with = "text")]
@@ -173,11 +187,15 @@ enum CorpusAction {
         /// Keep the N most frequent words (0 = all).
         #[arg(long, default_value_t = 50_000)]
         top: usize,
+        /// The word list to write (`word<TAB>freq` lines, most frequent first).
         #[arg(short, long)]
         out: PathBuf,
     },
     /// Summarise a word list (default: the bundled one).
-    Stats { file: Option<PathBuf> },
+    Stats {
+        /// A `word<TAB>freq` file (default: the bundled top-50k list).
+        file: Option<PathBuf>,
+    },
 }
 
 /// How a command ended, when it did not fail.
@@ -225,8 +243,48 @@ fn stop_on_signals() -> Result<Arc<AtomicUsize>> {
     Ok(stop)
 }
 
-fn default_threads() -> usize {
+fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// `-j`: all cores by default; more than four threads per core only costs memory and switching,
+/// so such a request is capped with a warning.
+fn threads_to_use(requested: Option<usize>) -> usize {
+    let cores = cores();
+    match requested {
+        None => cores,
+        Some(n) if n > 4 * cores => {
+            eprintln!(
+                "warning: -j {n} is more than 4 threads per core on this machine ({cores} cores); \
+                 using {}",
+                4 * cores
+            );
+            4 * cores
+        }
+        Some(n) => n,
+    }
+}
+
+/// Value parser for counts that must be at least 1 (a usage error, exit code 2, otherwise).
+fn at_least_one(s: &str) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("`{s}` is not a whole number")),
+    }
+}
+
+/// Value parser for `-j`: 1 or more threads.
+fn thread_count(s: &str) -> Result<usize, String> {
+    at_least_one(s).map(|n| n.min(usize::MAX as u64) as usize)
+}
+
+/// A recipe enum value as the recipe spells it (`webdataset`, `jpg`), not its Rust name.
+fn recipe_word<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => "?".into(),
+    }
 }
 
 fn dispatch(command: Command) -> Result<Flow> {
@@ -248,7 +306,10 @@ fn dispatch(command: Command) -> Result<Flow> {
             }
             let t = Instant::now();
             let ctx = Context::new(r)?;
-            let threads = threads.unwrap_or_else(default_threads).max(1);
+            if let Some(w) = ctx.backgrounds.reuse_warning(ctx.recipe.count) {
+                eprintln!("warning: {w}");
+            }
+            let threads = threads_to_use(threads);
             let opts = RunOptions {
                 out: out.clone(),
                 threads,
@@ -293,8 +354,8 @@ fn dispatch(command: Command) -> Result<Flow> {
                     eprintln!("  records       {} (line crops)", m.records);
                 }
                 eprintln!(
-                    "  format        {:?}, {} shard(s), recipe {}",
-                    m.format,
+                    "  format        {}, {} shard(s), recipe {}",
+                    recipe_word(&m.format),
                     m.shards.len(),
                     m.recipe_hash
                 );
@@ -302,7 +363,8 @@ fn dispatch(command: Command) -> Result<Flow> {
                 eprintln!("  backgrounds   {}", summary(&m.backgrounds));
                 eprintln!("  directions    {}", summary(&m.directions));
                 eprintln!(
-                    "  characters    {} distinct of {} in the corpus",
+                    "  characters    {} distinct drawn (digits and Latin letters included); the \
+                     corpus has {} distinct characters",
                     m.characters_covered, m.corpus_characters
                 );
                 eprintln!(
@@ -341,6 +403,22 @@ fn dispatch(command: Command) -> Result<Flow> {
                         m.words_without_font,
                         m.fonts_inkless_chars.len()
                     );
+                    const SHOWN: usize = 3;
+                    for (what, why) in m
+                        .fonts_skipped
+                        .iter()
+                        .chain(&m.backgrounds_skipped)
+                        .take(SHOWN)
+                    {
+                        eprintln!("                skipped {what}: {why}");
+                    }
+                    let more =
+                        (m.fonts_skipped.len() + m.backgrounds_skipped.len()).saturating_sub(SHOWN);
+                    if more > 0 {
+                        eprintln!(
+                            "                … and {more} more skipped file(s) in the manifest"
+                        );
+                    }
                 }
                 eprintln!(
                     "  manifest      {}",
@@ -359,9 +437,6 @@ fn dispatch(command: Command) -> Result<Flow> {
             no_boxes,
             out,
         } => {
-            if count == 0 || columns == 0 || !(32..=2048).contains(&tile) {
-                bail!("preview needs --count ≥ 1, --columns ≥ 1 and --tile between 32 and 2048");
-            }
             let ctx = Context::new(recipe.load()?)?;
             let sheet = contact_sheet(
                 &ctx,
@@ -385,6 +460,10 @@ fn dispatch(command: Command) -> Result<Flow> {
             let (report, counts) = hanzi_synth::stats::dataset_stats(&dir)?;
             let json = out.with_extension("json");
             let png = out.with_extension("png");
+            if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("cannot create folder {}", parent.display()))?;
+            }
             std::fs::write(&json, serde_json::to_string_pretty(&report)? + "\n")
                 .with_context(|| format!("cannot write {}", json.display()))?;
             let chart = hanzi_synth::stats::chart_png(&report, &counts)?;
@@ -459,14 +538,47 @@ fn dispatch(command: Command) -> Result<Flow> {
             Ok(Flow::Done)
         }
         Command::Recipe {
-            action: RecipeAction::Check { file, sets },
+            action:
+                RecipeAction::Check {
+                    file,
+                    sets,
+                    count,
+                    seed,
+                },
         } => {
-            let r = Recipe::load(&file)?.with_overrides(&sets)?;
-            println!("{}: ok (recipe hash {})", file.display(), r.hash());
+            let mut r = Recipe::load(&file)?.with_overrides(&sets)?;
+            if let Some(n) = count {
+                r.count = n;
+            }
+            if let Some(s) = seed {
+                r.seed = s;
+            }
+            r.check()
+                .with_context(|| format!("{}: invalid recipe", file.display()))?;
+            let fit = hanzi_synth::layout::check_text_fits(&r);
+            if let Some(problem) = fit.problem {
+                bail!("{}: {problem}", file.display());
+            }
+            // Everything `generate` loads before it writes: the word list, charset, fonts and
+            // backgrounds the recipe names, and the coverage quota.
+            let ctx =
+                Context::new(r).with_context(|| format!("{}: cannot be used", file.display()))?;
+            let reuse = ctx.backgrounds.reuse_warning(ctx.recipe.count);
+            for warning in fit.warnings.iter().chain(&reuse) {
+                println!("warning: {warning}");
+            }
+            println!(
+                "{}: ok (recipe hash {}; {} words, {} font face(s), {} background file(s))",
+                file.display(),
+                ctx.recipe_hash,
+                ctx.corpus.words.len(),
+                ctx.fonts.faces.len(),
+                ctx.backgrounds.photo_count()
+            );
             Ok(Flow::Done)
         }
         Command::Fonts { recipe } => {
-            let r = recipe.load()?;
+            let r = recipe.load()?.with_resolved_paths();
             let corpus = corpus::Corpus::load(&r.corpus)?;
             let fonts = FontSet::load(&r.fonts, &corpus.chars)?;
             println!(
@@ -503,12 +615,21 @@ fn dispatch(command: Command) -> Result<Flow> {
             let words = if let Some(dict) = dict {
                 let raw = read_utf8(&dict)?;
                 let (words, report) = derive_top_words(&raw, top);
+                let dropped: Vec<String> = report
+                    .dropped
+                    .iter()
+                    .map(|(why, n)| format!("{n} {}", why.describe()))
+                    .collect();
                 eprintln!(
-                    "{}: {} entries, {} malformed lines, dropped {:?}, kept {}",
+                    "{}: {} entries, {} malformed line(s); dropped {}; kept {}",
                     dict.display(),
                     report.entries,
                     report.malformed_lines,
-                    report.dropped,
+                    if dropped.is_empty() {
+                        "none".to_string()
+                    } else {
+                        dropped.join(", ")
+                    },
                     report.kept
                 );
                 words
@@ -523,7 +644,7 @@ fn dispatch(command: Command) -> Result<Flow> {
                 }
                 words
             } else {
-                bail!("corpus build needs --dict FILE or --text FILE...");
+                unreachable!("clap requires --dict or --text");
             };
             if words.is_empty() {
                 bail!("no clean words found; nothing written");
@@ -561,14 +682,14 @@ fn dispatch(command: Command) -> Result<Flow> {
             threads,
         } => {
             let ctx = Context::new(recipe.load()?)?;
-            let threads = threads.unwrap_or_else(default_threads).max(1);
-            let report = run_bench(&ctx, count.max(1), threads)?;
+            let threads = threads_to_use(threads);
+            let report = run_bench(&ctx, count, threads)?;
             println!(
-                "recipe {} ({}×{}, {:?})",
+                "recipe {} ({}×{}, {})",
                 ctx.recipe_hash,
                 ctx.recipe.canvas.width.0,
                 ctx.recipe.canvas.height.0,
-                ctx.recipe.output.image_format
+                recipe_word(&ctx.recipe.output.image_format)
             );
             print!("{report}");
             Ok(Flow::Done)

@@ -80,6 +80,21 @@ fn crop_sheet(ctx: &Context, start: u64, n: u64, width: u32) -> Result<Pixmap> {
     Ok(sheet)
 }
 
+/// A tile with the canvas's aspect ratio, `tile` pixels on its longer side; square when the
+/// recipe draws a size per sample (buckets), so that portrait and landscape both fit.
+fn tile_size(r: &crate::recipe::Recipe, tile: u32) -> (u32, u32) {
+    if !r.canvas.buckets.0.is_empty() {
+        return (tile, tile);
+    }
+    let (w, h) = (r.canvas.width.0 as f64, r.canvas.height.0 as f64);
+    let short = |a: f64, b: f64| ((f64::from(tile) * a / b).round() as u32).max(1);
+    if w >= h {
+        (tile, short(h, w))
+    } else {
+        (short(w, h), tile)
+    }
+}
+
 /// Renders samples `start..start + n` into a grid with `columns` columns of `tile`-pixel tiles
 /// (each sample scaled to fit its tile), with line (green) and character (red) outlines when
 /// `boxes` is set.
@@ -96,7 +111,7 @@ pub fn contact_sheet(
     }
     let rows = n.div_ceil(u64::from(columns)) as u32;
     let gap = 6;
-    let (tw, th) = (tile, tile);
+    let (tw, th) = tile_size(&ctx.recipe, tile);
     let mut sheet = Pixmap::new(columns * (tw + gap) + gap, rows * (th + gap) + gap)
         .context("preview sheet too large")?;
     sheet.fill(tiny_skia::Color::from_rgba8(40, 40, 40, 255));
@@ -115,12 +130,12 @@ pub fn contact_sheet(
         )?;
         let pm = to_pixmap(&sample.image);
         let (cw, ch) = (sample.image.width(), sample.image.height());
-        let scale = tile as f32 / cw.max(ch) as f32;
+        let scale = (tw as f32 / cw as f32).min(th as f32 / ch as f32);
         let col = (k % u64::from(columns)) as u32;
         let row = (k / u64::from(columns)) as u32;
         let (ox, oy) = (
-            (gap + col * (tw + gap)) as f32 + (tile as f32 - cw as f32 * scale) / 2.0,
-            (gap + row * (th + gap)) as f32 + (tile as f32 - ch as f32 * scale) / 2.0,
+            (gap + col * (tw + gap)) as f32 + (tw as f32 - cw as f32 * scale) / 2.0,
+            (gap + row * (th + gap)) as f32 + (th as f32 - ch as f32 * scale) / 2.0,
         );
         let paint = PixmapPaint {
             quality: tiny_skia::FilterQuality::Bilinear,

@@ -20,41 +20,65 @@ pub const DEFAULT_RECIPE_YAML: &str = include_str!("../recipes/default.yaml");
 // ---------------------------------------------------------------------------------------------
 
 /// A closed interval `[min, max]` drawn uniformly; written `[min, max]` or a single number.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "RawRange<T>", into = "[T; 2]")]
-#[serde(bound(
-    deserialize = "T: Deserialize<'de> + Copy + PartialOrd + std::fmt::Display",
-    serialize = "T: Serialize + Copy"
-))]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(into = "[T; 2]")]
+#[serde(bound(serialize = "T: Serialize + Copy"))]
 pub struct Range<T: Copy> {
     pub min: T,
     pub max: T,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum RawRange<T> {
-    One(T),
-    Two(Vec<T>),
-}
-
-impl<T: Copy + PartialOrd + std::fmt::Display> TryFrom<RawRange<T>> for Range<T> {
-    type Error = String;
-    fn try_from(raw: RawRange<T>) -> Result<Self, String> {
-        let (min, max) = match raw {
-            RawRange::One(v) => (v, v),
-            RawRange::Two(v) if v.len() == 2 => (v[0], v[1]),
-            RawRange::Two(v) => {
-                return Err(format!(
-                    "a range is [min, max] or one number, got a list of {}",
-                    v.len()
-                ))
+/// Reads `[min, max]` or one number by hand (not an untagged enum), so that a wrong value is
+/// reported as "expected a range …" instead of naming an internal type.
+impl<'de, T> Deserialize<'de> for Range<T>
+where
+    T: Deserialize<'de> + Copy + PartialOrd + std::fmt::Display,
+{
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{Error, IntoDeserializer, SeqAccess, Visitor};
+        struct RangeVisitor<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de> + Copy> RangeVisitor<T> {
+            fn one<E: Error>(d: impl serde::Deserializer<'de, Error = E>) -> Result<Range<T>, E> {
+                let v = T::deserialize(d)?;
+                Ok(Range { min: v, max: v })
             }
-        };
-        if min > max {
-            return Err(format!("range min {min} is greater than max {max}"));
         }
-        Ok(Range { min, max })
+        impl<'de, T: Deserialize<'de> + Copy> Visitor<'de> for RangeVisitor<T> {
+            type Value = Range<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a range: [min, max] or one number, e.g. [40, 60]")
+            }
+            fn visit_u64<E: Error>(self, v: u64) -> Result<Range<T>, E> {
+                Self::one(v.into_deserializer())
+            }
+            fn visit_i64<E: Error>(self, v: i64) -> Result<Range<T>, E> {
+                Self::one(v.into_deserializer())
+            }
+            fn visit_f64<E: Error>(self, v: f64) -> Result<Range<T>, E> {
+                Self::one(v.into_deserializer())
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Range<T>, A::Error> {
+                let mut items: Vec<T> = Vec::new();
+                while let Some(v) = seq.next_element()? {
+                    items.push(v);
+                }
+                match items[..] {
+                    [min, max] => Ok(Range { min, max }),
+                    _ => Err(A::Error::custom(format!(
+                        "a range is [min, max] or one number, got a list of {}",
+                        items.len()
+                    ))),
+                }
+            }
+        }
+        let r = d.deserialize_any(RangeVisitor(std::marker::PhantomData))?;
+        if r.min > r.max {
+            return Err(D::Error::custom(format!(
+                "range min {} is greater than max {}",
+                r.min, r.max
+            )));
+        }
+        Ok(r)
     }
 }
 
@@ -233,6 +257,12 @@ pub struct Recipe {
     pub effects: EffectsConfig,
     pub caption: CaptionConfig,
     pub output: OutputConfig,
+    /// The folder that relative input paths (`corpus.source`, `corpus.charset`, `fonts.dirs`,
+    /// `backgrounds.dirs`) are read from: the recipe file's folder, so a recipe and its word
+    /// list can travel together; empty (the current folder) for the bundled recipe. Not part of
+    /// the recipe's hash: the same recipe run from another folder is the same recipe.
+    #[serde(skip)]
+    pub base_dir: PathBuf,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -441,11 +471,16 @@ pub struct StyleConfig {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BackgroundKind {
+    /// A photo: the bundled ones (few; real runs add their own with `backgrounds.dirs`).
     Photo,
+    /// A bundled scanned texture (papers, canvas, cork, brick, grass, gravel): a surface to
+    /// print on, never passed off as a photo.
+    Texture,
     Solid,
     LinearGradient,
     RadialGradient,
     Noise,
+    /// Procedural paper.
     Paper,
 }
 
@@ -455,7 +490,7 @@ pub struct BackgroundsConfig {
     pub kinds: Weights<BackgroundKind>,
     /// Use the bundled photos and textures in `backgrounds/`.
     pub bundled: bool,
-    /// Extra image folders (searched recursively; JPEG and PNG).
+    /// Extra photo folders (searched recursively; JPEG and PNG): drawn by the `photo` kind.
     pub dirs: Vec<PathBuf>,
     /// Photo zoom on top of the scale that covers the canvas (1 = just covers).
     pub zoom: Range<f64>,
@@ -659,6 +694,7 @@ impl Default for Recipe {
             effects: EffectsConfig::default(),
             caption: CaptionConfig::default(),
             output: OutputConfig::default(),
+            base_dir: PathBuf::new(),
         }
     }
 }
@@ -790,7 +826,8 @@ impl Default for BackgroundsConfig {
     fn default() -> Self {
         BackgroundsConfig {
             kinds: Weights::from_pairs(&[
-                (BackgroundKind::Photo, 4.0),
+                (BackgroundKind::Photo, 3.0),
+                (BackgroundKind::Texture, 1.0),
                 (BackgroundKind::Solid, 1.0),
                 (BackgroundKind::LinearGradient, 1.0),
                 (BackgroundKind::RadialGradient, 1.0),
@@ -866,8 +903,15 @@ impl Default for OutputConfig {
 impl Recipe {
     /// Parses YAML text; `origin` names the source in error messages.
     pub fn from_yaml(text: &str, origin: &str) -> Result<Recipe> {
-        let recipe: Recipe = serde_saphyr::from_str(text)
-            .map_err(|e| anyhow::anyhow!("{origin}: invalid recipe\n{e}"))?;
+        let recipe: Recipe = serde_saphyr::from_str(text).map_err(|e| {
+            // The user-facing wording (no parser option names) and the file's own name in the
+            // snippet header.
+            let shown = e.render_with_options(serde_saphyr::render_options! {
+                formatter: &serde_saphyr::UserMessageFormatter,
+                source_name: Some(origin),
+            });
+            anyhow::anyhow!("{origin}: invalid recipe\n{shown}")
+        })?;
         recipe
             .check()
             .with_context(|| format!("{origin}: invalid recipe"))?;
@@ -877,7 +921,32 @@ impl Recipe {
     pub fn load(path: &Path) -> Result<Recipe> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read recipe {}", path.display()))?;
-        Recipe::from_yaml(&text, &path.display().to_string())
+        let mut recipe = Recipe::from_yaml(&text, &path.display().to_string())?;
+        recipe.base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Ok(recipe)
+    }
+
+    /// The recipe with its relative input paths joined to `base_dir`: what the loaders read.
+    /// `bundled` stays a keyword and absolute paths stay as they are.
+    pub fn with_resolved_paths(&self) -> Recipe {
+        let join = |p: &Path| -> PathBuf {
+            if p.is_relative() {
+                self.base_dir.join(p)
+            } else {
+                p.to_path_buf()
+            }
+        };
+        let mut r = self.clone();
+        if r.corpus.source != "bundled" {
+            r.corpus.source = join(Path::new(&r.corpus.source)).display().to_string();
+        }
+        if !r.corpus.charset.is_empty() {
+            r.corpus.charset = join(Path::new(&r.corpus.charset)).display().to_string();
+        }
+        r.fonts.dirs = r.fonts.dirs.iter().map(|d| join(d)).collect();
+        r.backgrounds.dirs = r.backgrounds.dirs.iter().map(|d| join(d)).collect();
+        r.base_dir = PathBuf::new();
+        r
     }
 
     /// Applies `path.to.key=value` overrides; the value is read as YAML (`3`, `[1, 2]`, `png`).
@@ -902,17 +971,48 @@ impl Recipe {
                     )
                 })?;
                 if !obj.contains_key(*key) {
-                    let known: Vec<&String> = obj.keys().collect();
-                    bail!("--set {set}: unknown key `{key}` (known here: {known:?})");
+                    let known: Vec<&str> = obj.keys().map(String::as_str).collect();
+                    bail!(
+                        "--set {set}: unknown key `{key}`; the keys here are: {}",
+                        known.join(", ")
+                    );
                 }
                 node = obj.get_mut(*key).expect("checked above");
             }
             *node = value;
         }
-        let recipe: Recipe = serde_json::from_value(tree)
+        let mut recipe: Recipe = serde_json::from_value(tree)
             .map_err(|e| anyhow::anyhow!("--set {}: {e}", sets.join(" ")))?;
+        recipe.base_dir = self.base_dir.clone();
+        recipe.anchor_new_paths_to_current_dir(self)?;
         recipe.check().context("after --set overrides")?;
         Ok(recipe)
+    }
+
+    /// Input paths that `--set` brought in are relative to the current folder, where the user
+    /// typed them, not to the recipe's folder: they are made absolute here.
+    fn anchor_new_paths_to_current_dir(&mut self, before: &Recipe) -> Result<()> {
+        let absolute = |p: &Path| -> Result<PathBuf> {
+            std::path::absolute(p).with_context(|| format!("cannot resolve path {}", p.display()))
+        };
+        let c = &mut self.corpus;
+        if c.source != before.corpus.source && c.source != "bundled" {
+            c.source = absolute(Path::new(&c.source))?.display().to_string();
+        }
+        if c.charset != before.corpus.charset && !c.charset.is_empty() {
+            c.charset = absolute(Path::new(&c.charset))?.display().to_string();
+        }
+        for (dirs, old) in [
+            (&mut self.fonts.dirs, &before.fonts.dirs),
+            (&mut self.backgrounds.dirs, &before.backgrounds.dirs),
+        ] {
+            for d in dirs.iter_mut() {
+                if !old.contains(d) {
+                    *d = absolute(d)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Checks that span several fields (single fields check themselves while parsing).

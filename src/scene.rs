@@ -23,7 +23,7 @@ use crate::corpus::Corpus;
 use crate::effects::{apply_pixel_effects, camera, warp_image};
 use crate::fonts::FontSet;
 use crate::geometry::{convex_separated, Homography, Point, Quad, Rect};
-use crate::layout::{layout_block, BlockLayout, BlockStyle, Curve, Spacing};
+use crate::layout::{layout_block, BlockLayout, BlockStyle, Curve, Spacing, MIN_FIT_SIZE};
 use crate::placement::TextureMap;
 use crate::quota::QuotaPlan;
 use crate::recipe::{Align, BlendMode, CurveShape, Direction, FillKind, Language, Recipe};
@@ -46,8 +46,11 @@ pub struct Context {
 
 impl Context {
     pub fn new(recipe: Recipe) -> Result<Context> {
-        let corpus = Corpus::load(&recipe.corpus)?;
-        let fonts = FontSet::load(&recipe.fonts, &corpus.chars)?;
+        // Inputs are read through resolved paths; the recipe itself (and its hash) keeps the
+        // paths as written.
+        let inputs = recipe.with_resolved_paths();
+        let corpus = Corpus::load(&inputs.corpus)?;
+        let fonts = FontSet::load(&inputs.fonts, &corpus.chars)?;
         let before = corpus.words.len();
         let invalid_lines = corpus.invalid_lines;
         let charset = corpus.charset;
@@ -71,7 +74,7 @@ impl Context {
                 buckets.iter().map(|b| (b.width, b.height)).collect()
             }
         };
-        let backgrounds = BackgroundPool::load(&recipe.backgrounds, &canvases)?;
+        let backgrounds = BackgroundPool::load(&inputs.backgrounds, &canvases)?;
         let q = &recipe.corpus.quota;
         let quota = if q.min_count > 0 {
             let within = if q.within == 0 {
@@ -324,9 +327,6 @@ pub struct Sample {
 pub fn sample_key(index: u64) -> String {
     format!("{index:09}")
 }
-
-/// Smallest font size (pixels per em) a block may shrink to before its text is redrawn.
-const MIN_FIT_SIZE: f64 = 8.0;
 
 /// A block's looks as drawn from the recipe, in em (sizes are known only after fitting).
 #[derive(Clone, Debug)]

@@ -461,7 +461,16 @@ fn write_lmdb(path: &Path, entries: &[(String, Vec<u8>)]) -> Result<()> {
     env.force_sync()?;
     env.prepare_for_closing().wait();
     let _ = fs::remove_file(path.join("lock.mdb"));
-    sync_file(&path.join("data.mdb"))?;
+    let data = path.join("data.mdb");
+    // LMDB creates its file owner-only (0600); a dataset is for sharing, like every other file
+    // we write (0644 under the usual umask).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&data, fs::Permissions::from_mode(0o644))
+            .with_context(|| format!("cannot set permissions of {}", data.display()))?;
+    }
+    sync_file(&data)?;
     Ok(())
 }
 

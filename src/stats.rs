@@ -263,6 +263,8 @@ pub struct WordCoverage {
 #[derive(Debug, Serialize)]
 pub struct StatsReport {
     pub dir: String,
+    /// False for an interrupted run (no manifest): the counts cover its completed shards.
+    pub complete: bool,
     pub samples: u64,
     pub records: u64,
     pub lines: u64,
@@ -311,8 +313,7 @@ fn corpus_words(dir: &Path) -> Option<WordIndex> {
 /// character's count (for the chart).
 pub fn dataset_stats(dir: &Path) -> Result<(StatsReport, Vec<u64>)> {
     let words = corpus_words(dir).map(Arc::new);
-    let (report, stats) = crate::verify::verify_observing(dir, DatasetStats::new(words.clone()))
-        .with_context(|| format!("cannot read {}", dir.display()))?;
+    let (report, stats) = crate::verify::verify_observing(dir, DatasetStats::new(words.clone()))?;
     let mut counts: Vec<(char, u64)> = stats.chars.iter().map(|(c, n)| (*c, *n)).collect();
     counts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let sorted: Vec<u64> = {
@@ -344,6 +345,7 @@ pub fn dataset_stats(dir: &Path) -> Result<(StatsReport, Vec<u64>)> {
     Ok((
         StatsReport {
             dir: dir.display().to_string(),
+            complete: !report.interrupted,
             samples,
             records: report.records,
             lines: stats.lines,
@@ -371,13 +373,52 @@ pub fn dataset_stats(dir: &Path) -> Result<(StatsReport, Vec<u64>)> {
     ))
 }
 
-/// Bars for one panel: (label, value).
-type Bars = Vec<(String, f64)>;
+/// Bars for one panel: (label, count).
+type Bars = Vec<(String, u64)>;
 
 fn bars<K: ToString>(map: &BTreeMap<K, u64>) -> Bars {
+    map.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+}
+
+/// Bars for binned values: each bin labelled with its range (`16 to 24`: from 16, below 24).
+fn bins(map: &BTreeMap<i64, u64>, width: i64) -> Bars {
     map.iter()
-        .map(|(k, v)| (k.to_string(), *v as f64))
+        .map(|(k, v)| (format!("{k} to {}", k + width), *v))
         .collect()
+}
+
+/// The largest `keep` bars by count, in their original order, the rest summed as "other": a
+/// panel stays readable with many fonts or effects.
+fn largest(mut data: Bars, keep: usize) -> Bars {
+    if data.len() <= keep {
+        return data;
+    }
+    let mut order: Vec<usize> = (0..data.len()).collect();
+    order.sort_by(|a, b| data[*b].1.cmp(&data[*a].1).then(a.cmp(b)));
+    let shown: std::collections::BTreeSet<usize> = order[..keep - 1].iter().copied().collect();
+    let other: u64 = (0..data.len())
+        .filter(|i| !shown.contains(i))
+        .map(|i| data[i].1)
+        .sum();
+    let mut i = 0;
+    data.retain(|_| {
+        i += 1;
+        shown.contains(&(i - 1))
+    });
+    data.push(("other".into(), other));
+    data
+}
+
+/// A font as a person names it: the file name without folder, extension or face index 0.
+fn font_label(key: &str) -> String {
+    let (file, index) = key.rsplit_once('#').unwrap_or((key, "0"));
+    let name = file.rsplit('/').next().unwrap_or(file);
+    let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+    if index == "0" {
+        stem.to_string()
+    } else {
+        format!("{stem} #{index}")
+    }
 }
 
 /// Distinct characters per count band (1, 2–3, 4–7, …): how evenly characters are covered.
@@ -395,12 +436,13 @@ fn count_bands(all: &[u64]) -> Bars {
             } else {
                 format!("{lo}-{}", 2 * lo - 1)
             };
-            (label, k as f64)
+            (label, k)
         })
         .collect()
 }
 
-/// The chart page: six bar panels a person can glance at.
+/// The chart page: one horizontal bar panel per distribution `stats.json` holds, labels in the
+/// bundled sans face, counts on integer axes.
 pub fn chart_png(report: &StatsReport, char_counts: &[u64]) -> Result<Vec<u8>> {
     use plotters::prelude::*;
     // Labels in the bundled sans face (ab_glyph reads its CFF outlines); registering twice
@@ -410,7 +452,35 @@ pub fn chart_png(report: &StatsReport, char_counts: &[u64]) -> Result<Vec<u8>> {
         FontStyle::Normal,
         crate::fonts::BUNDLED_FONTS[0].data,
     );
-    let (w, h) = (1500u32, 960u32);
+    const MOST_BARS: usize = 10;
+    let panels: Vec<(&str, Bars)> = vec![
+        ("distinct characters by count", count_bands(char_counts)),
+        (
+            "fonts (samples)",
+            report
+                .fonts
+                .iter()
+                .map(|(k, v)| (font_label(k), *v))
+                .collect(),
+        ),
+        ("backgrounds (samples)", bars(&report.backgrounds)),
+        ("image sizes (samples)", bars(&report.image_sizes)),
+        ("blocks per scene", bars(&report.blocks_per_scene)),
+        ("lines per block", bars(&report.lines_per_block)),
+        ("directions (lines)", bars(&report.directions)),
+        ("curves (lines)", bars(&report.curves)),
+        ("alignment (blocks)", bars(&report.aligns)),
+        (
+            "text size, px per em (lines)",
+            bins(&report.text_size_px_bins, 8),
+        ),
+        (
+            "block rotation, degrees",
+            bins(&report.rotation_deg_bins, 5),
+        ),
+        ("effects (samples)", bars(&report.effects)),
+    ];
+    let (w, h) = (1800u32, 1320u32);
     let mut buf = vec![0u8; (w * h * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
@@ -418,8 +488,13 @@ pub fn chart_png(report: &StatsReport, char_counts: &[u64]) -> Result<Vec<u8>> {
         let (title, body) = root.split_vertically(50);
         title.draw_text(
             &format!(
-                "{}: {} samples, {} records, {} lines, {} distinct characters{}",
+                "{}{}: {} samples, {} records, {} lines, {} distinct characters{}",
                 report.dir,
+                if report.complete {
+                    ""
+                } else {
+                    " (interrupted run: completed shards)"
+                },
                 report.samples,
                 report.records,
                 report.lines,
@@ -437,69 +512,54 @@ pub fn chart_png(report: &StatsReport, char_counts: &[u64]) -> Result<Vec<u8>> {
             &("sans-serif", 22).into_font().color(&BLACK),
             (16, 14),
         )?;
-        let short = |s: &str| {
-            let name = s.rsplit('/').next().unwrap_or(s);
-            name.chars().take(13).collect::<String>()
-        };
-        let panels: Vec<(&str, Bars)> = vec![
-            ("characters per count band", count_bands(char_counts)),
-            (
-                "fonts (samples)",
-                report
-                    .fonts
-                    .iter()
-                    .map(|(k, v)| (short(k), *v as f64))
-                    .collect(),
-            ),
-            ("backgrounds", bars(&report.backgrounds)),
-            (
-                "text size, px/em (8-px bins)",
-                bars(&report.text_size_px_bins),
-            ),
-            (
-                "directions and curves (lines; blocks)",
-                bars(&report.directions)
-                    .into_iter()
-                    .chain(bars(&report.curves))
-                    .collect(),
-            ),
-            (
-                "block rotation, degrees (5-degree bins)",
-                bars(&report.rotation_deg_bins),
-            ),
-        ];
-        for (area, (name, data)) in body.split_evenly((2, 3)).iter().zip(panels) {
-            let top = data.iter().map(|d| d.1).fold(1.0, f64::max) * 1.1;
-            let n = data.len().max(1);
+        for (area, (name, data)) in body.split_evenly((3, 4)).iter().zip(panels) {
+            let data = largest(data, MOST_BARS);
+            let n = data.len().max(1) as u32;
+            let top = data.iter().map(|d| d.1).max().unwrap_or(0).max(1);
+            // Room past the longest bar for its count.
+            let right = top + top / 5 + 1;
             let mut chart = ChartBuilder::on(area)
                 .caption(name, ("sans-serif", 20))
-                .margin(12)
-                .x_label_area_size(44)
-                .y_label_area_size(56)
-                .build_cartesian_2d((0..n as u32).into_segmented(), 0f64..top)?;
+                .margin(10)
+                .x_label_area_size(28)
+                .y_label_area_size(150)
+                .build_cartesian_2d(0u64..right, (0..n).into_segmented())?;
             let labels: Vec<String> = data.iter().map(|d| d.0.clone()).collect();
             chart
                 .configure_mesh()
-                .disable_x_mesh()
-                .x_labels(n + 1)
-                .x_label_formatter(&|x| match x {
-                    SegmentValue::CenterOf(i) => {
-                        labels.get(*i as usize).cloned().unwrap_or_default()
-                    }
+                .disable_y_mesh()
+                .y_labels(n as usize + 1)
+                .y_label_formatter(&|y| match y {
+                    SegmentValue::CenterOf(i) => labels
+                        .get((n - 1 - *i) as usize)
+                        .map(|l| l.chars().take(22).collect())
+                        .unwrap_or_default(),
                     _ => String::new(),
                 })
-                .label_style(("sans-serif", 13))
+                .x_labels(5)
+                .x_label_formatter(&|x| x.to_string())
+                .label_style(("sans-serif", 14))
                 .draw()?;
+            // First category at the top.
             chart.draw_series(data.iter().enumerate().map(|(i, d)| {
+                let row = n - 1 - i as u32;
                 let mut bar = Rectangle::new(
                     [
-                        (SegmentValue::Exact(i as u32), 0.0),
-                        (SegmentValue::Exact(i as u32 + 1), d.1),
+                        (0, SegmentValue::Exact(row)),
+                        (d.1, SegmentValue::Exact(row + 1)),
                     ],
                     RGBColor(70, 110, 180).filled(),
                 );
-                bar.set_margin(0, 0, 6, 6);
+                bar.set_margin(3, 3, 0, 0);
                 bar
+            }))?;
+            chart.draw_series(data.iter().enumerate().map(|(i, d)| {
+                let row = n - 1 - i as u32;
+                Text::new(
+                    d.1.to_string(),
+                    (d.1 + top / 100, SegmentValue::CenterOf(row)),
+                    ("sans-serif", 13).into_font(),
+                )
             }))?;
         }
         root.present()?;

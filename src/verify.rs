@@ -33,6 +33,8 @@ pub struct VerifyReport {
     pub fonts_unchecked: u64,
     pub problem_count: u64,
     pub problems: Vec<String>,
+    /// No manifest, only progress journals: the shards they list were checked.
+    pub interrupted: bool,
     /// Statistics gathered from every record's metadata (for `stats`).
     pub stats: Option<DatasetStats>,
 }
@@ -101,22 +103,39 @@ fn run(dir: &Path, stats: Option<DatasetStats>) -> Result<VerifyReport> {
         .filter(|n| n.starts_with("manifest") && n.ends_with(".json"))
         .collect();
     manifests.sort();
+    let mut jobs: Vec<(String, ShardInfo)> = Vec::new();
+    let journals: Vec<&String> = names
+        .iter()
+        .filter(|n| n.starts_with("progress") && n.ends_with(".jsonl"))
+        .collect();
     if manifests.is_empty() {
-        let journal = names.iter().any(|n| n.starts_with("progress"));
-        report.problem(if journal {
-            format!(
-                "{}: no manifest — the run was interrupted; finish it with `generate --resume`",
-                dir.display()
-            )
-        } else {
-            format!(
+        if journals.is_empty() {
+            report.problem(format!(
                 "{}: no manifest.json — not a hanzi-synth output folder",
                 dir.display()
-            )
-        });
-        return Ok(report);
+            ));
+            return Ok(report);
+        }
+        // An interrupted run: the shards its journals list are complete; check those.
+        for name in &journals {
+            match crate::journal::Journal::read_file(&dir.join(name)) {
+                Ok(Some((_, entries))) => jobs.extend(
+                    entries
+                        .into_iter()
+                        .map(|e| (format_of_shard(&e.info.name).to_string(), e.info)),
+                ),
+                Ok(None) => {}
+                Err(e) => report.problem(format!("{e:#}")),
+            }
+        }
+        report.interrupted = true;
+        report.problem(format!(
+            "{}: no manifest — the run was interrupted with {} shard(s) complete (checked \
+             below); finish it with `generate --resume`",
+            dir.display(),
+            jobs.len()
+        ));
     }
-    let mut jobs: Vec<(String, ShardInfo)> = Vec::new();
     for name in &manifests {
         report.manifests += 1;
         let path = dir.join(name);
@@ -141,10 +160,12 @@ fn run(dir: &Path, stats: Option<DatasetStats>) -> Result<VerifyReport> {
         let listed = jobs
             .iter()
             .any(|(_, s)| s.name.trim_end_matches('/') == n.as_str());
+        // An interrupted run's journal and unfinished shard are expected, not left over.
+        let expected = report.interrupted && (n.ends_with(".tmp") || journals.contains(&n));
         let ours = n.ends_with(".tmp")
             || n.starts_with("progress")
             || (n.len() >= 6 && n[..6].bytes().all(|b| b.is_ascii_digit()));
-        if ours && !listed {
+        if ours && !listed && !expected {
             report.problem(format!("{n}: left over, not listed in any manifest"));
         }
     }
@@ -161,6 +182,17 @@ fn run(dir: &Path, stats: Option<DatasetStats>) -> Result<VerifyReport> {
         report.absorb(p);
     }
     Ok(report)
+}
+
+/// The output format a shard's name implies (journals do not record the format).
+fn format_of_shard(name: &str) -> &'static str {
+    if name.ends_with(".tar") {
+        "webdataset"
+    } else if name.trim_end_matches('/').ends_with(".lmdb") {
+        "lmdb"
+    } else {
+        "imagefolder"
+    }
 }
 
 fn check_shard(

@@ -510,3 +510,202 @@ fn coverage_quota_reaches_its_guarantee_or_says_why_not() {
     assert!(!refused.exists());
     std::fs::remove_dir_all(out).unwrap();
 }
+
+/// Runs and returns (exit code, stdout + stderr).
+fn run_any(args: &[&str]) -> (Option<i32>, String) {
+    let o = bin().args(args).output().expect("binary runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    (o.status.code(), text)
+}
+
+#[test]
+fn usage_errors_exit_2_and_say_what_is_wrong() {
+    let out = tmp("usage");
+    let o = out.to_str().unwrap();
+    let png = out.join("p.png");
+    let p = png.to_str().unwrap();
+    for (args, expected) in [
+        (vec!["generate", "-n", "0", "-o", o], "must be at least 1"),
+        (vec!["generate", "-j", "0", "-o", o], "must be at least 1"),
+        (vec!["generate", "-n", "ten", "-o", o], "not a whole number"),
+        (vec!["preview", "-n", "0", "-o", p], "must be at least 1"),
+        (vec!["preview", "--tile", "5", "-o", p], "32..=2048"),
+        (vec!["preview", "--columns", "0", "-o", p], "1..=64"),
+        (vec!["bench", "-n", "0"], "must be at least 1"),
+        (vec!["bench", "-j", "0"], "must be at least 1"),
+        (vec!["corpus", "build", "-o", o], "--dict"),
+        (vec!["recipe", "check"], "FILE"),
+    ] {
+        let (code, text) = run_any(&args);
+        assert_eq!(code, Some(2), "{args:?}: {text}");
+        assert!(
+            text.contains(expected),
+            "{args:?}: expected {expected:?} in {text}"
+        );
+        assert!(!text.contains("panicked"), "{args:?}: {text}");
+    }
+    assert!(!out.exists(), "a usage error writes nothing");
+}
+
+#[test]
+fn too_many_threads_are_capped_with_a_warning() {
+    let out = tmp("threads");
+    let (code, text) = run_any(&[
+        "generate",
+        "-o",
+        out.to_str().unwrap(),
+        "--set",
+        "canvas={width: 96, height: 96}",
+        "--set",
+        "text.size=[12, 24]",
+        "-n",
+        "2",
+        "-j",
+        "100000",
+    ]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("warning: -j 100000") && text.contains("threads per core"),
+        "{text}"
+    );
+    std::fs::remove_dir_all(out).unwrap();
+}
+
+#[test]
+fn errors_speak_the_users_language_not_rusts() {
+    let dir = tmp("words");
+    std::fs::create_dir_all(&dir).unwrap();
+    // A range that is not a range.
+    let (code, text) = run_any(&[
+        "generate",
+        "--set",
+        "text.size=abc",
+        "-o",
+        dir.join("o").to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("expected a range: [min, max] or one number"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("RawRange") && !text.contains("untagged"),
+        "{text}"
+    );
+    // An unknown --set key lists the keys in words.
+    let (_, text) = run_any(&[
+        "generate",
+        "--set",
+        "text.sise=3",
+        "-o",
+        dir.join("o").to_str().unwrap(),
+    ]);
+    assert!(
+        text.contains("unknown key `sise`; the keys here are: direction, "),
+        "{text}"
+    );
+    assert!(!text.contains("[\""), "{text}");
+    // Recipe files: the snippet names the file; a duplicate key is named.
+    let bad = dir.join("dup.yaml");
+    std::fs::write(&bad, "canvas:\n  width: 64\n  width: 96\n").unwrap();
+    let (code, text) = run_any(&["recipe", "check", bad.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("duplicate mapping key `width`"), "{text}");
+    assert!(
+        text.contains("dup.yaml:3:3") && !text.contains("<input>"),
+        "{text}"
+    );
+    assert!(!text.contains("DuplicateKeyPolicy"), "{text}");
+    let typo = dir.join("typo.yaml");
+    std::fs::write(&typo, "canvas:\n  widht: 64\n").unwrap();
+    let (_, text) = run_any(&["recipe", "check", typo.to_str().unwrap()]);
+    assert!(
+        text.contains("unknown field `widht`, expected one of width, height, buckets"),
+        "{text}"
+    );
+    // A missing folder is said once.
+    let missing = dir.join("nope");
+    let (code, text) = run_any(&["stats", missing.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{text}");
+    assert_eq!(text.matches("cannot read").count(), 1, "{text}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn recipe_paths_are_relative_to_the_recipe_and_check_matches_generate() {
+    let dir = tmp("relpaths");
+    let sub = dir.join("recipes");
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::write(sub.join("words.tsv"), "北门\t10\n人民\t5\n").unwrap();
+    let recipe = sub.join("r.yaml");
+    std::fs::write(
+        &recipe,
+        "canvas: {width: 128, height: 96}\ntext: {size: [14, 28]}\ncorpus: {source: words.tsv}\n",
+    )
+    .unwrap();
+    let r = recipe.to_str().unwrap();
+    // Run from another folder: the word list is found beside the recipe.
+    let check = bin()
+        .current_dir(&dir)
+        .args(["recipe", "check", r, "-n", "3", "--seed", "7"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&check.stdout).to_string();
+    assert!(
+        check.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let out = dir.join("out");
+    let g = bin()
+        .args([
+            "generate",
+            "-r",
+            r,
+            "-n",
+            "3",
+            "--seed",
+            "7",
+            "-q",
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(g.status.success(), "{}", String::from_utf8_lossy(&g.stderr));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let hash = manifest["recipe_hash"].as_str().unwrap();
+    assert!(
+        said.contains(&format!("recipe hash {hash}")),
+        "{said} vs {hash}"
+    );
+    assert_eq!(
+        manifest["recipe"]["corpus"]["source"], "words.tsv",
+        "paths stay as written"
+    );
+    for meta in shard_metas(&out.join("000000.tar")) {
+        for line in meta["lines"].as_array().unwrap() {
+            let t = line["text"].as_str().unwrap();
+            assert!(t.chars().all(|c| "北门人民 ".contains(c)), "{t}");
+        }
+    }
+    // A missing file named by the recipe, and text that cannot fit, are caught by check.
+    std::fs::write(&recipe, "corpus: {source: missing.tsv}\n").unwrap();
+    let (code, text) = run_any(&["recipe", "check", r]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("missing.tsv"), "{text}");
+    std::fs::write(
+        &recipe,
+        "canvas: {width: 64, height: 64}\ncorpus: {max_chars_per_line: 40, lines: [1, 1]}\n",
+    )
+    .unwrap();
+    let (code, text) = run_any(&["recipe", "check", r]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("does not fit the 64×64 canvas"), "{text}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -227,7 +227,7 @@ fn broken_backgrounds_are_skipped_and_counted() {
             "backgrounds.kinds={photo: 1}".into(),
         ],
     );
-    assert_clear_error(&o, "no photo is available", "only broken photos");
+    assert_clear_error(&o, "no image is available", "only broken photos");
     assert!(!out2.exists());
     // A folder that does not exist is an error naming it.
     let o = generate(&out2, &["backgrounds.dirs=[/nonexistent/pictures]".into()]);
@@ -279,7 +279,7 @@ fn hostile_recipes_are_refused_with_the_reason() {
     let cases = [
         ("deep-nesting.yaml", "recursion limit"),
         ("alias-bomb.yaml", "line 4"),
-        ("duplicate-key.yaml", "duplicate mapping key: width"),
+        ("duplicate-key.yaml", "duplicate mapping key `width`"),
         ("count-zero.yaml", "count must be at least 1"),
         (
             "canvas-zero.yaml",
@@ -333,7 +333,13 @@ fn hostile_recipes_are_refused_with_the_reason() {
     // Absurd command-line values.
     let out = tmp("cli");
     let o = run(&["generate", "-n", "0", "-o", out.to_str().unwrap()]);
-    assert_clear_error(&o, "count must be at least 1", "-n 0");
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "-n 0 is a usage error: {}",
+        text(&o)
+    );
+    assert!(text(&o).contains("must be at least 1"), "{}", text(&o));
     let o = run(&[
         "generate",
         "--set",
