@@ -568,7 +568,7 @@ fn dispatch(command: Command) -> Result<Flow> {
                 println!("warning: {warning}");
             }
             println!(
-                "{}: ok (recipe hash {}; {} words, {} font face(s), {} background file(s))",
+                "{}: ok (recipe hash {}; {} words, {} font face(s), {} photo(s))",
                 file.display(),
                 ctx.recipe_hash,
                 ctx.corpus.words.len(),

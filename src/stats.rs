@@ -452,7 +452,7 @@ pub fn chart_png(report: &StatsReport, char_counts: &[u64]) -> Result<Vec<u8>> {
         FontStyle::Normal,
         crate::fonts::BUNDLED_FONTS[0].data,
     );
-    const MOST_BARS: usize = 10;
+    const MOST_BARS: usize = 16;
     let panels: Vec<(&str, Bars)> = vec![
         ("distinct characters by count", count_bands(char_counts)),
         (
@@ -514,6 +514,11 @@ pub fn chart_png(report: &StatsReport, char_counts: &[u64]) -> Result<Vec<u8>> {
         )?;
         for (area, (name, data)) in body.split_evenly((3, 4)).iter().zip(panels) {
             let data = largest(data, MOST_BARS);
+            // The bundled fonts draw no `×`.
+            let data: Bars = data
+                .into_iter()
+                .map(|(l, v)| (l.replace('×', "x"), v))
+                .collect();
             let n = data.len().max(1) as u32;
             let top = data.iter().map(|d| d.1).max().unwrap_or(0).max(1);
             // Room past the longest bar for its count.
@@ -523,15 +528,18 @@ pub fn chart_png(report: &StatsReport, char_counts: &[u64]) -> Result<Vec<u8>> {
                 .margin(10)
                 .x_label_area_size(28)
                 .y_label_area_size(150)
-                .build_cartesian_2d(0u64..right, (0..n).into_segmented())?;
+                // n segments (a segmented 0..k range has k + 1; at least two).
+                .build_cartesian_2d(0u64..right, (0..(n - 1).max(1)).into_segmented())?;
             let labels: Vec<String> = data.iter().map(|d| d.0.clone()).collect();
             chart
                 .configure_mesh()
                 .disable_y_mesh()
+                .light_line_style(WHITE)
                 .y_labels(n as usize + 1)
                 .y_label_formatter(&|y| match y {
-                    SegmentValue::CenterOf(i) => labels
-                        .get((n - 1 - *i) as usize)
+                    SegmentValue::CenterOf(i) => (n - 1)
+                        .checked_sub(*i)
+                        .and_then(|row| labels.get(row as usize))
                         .map(|l| l.chars().take(22).collect())
                         .unwrap_or_default(),
                     _ => String::new(),
