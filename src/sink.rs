@@ -531,6 +531,23 @@ impl Sink for LmdbSink {
 mod tests {
     use super::*;
 
+    #[cfg(unix)]
+    #[test]
+    fn lmdb_files_are_readable_by_everyone_like_the_rest() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir =
+            std::env::temp_dir().join(format!("hanzi-synth-lmdb-mode-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        write_lmdb(&dir, &[("num-samples".into(), b"0".to_vec())]).unwrap();
+        let mode = fs::metadata(dir.join("data.mdb"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o644, "{mode:o}");
+        assert!(!dir.join("lock.mdb").exists());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn member_names_cannot_leave_the_shard() {
         for bad in ["../x.jpg", "a/b.jpg", ".hidden", "", "x\0.jpg", "c:\\x.jpg"] {
