@@ -578,6 +578,18 @@ fn plan_block(
     bail!("no text could be placed after 64 attempts (canvas too small for text.size, or no font covers the corpus)")
 }
 
+/// Every point of every label a block's layout yields (line quads, line outlines, character
+/// quads), in layer coordinates: what must stay inside the image, whatever moves the block.
+fn label_points(layout: &BlockLayout) -> impl Iterator<Item = Point> + '_ {
+    layout.lines.iter().flat_map(|l| {
+        l.bounds
+            .quad()
+            .into_iter()
+            .chain(l.outline.iter().copied())
+            .chain(l.chars.iter().flat_map(|c| c.quad))
+    })
+}
+
 /// A chosen spot for a block.
 struct Spot {
     to_canvas: Homography,
@@ -965,8 +977,8 @@ pub fn render_sample(
             let to = h_cam
                 .then_after(&spot.to_canvas)
                 .then_after(&Homography::translate(plan.pad, plan.pad));
-            plan.layout.lines.iter().flat_map(|l| &l.outline).all(|p| {
-                let q = to.apply(*p);
+            label_points(&plan.layout).all(|p| {
+                let q = to.apply(p);
                 q.x >= 0.0 && q.y >= 0.0 && q.x <= w && q.y <= h
             })
         });
