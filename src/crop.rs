@@ -41,6 +41,11 @@ pub struct CropMeta {
     pub height: u32,
     /// The line's outline in the scene image.
     pub source_polygon: Vec<[f64; 2]>,
+    /// Pixels per em of the line's least legible character in the scene (after warp and
+    /// camera), before the crop is scaled to `crop_height`: filter on it for hard cases.
+    pub source_px_per_em: f64,
+    /// The scene's whole-image effects, as in the scene's metadata ("gaussian_blur 0.80; …").
+    pub effects: String,
     pub chars: Vec<CropChar>,
     pub seed: u64,
     pub recipe_hash: String,
@@ -191,6 +196,8 @@ pub fn line_crops(sample: &Sample, cfg: &OutputConfig) -> Vec<LineCrop> {
                     width: image.width(),
                     height: image.height(),
                     source_polygon: meta_line.polygon.clone(),
+                    source_px_per_em: meta_line.px_per_em,
+                    effects: sample.meta.effects.clone(),
                     chars: chars
                         .iter()
                         .zip(boxes)

@@ -198,7 +198,31 @@ fn jpeg_artefacts(img: &mut RgbImage, quality: f64) -> String {
 }
 
 /// Applies the pixel effects (all but the camera) in recipe order; returns what was applied.
-pub fn apply_pixel_effects(img: &mut RgbImage, cfg: &EffectsConfig, rng: &Rng) -> Vec<String> {
+/// Strongest gaussian blur (sigma, px) for text of `px` pixels per em: a 16-px character keeps
+/// strokes about a pixel apart, so it tolerates sigma 1.
+pub fn max_blur_sigma(px: f64) -> f64 {
+    px / 16.0
+}
+
+/// Longest motion blur (px) for text of `px` pixels per em: a quarter of a character.
+pub fn max_motion_blur(px: f64) -> f64 {
+    px / 4.0
+}
+
+/// Lowest JPEG quality for text of `px` pixels per em: 8×8 blocks smear small characters, so
+/// small text gets gentler compression (16 px: 58; from 30 px on: no bound beyond 30).
+pub fn min_jpeg_quality(px: f64) -> f64 {
+    (90.0 - 2.0 * px).clamp(30.0, 90.0)
+}
+
+/// Applies the whole-image effects; `text_px` is the smallest text in the picture (pixels per
+/// em as drawn), which bounds blur, motion blur and JPEG strength so that it stays legible.
+pub fn apply_pixel_effects(
+    img: &mut RgbImage,
+    cfg: &EffectsConfig,
+    rng: &Rng,
+    text_px: f64,
+) -> Vec<String> {
     let mut applied = Vec::new();
     let mut r = rng.fork("color_jitter");
     if let Some(a) = draw(&cfg.color_jitter, &mut r) {
@@ -208,12 +232,14 @@ pub fn apply_pixel_effects(img: &mut RgbImage, cfg: &EffectsConfig, rng: &Rng) -
         applied.push(vignette(img, s));
     }
     if let Some(sigma) = draw(&cfg.gaussian_blur, &mut rng.fork("gaussian_blur")) {
+        let sigma = sigma.min(max_blur_sigma(text_px));
         let (w, h) = (img.width() as usize, img.height() as usize);
         gaussian_like(img.as_mut(), w, h, 3, radius_for_sigma(sigma));
         applied.push(format!("gaussian_blur {sigma:.2}"));
     }
     let mut r = rng.fork("motion_blur");
     if let Some(len) = draw(&cfg.motion_blur, &mut r) {
+        let len = len.min(max_motion_blur(text_px));
         applied.push(motion_blur(img, len, &mut r));
     }
     let mut r = rng.fork("noise");
@@ -221,6 +247,7 @@ pub fn apply_pixel_effects(img: &mut RgbImage, cfg: &EffectsConfig, rng: &Rng) -
         applied.push(noise(img, s, &mut r));
     }
     if let Some(q) = draw(&cfg.jpeg, &mut rng.fork("jpeg")) {
+        let q = q.max(min_jpeg_quality(text_px));
         applied.push(jpeg_artefacts(img, q));
     }
     applied
@@ -228,6 +255,36 @@ pub fn apply_pixel_effects(img: &mut RgbImage, cfg: &EffectsConfig, rng: &Rng) -
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn small_text_bounds_blur_and_compression() {
+        let cfg = EffectsConfig {
+            camera: Effect::new(0.0, 1.0, 1.0),
+            gaussian_blur: Effect::new(1.0, 3.0, 3.0),
+            motion_blur: Effect::new(1.0, 12.0, 12.0),
+            jpeg: Effect::new(1.0, 20.0, 20.0),
+            ..EffectsConfig::default()
+        };
+        let cfg = EffectsConfig {
+            color_jitter: Effect::new(0.0, 0.0, 0.0),
+            vignette: Effect::new(0.0, 0.0, 0.0),
+            noise: Effect::new(0.0, 0.0, 0.0),
+            ..cfg
+        };
+        let mut img = test_image();
+        let applied = apply_pixel_effects(&mut img, &cfg, &Rng::new(3), 16.0).join("; ");
+        assert!(applied.contains("gaussian_blur 1.00"), "{applied}");
+        assert!(applied.contains("jpeg quality 58"), "{applied}");
+        assert!(applied.contains("motion_blur 4 px"), "{applied}");
+        // Large text keeps the drawn strengths.
+        let mut img = test_image();
+        let applied = apply_pixel_effects(&mut img, &cfg, &Rng::new(3), 200.0).join("; ");
+        assert!(
+            applied.contains("gaussian_blur 3.00") && applied.contains("jpeg quality 30"),
+            "{applied}"
+        );
+    }
+
     use super::*;
 
     fn test_image() -> RgbImage {
@@ -272,8 +329,8 @@ mod tests {
             ..EffectsConfig::default()
         };
         let (mut a, mut b) = (test_image(), test_image());
-        let applied = apply_pixel_effects(&mut a, &cfg, &Rng::new(9));
-        apply_pixel_effects(&mut b, &cfg, &Rng::new(9));
+        let applied = apply_pixel_effects(&mut a, &cfg, &Rng::new(9), f64::INFINITY);
+        apply_pixel_effects(&mut b, &cfg, &Rng::new(9), f64::INFINITY);
         assert_eq!(applied.len(), 6, "{applied:?}");
         assert_eq!(a, b);
         assert_ne!(a, test_image());
@@ -288,7 +345,7 @@ mod tests {
             ..EffectsConfig::default()
         };
         let mut c = test_image();
-        assert!(apply_pixel_effects(&mut c, &none, &Rng::new(9)).is_empty());
+        assert!(apply_pixel_effects(&mut c, &none, &Rng::new(9), f64::INFINITY).is_empty());
         assert_eq!(c, test_image());
     }
 }

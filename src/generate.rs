@@ -81,6 +81,8 @@ pub struct SampleFacts {
     text: String,
     resamples: u32,
     contrast_met: bool,
+    /// Per block rescued or left out for contrast: "opaque", "outline", "plate", "left_out".
+    contrast_fallbacks: Vec<String>,
     blocks: u64,
     blocks_dropped: u64,
     curved_lines: u64,
@@ -119,8 +121,12 @@ pub struct Manifest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quota: Option<crate::quota::QuotaReport>,
     pub text_resamples: u64,
-    /// Samples where some block's colour could not reach `color.min_contrast`.
+    /// Samples where some block's colour could not reach `color.min_contrast` (only with
+    /// `color.keep_low_contrast`, or when no rescue could place a sample's first block).
     pub contrast_unmet: u64,
+    /// Blocks whose drawn looks could not reach the contrast target where they fit, by what
+    /// made them legible: "opaque", "outline", "plate"; "left_out" when nothing could.
+    pub contrast_fallbacks: BTreeMap<String, u64>,
     pub blocks: u64,
     /// Blocks left out because no spot clear of the other blocks was found.
     pub blocks_dropped: u64,
@@ -263,6 +269,13 @@ pub fn produce(
         text: meta.lines.iter().map(|l| l.text.as_str()).collect(),
         resamples: meta.text_resamples,
         contrast_met: meta.contrast_met,
+        contrast_fallbacks: meta
+            .blocks
+            .iter()
+            .filter(|b| b.contrast_fallback != "none")
+            .map(|b| b.contrast_fallback.to_string())
+            .chain((0..meta.contrast_left_out).map(|_| "left_out".to_string()))
+            .collect(),
         blocks: meta.blocks.len() as u64,
         blocks_dropped: u64::from(meta.blocks_dropped),
         curved_lines: meta.lines.iter().filter(|l| l.curved).count() as u64,
@@ -291,6 +304,7 @@ pub struct Tally {
     chars: BTreeSet<char>,
     text_resamples: u64,
     contrast_unmet: u64,
+    contrast_fallbacks: BTreeMap<String, u64>,
     blocks: u64,
     blocks_dropped: u64,
     samples_with_dropped_blocks: u64,
@@ -343,6 +357,9 @@ impl Tally {
         self.chars.extend(f.text.chars());
         self.text_resamples += u64::from(f.resamples);
         self.contrast_unmet += u64::from(!f.contrast_met);
+        for c in f.contrast_fallbacks {
+            *self.contrast_fallbacks.entry(c).or_default() += 1;
+        }
         self.blocks += f.blocks;
         self.blocks_dropped += f.blocks_dropped;
         self.samples_with_dropped_blocks += u64::from(f.blocks_dropped > 0);
@@ -363,6 +380,7 @@ impl Tally {
         self.chars.extend(o.chars.iter().copied());
         self.text_resamples += o.text_resamples;
         self.contrast_unmet += o.contrast_unmet;
+        add_counts(&mut self.contrast_fallbacks, &o.contrast_fallbacks);
         self.blocks += o.blocks;
         self.blocks_dropped += o.blocks_dropped;
         self.samples_with_dropped_blocks += o.samples_with_dropped_blocks;
@@ -771,6 +789,7 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Outcome> {
         quota: ctx.quota.as_ref().map(|q| q.report.clone()),
         text_resamples: tally.text_resamples,
         contrast_unmet: tally.contrast_unmet,
+        contrast_fallbacks: tally.contrast_fallbacks.clone(),
         blocks: tally.blocks,
         blocks_dropped: tally.blocks_dropped,
         samples_with_dropped_blocks: tally.samples_with_dropped_blocks,

@@ -115,6 +115,22 @@ impl Homography {
         q.map(|p| self.apply(p))
     }
 
+    /// The smallest factor by which the map scales a small neighbourhood of `p` (the smaller
+    /// singular value of its Jacobian there): how much a glyph at `p` shrinks in its thinnest
+    /// direction, which is what decides whether it can still be read.
+    pub fn min_scale_at(&self, p: Point) -> f64 {
+        let m = &self.0;
+        let w = m[6] * p.x + m[7] * p.y + m[8];
+        let q = self.apply(p);
+        let (a, b) = ((m[0] - q.x * m[6]) / w, (m[1] - q.x * m[7]) / w);
+        let (c, d) = ((m[3] - q.y * m[6]) / w, (m[4] - q.y * m[7]) / w);
+        let sum = a * a + b * b + c * c + d * d;
+        let det = a * d - b * c;
+        ((sum - (sum * sum - 4.0 * det * det).max(0.0).sqrt()) / 2.0)
+            .max(0.0)
+            .sqrt()
+    }
+
     /// `self ∘ other`: apply `other` first.
     pub fn then_after(&self, other: &Homography) -> Homography {
         let a = &self.0;
@@ -296,6 +312,45 @@ pub fn is_convex(q: &Quad) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn min_scale_is_the_thinnest_direction() {
+        let p = Point::new(10.0, 20.0);
+        assert!((Homography::scale(2.5).min_scale_at(p) - 2.5).abs() < 1e-12);
+        // Squeezed to 0.5 vertically, stretched 3× horizontally, rotated: 0.5.
+        let (s, c) = 0.7f64.sin_cos();
+        let rot = Homography([c, -s, 5.0, s, c, -3.0, 0.0, 0.0, 1.0]);
+        let squeeze = Homography([3.0, 0.0, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0, 1.0]);
+        assert!((rot.then_after(&squeeze).min_scale_at(p) - 0.5).abs() < 1e-9);
+        // A perspective map: compare with finite differences.
+        let h = Homography([1.1, 0.2, 3.0, -0.1, 0.9, 4.0, 0.001, 0.0005, 1.0]);
+        let e = 1e-5;
+        let (q, qx, qy) = (
+            h.apply(p),
+            h.apply(Point::new(p.x + e, p.y)),
+            h.apply(Point::new(p.x, p.y + e)),
+        );
+        let (a, b, c, d) = (
+            (qx.x - q.x) / e,
+            (qy.x - q.x) / e,
+            (qx.y - q.y) / e,
+            (qy.y - q.y) / e,
+        );
+        // The smallest stretch over many directions.
+        let numeric = (0..3600)
+            .map(|k| {
+                let t = f64::from(k) * std::f64::consts::PI / 3600.0;
+                let (u, v) = (t.cos(), t.sin());
+                ((a * u + b * v).powi(2) + (c * u + d * v).powi(2)).sqrt()
+            })
+            .fold(f64::INFINITY, f64::min);
+        assert!(
+            (h.min_scale_at(p) - numeric).abs() < 1e-4,
+            "{} vs {numeric}",
+            h.min_scale_at(p)
+        );
+    }
+
     use super::*;
 
     fn close(a: Point, b: Point) -> bool {

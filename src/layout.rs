@@ -15,7 +15,7 @@ use anyhow::{bail, Result};
 use harfrust::{Buffer, ClusterLevel, Direction as HbDirection, Script, ShapeOptions};
 
 use crate::fonts::Face;
-use crate::geometry::{Point, Quad, Rect, Rigid};
+use crate::geometry::{Homography, Point, Quad, Rect, Rigid};
 use crate::outlines::outline;
 use crate::recipe::{Align, Direction, Recipe};
 
@@ -440,9 +440,29 @@ fn bend_lines(lines: &mut [LineLayout], curve: Curve, size: f64) {
     }
 }
 
-/// Smallest font size (pixels per em) a block may shrink to while fitting the canvas before its
-/// text is drawn anew.
-pub const MIN_FIT_SIZE: f64 = 8.0;
+/// The smallest size, in pixels per em, at which any character of `line` ends up in the image
+/// through `to_image` (layout coordinates → image): its line's size times the map's thinnest
+/// scale at the character's centre. `INFINITY` for a line without characters.
+pub fn line_px_per_em(line: &LineLayout, to_image: &Homography) -> f64 {
+    line.chars
+        .iter()
+        .map(|c| {
+            let centre = c.quad.iter().fold(Point::new(0.0, 0.0), |a, p| {
+                Point::new(a.x + p.x / 4.0, a.y + p.y / 4.0)
+            });
+            line.size * to_image.min_scale_at(centre)
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// [`line_px_per_em`] over every line of a block: its least legible character.
+pub fn block_px_per_em(layout: &BlockLayout, to_image: &Homography) -> f64 {
+    layout
+        .lines
+        .iter()
+        .map(|l| line_px_per_em(l, to_image))
+        .fold(f64::INFINITY, f64::min)
+}
 
 /// What `recipe check` says about the recipe's text sizes against its canvases.
 #[derive(Debug, Default, PartialEq)]
@@ -453,11 +473,13 @@ pub struct FitReport {
     pub warnings: Vec<String>,
 }
 
-/// Checks, from the recipe alone, that the longest line (`corpus.max_chars_per_line` characters
-/// at the tightest letter spacing) and the tallest block fit the smallest canvas inside its
-/// margins: first at `text.size.min` (else a warning: such text is shrunk), then at the smallest
-/// size a block may shrink to (else an error). One em per character is the advance of a CJK
-/// character; outlines, warps and rotation only need more room, so this is a lower bound.
+/// Checks, from the recipe alone, how text fits the smallest canvas inside its margins. The
+/// longest block (`corpus.lines` lines of `corpus.max_chars_per_line` characters at the tightest
+/// spacing) must fit at `text.size.min` (else a warning: such blocks are drawn smaller) and at
+/// the legibility floor `text.min_size` (else a warning: such text is drawn anew, so short
+/// words are favoured); the shortest text (one line of a two-character word) must fit at the
+/// floor (else an error: nothing could be drawn). One em per character is the advance of a CJK
+/// character; outlines, warps and rotation only need more room, so these are lower bounds.
 pub fn check_text_fits(r: &Recipe) -> FitReport {
     let (buckets, _) = r.canvas.buckets.options();
     let (cw, ch) = buckets
@@ -467,35 +489,38 @@ pub fn check_text_fits(r: &Recipe) -> FitReport {
         .unwrap_or((r.canvas.width.0, r.canvas.height.0));
     let margin = r.text.margin * f64::from(cw.min(ch));
     let (avail_w, avail_h) = (f64::from(cw) - 2.0 * margin, f64::from(ch) - 2.0 * margin);
-    let chars = f64::from(r.corpus.max_chars_per_line);
-    let line_ems = chars * (1.0 + r.text.letter_spacing.min) - r.text.letter_spacing.min;
-    let lines = f64::from(r.corpus.lines.max);
-    let block_ems = 1.0 + (lines - 1.0) * r.text.line_spacing.min;
-    let (dirs, weights) = r.text.direction.options();
+    let spacing = r.text.letter_spacing.min;
+    let line_ems = |chars: f64| chars * (1.0 + spacing) - spacing;
+    let block_ems = |lines: f64| 1.0 + (lines - 1.0) * r.text.line_spacing.min;
+    let (longest, tallest) = (
+        line_ems(f64::from(r.corpus.max_chars_per_line)),
+        block_ems(f64::from(r.corpus.lines.max)),
+    );
+    let shortest = line_ems(f64::from(r.corpus.max_chars_per_line.min(2)));
+    let floor = r.text.min_size;
+    let (dirs, _) = r.text.direction.options();
     let mut report = FitReport::default();
-    for (dir, w) in dirs.iter().zip(weights) {
-        if w <= 0.0 {
-            continue;
-        }
+    for dir in dirs {
         // Along the line and across the lines, for this direction.
-        let (along, across) = match dir {
-            Direction::Horizontal => (avail_w, avail_h),
-            Direction::Vertical => (avail_h, avail_w),
+        let (along, across, name) = match dir {
+            Direction::Horizontal => (avail_w, avail_h, "horizontal"),
+            Direction::Vertical => (avail_h, avail_w, "vertical"),
         };
-        let largest = (along / line_ems).min(across / block_ems);
-        let name = match dir {
-            Direction::Horizontal => "horizontal",
-            Direction::Vertical => "vertical",
-        };
-        if largest < MIN_FIT_SIZE {
+        let largest = (along / longest).min(across / tallest);
+        if (along / shortest).min(across) < floor {
             report.problem = Some(format!(
-                "{name} text does not fit the {cw}×{ch} canvas: {} line(s) of {} characters need \
-                 at least {:.0}×{:.0} px at the smallest size ({MIN_FIT_SIZE} px per em) inside \
-                 the margins; lower corpus.max_chars_per_line or corpus.lines, or enlarge the canvas",
-                r.corpus.lines.max,
-                r.corpus.max_chars_per_line,
-                line_ems * MIN_FIT_SIZE,
-                block_ems * MIN_FIT_SIZE
+                "{name} text does not fit the {cw}×{ch} canvas: even a two-character word needs \
+                 {:.0}×{floor:.0} px at the legibility floor (text.min_size {floor} px per em) \
+                 inside the margins; enlarge the canvas or lower text.min_size",
+                shortest * floor
+            ));
+        } else if largest < floor {
+            report.warnings.push(format!(
+                "{name} blocks of {} line(s) of {} characters do not fit the {cw}×{ch} canvas at \
+                 the legibility floor (text.min_size {floor}): such text is drawn anew, so \
+                 shorter text is favoured; lower corpus.max_chars_per_line or corpus.lines, or \
+                 enlarge the canvas",
+                r.corpus.lines.max, r.corpus.max_chars_per_line
             ));
         } else if largest < r.text.size.min {
             report.warnings.push(format!(
@@ -532,8 +557,17 @@ mod tests {
                 .any(|w| w.contains("below text.size's minimum 60")),
             "{fit:?}"
         );
-        // 64 characters do not fit even at the smallest size.
+        // 64 characters do not fit even at the floor: drawn anew (shorter text), a warning.
         r.corpus.max_chars_per_line = 64;
+        let fit = check_text_fits(&r);
+        assert!(fit.problem.is_none(), "{fit:?}");
+        assert!(
+            fit.warnings.iter().any(|w| w.contains("drawn anew")),
+            "{fit:?}"
+        );
+        // A floor no word can reach on this canvas is an error.
+        r.text.min_size = 300.0;
+        r.text.size = crate::recipe::Range::new(300.0, 400.0);
         assert!(check_text_fits(&r).problem.is_some());
     }
 

@@ -371,6 +371,12 @@ fn dispatch(command: Command) -> Result<Flow> {
                     "  resampled     {} text draw(s); {} sample(s) below the contrast target",
                     m.text_resamples, m.contrast_unmet
                 );
+                if !m.contrast_fallbacks.is_empty() {
+                    eprintln!(
+                        "  contrast      block(s) made legible or left out: {}",
+                        summary(&m.contrast_fallbacks)
+                    );
+                }
                 eprintln!(
                     "  blocks        {} drawn, {} left out for lack of a free spot; {} curved line(s)",
                     m.blocks, m.blocks_dropped, m.curved_lines

@@ -352,6 +352,10 @@ pub struct TextConfig {
     pub direction: Weights<Direction>,
     /// Font size in pixels per em.
     pub size: Range<f64>,
+    /// Legibility floor: no labelled character is smaller than this many pixels per em in the
+    /// image, after every scaling, warp and camera zoom (measured in the thinnest direction). A
+    /// block that would be smaller is enlarged or drawn anew, or left out; never labelled.
+    pub min_size: f64,
     /// Extra space between characters, in em.
     pub letter_spacing: Range<f64>,
     /// Distance between line (or column) centres, in em.
@@ -421,6 +425,10 @@ pub struct ColorConfig {
     pub attempts: u32,
     /// Preferred text colours, tried (in random order) before random ones.
     pub palette: Vec<Rgb8>,
+    /// Keep blocks whose colour cannot reach `min_contrast` as they are (marked
+    /// `contrast_met: false`), for hard cases. Off: such a block gets an outline, else a plate,
+    /// else is left out, so every shipped line meets the target.
+    pub keep_low_contrast: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -736,6 +744,7 @@ impl Default for TextConfig {
                 (Direction::Vertical, 1.0),
             ]),
             size: Range::new(28.0, 88.0),
+            min_size: 16.0,
             letter_spacing: Range::new(0.0, 0.15),
             line_spacing: Range::new(1.2, 1.6),
             margin: 0.04,
@@ -780,6 +789,7 @@ impl Default for ColorConfig {
             min_contrast: 4.5,
             attempts: 12,
             palette: Vec::new(),
+            keep_low_contrast: false,
         }
     }
 }
@@ -1061,6 +1071,13 @@ impl Recipe {
         let t = &self.text;
         if !(t.size.min >= 6.0 && t.size.max <= 2000.0) {
             bail!("text.size must lie within [6, 2000] pixels per em");
+        }
+        if !(t.min_size >= 6.0 && t.min_size <= t.size.max) {
+            bail!(
+                "text.min_size must be at least 6 and at most text.size's maximum {} (it is {})",
+                t.size.max,
+                t.min_size
+            );
         }
         if !(t.letter_spacing.min >= -0.3 && t.letter_spacing.max <= 3.0) {
             bail!("text.letter_spacing must lie within [-0.3, 3] em");

@@ -23,7 +23,9 @@ use crate::corpus::Corpus;
 use crate::effects::{apply_pixel_effects, camera, warp_image};
 use crate::fonts::FontSet;
 use crate::geometry::{convex_separated, Homography, Point, Quad, Rect};
-use crate::layout::{layout_block, BlockLayout, BlockStyle, Curve, Spacing, MIN_FIT_SIZE};
+use crate::layout::{
+    block_px_per_em, layout_block, line_px_per_em, BlockLayout, BlockStyle, Curve, Spacing,
+};
 use crate::placement::TextureMap;
 use crate::quota::QuotaPlan;
 use crate::recipe::{Align, BlendMode, CurveShape, Direction, FillKind, Language, Recipe};
@@ -189,8 +191,11 @@ pub struct LineMeta {
     pub block: u32,
     pub direction: Direction,
     pub font: FontMeta,
-    /// Pixels per em.
+    /// Pixels per em as laid out (before the warp and camera).
     pub size: f64,
+    /// Pixels per em of the line's least legible character as it ends up in the image: `size`
+    /// times the warp's and camera's thinnest local scale there. Never below `text.min_size`.
+    pub px_per_em: f64,
     pub color: [u8; 3],
     /// WCAG contrast reached against the background under the text (with opacity and blend).
     pub contrast: f64,
@@ -257,6 +262,10 @@ pub struct BlockMeta {
     /// Depth of ink wear, 0 = none.
     pub weathering: f64,
     pub contrast: f64,
+    /// How the contrast target was reached when the drawn looks could not reach it where the
+    /// block fits: "none" (they could), "opaque", "outline" (then `contrast` is the fill's
+    /// against its outline) or "plate" (see `color.keep_low_contrast`).
+    pub contrast_fallback: &'static str,
     /// Mean luminance gradient of the background under the block (lower = calmer).
     pub texture: f64,
 }
@@ -278,8 +287,10 @@ pub struct SampleMeta {
     pub effects: String,
     /// Texts redrawn because no face covered them or they could not fit the canvas.
     pub text_resamples: u32,
-    /// Blocks left out because no spot clear of the other blocks was found.
+    /// Blocks left out because no spot clear of the other blocks was found, or (counted in
+    /// `contrast_left_out` too) because no rescue reached the contrast target.
     pub blocks_dropped: u32,
+    pub contrast_left_out: u32,
     /// Whether every line reached `color.min_contrast`.
     pub contrast_met: bool,
     /// What went wrong while placing, if anything (dropped blocks, unmet contrast, skipped
@@ -382,6 +393,28 @@ impl Looks {
         }
     }
 
+    /// These looks changed by a contrast rescue (see [`Rescue`]).
+    fn rescued(mut self, rescue: Rescue) -> Looks {
+        if rescue != Rescue::None {
+            // Every rescue draws opaque ink: translucent or multiplied ink is what a busy
+            // background swallows first.
+            self.opacity = 255;
+            self.blend = BlendMode::Normal;
+        }
+        match rescue {
+            Rescue::None | Rescue::Opaque => {}
+            Rescue::Outline => {
+                self.fill = FillKind::Solid;
+                self.stroke = Some(self.stroke.unwrap_or(0.0).max(RESCUE_OUTLINE_EM));
+            }
+            Rescue::Plate => {
+                self.fill = FillKind::Solid;
+                self.plate = Some(self.plate.unwrap_or(0.0).max(RESCUE_PLATE_EM));
+            }
+        }
+        self
+    }
+
     /// How far the decorations reach beyond the glyph cells, in em.
     fn reach(&self) -> f64 {
         let shadow = self.shadow.map_or(0.0, |(o, _, b, _)| o + 3.0 * b);
@@ -389,6 +422,37 @@ impl Looks {
         shadow.max(glow).max(self.plate.unwrap_or(0.0))
     }
 }
+
+/// How a block whose colour cannot reach `color.min_contrast` where it lies is made legible,
+/// tried in this order (unless `color.keep_low_contrast`): the same text, re-planned and
+/// placed again with opaque normal ink; then with an outline in black or white opposite the
+/// fill (the glyph edge is then the fill against its outline); then on a plate. A block none
+/// of them can place is left out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Rescue {
+    None,
+    Opaque,
+    Outline,
+    Plate,
+}
+
+impl Rescue {
+    const ALL: [Rescue; 3] = [Rescue::Opaque, Rescue::Outline, Rescue::Plate];
+
+    fn name(self) -> &'static str {
+        match self {
+            Rescue::None => "none",
+            Rescue::Opaque => "opaque",
+            Rescue::Outline => "outline",
+            Rescue::Plate => "plate",
+        }
+    }
+}
+
+/// Outline width of the outline rescue, in em: thick enough to carry the glyph's edge alone.
+const RESCUE_OUTLINE_EM: f64 = 0.1;
+/// Plate padding of the plate rescue, in em.
+const RESCUE_PLATE_EM: f64 = 0.3;
 
 /// Alpha planes of a block, all on the same pixel grid.
 struct Planes {
@@ -412,6 +476,7 @@ struct PlannedBlock {
     rotation: f64,
     align: Align,
     curve: &'static str,
+    rescue: Rescue,
 }
 
 fn draw_curve(r: &Recipe, dir: Direction, rng: &mut Rng) -> (Curve, &'static str) {
@@ -490,6 +555,7 @@ fn plan_block(
     forced: &[String],
     (avail_w, avail_h): (f64, f64),
     scale: f64,
+    rescue: Rescue,
     times: &mut StageTimes,
     clock: &mut Instant,
 ) -> Result<(PlannedBlock, u32)> {
@@ -509,7 +575,9 @@ fn plan_block(
         };
         let (dirs, weights) = r.text.direction.options();
         let dir = dirs[rng.weighted(&weights)];
-        let mut size = rng.range_f64(r.text.size.min, r.text.size.max) * scale;
+        // Secondary blocks are drawn smaller, but never below the legibility floor.
+        let mut size =
+            (rng.range_f64(r.text.size.min, r.text.size.max) * scale).max(r.text.min_size);
         let spacing = Spacing {
             letter: rng.range_f64(r.text.letter_spacing.min, r.text.letter_spacing.max),
             line: rng.range_f64(r.text.line_spacing.min, r.text.line_spacing.max),
@@ -522,13 +590,15 @@ fn plan_block(
             1.0
         };
         let (curve, curve_name) = draw_curve(r, dir, &mut rng);
-        let looks = Looks::draw(r, &mut rng.fork("looks"));
+        let looks = Looks::draw(r, &mut rng.fork("looks")).rescued(rescue);
         let warp_rng = rng.fork("warp");
         let seed = rng.next_u64();
         lap(clock, &mut times.sampling);
         let face_ref = &ctx.fonts.faces[face];
-        // Fit: layout is about linear in size, so shrink until the warped block fits (≤ 4 rounds).
-        for _ in 0..4 {
+        // Fit: layout is about linear in size, so shrink until the warped block fits; enlarge
+        // when the warp thins characters below the floor (≤ 6 rounds).
+        let mut shrunk = false;
+        for _ in 0..6 {
             let style = BlockStyle {
                 direction: dir,
                 size,
@@ -549,6 +619,18 @@ fn plan_block(
             let factor = (avail_w / bb.width()).min(avail_h / bb.height());
             lap(clock, &mut times.layout);
             if factor >= 1.0 {
+                let laid = Rect::new(0.0, 0.0, lw, lh).quad();
+                let legible = Homography::from_quads(&laid, &shape).map_or(0.0, |h| {
+                    block_px_per_em(&layout, &h.then_after(&Homography::translate(pad, pad)))
+                });
+                if legible < r.text.min_size {
+                    if shrunk {
+                        // It fits the canvas only below the floor: draw other text.
+                        break;
+                    }
+                    size *= r.text.min_size / legible.max(1e-3) * 1.02;
+                    continue;
+                }
                 let planes = render_planes(&layout, face_ref, pad, &looks, seed);
                 lap(clock, &mut times.raster);
                 return Ok((
@@ -564,18 +646,23 @@ fn plan_block(
                         rotation,
                         align,
                         curve: curve_name,
+                        rescue,
                     },
                     resamples,
                 ));
             }
             size *= factor * 0.97;
-            if size < MIN_FIT_SIZE {
+            shrunk = true;
+            if size < r.text.min_size {
                 break;
             }
         }
         resamples += 1;
     }
-    bail!("no text could be placed after 64 attempts (canvas too small for text.size, or no font covers the corpus)")
+    bail!(
+        "no text could be placed after 64 attempts: the canvas is too small for text.size and \
+         text.min_size (check with `hanzi-synth recipe check`), or no font covers the corpus"
+    )
 }
 
 /// Every point of every label a block's layout yields (line quads, line outlines, character
@@ -628,8 +715,9 @@ fn choose_spot(
     );
     let laid = Rect::new(0.0, 0.0, lw, lh).quad();
     let ink = ink_points(&block.planes.fill);
-    // A plate brings its own background: any colour can be chosen against it.
-    let plated = block.looks.plate.is_some();
+    // A plate brings its own background, and an outline rescue its own edge: any colour can
+    // be chosen against them.
+    let plated = block.looks.plate.is_some() || block.rescue == Rescue::Outline;
     let calm = rng.chance(r.placement.prefer_smooth.0);
     let mut best: Option<Spot> = None;
     for _ in 0..r.placement.tries {
@@ -719,7 +807,14 @@ fn paint_block(
     let (mut dark, mut light) = (spot.dark, spot.light);
     let plate = looks.plate.map(|padding| {
         let plates: Vec<[u8; 3]> = r.style.plate_colors.iter().map(|c| c.0).collect();
-        let color = if plates.is_empty() {
+        let color = if block.rescue == Rescue::Plate {
+            // A light plate: dark text on it reaches any contrast target.
+            crate::color::hsv(
+                rng.f64() * 360.0,
+                rng.range_f64(0.05, 0.3),
+                rng.range_f64(0.92, 1.0),
+            )
+        } else if plates.is_empty() {
             crate::color::random_color(rng)
         } else {
             plates[rng.below(plates.len() as u64) as usize]
@@ -740,7 +835,16 @@ fn paint_block(
     } else {
         looks.blend
     };
-    let judge = |c| effective_contrast(c, looks.opacity, blend, dark, light);
+    let outlined = block.rescue == Rescue::Outline;
+    let judge = |c| {
+        if outlined {
+            // The glyph's edge is the fill against its outline (black or white opposite it).
+            let edge = luminance(opposite_extreme(c));
+            effective_contrast(c, looks.opacity, blend, edge, edge)
+        } else {
+            effective_contrast(c, looks.opacity, blend, dark, light)
+        }
+    };
     let min = r.color.min_contrast;
     let (c0, k0) = choose_color_by(&palette, min, r.color.attempts, rng, judge);
     let mut colors = vec![c0];
@@ -899,6 +1003,7 @@ pub fn render_sample(
 
     let mut text_resamples = 0;
     let mut blocks_dropped = 0;
+    let mut contrast_left_out = 0;
     let mut notes = Vec::new();
     let mut placed: Vec<Quad> = Vec::new();
     // (plan, spot, paint) of every drawn block.
@@ -915,7 +1020,16 @@ pub fn render_sample(
             (Some(q), 0) => q.forced_lines(&ctx.corpus, index),
             _ => Vec::new(),
         };
-        let planned = plan_block(ctx, &brng, &forced, avail, scale, times, &mut clock);
+        let planned = plan_block(
+            ctx,
+            &brng,
+            &forced,
+            avail,
+            scale,
+            Rescue::None,
+            times,
+            &mut clock,
+        );
         let (plan, resamples) = match planned {
             Ok(p) => p,
             Err(e) if b == 0 => return Err(e),
@@ -947,6 +1061,51 @@ pub fn render_sample(
                 r.placement.tries
             ));
             continue;
+        };
+        // A block no colour can lift to the contrast target where it lies: the same text,
+        // made legible by the first rescue that can be placed (see `Rescue`).
+        let (plan, spot) = if spot.reachable < r.color.min_contrast && !r.color.keep_low_contrast {
+            let mut rescued = None;
+            for rescue in Rescue::ALL {
+                let Ok((p, _)) =
+                    plan_block(ctx, &brng, &forced, avail, scale, rescue, times, &mut clock)
+                else {
+                    continue;
+                };
+                let s = choose_spot(
+                    ctx,
+                    &p,
+                    &canvas,
+                    texture.as_ref(),
+                    &placed,
+                    gap,
+                    margin,
+                    &mut brng.fork(&format!("place-{}", rescue.name())),
+                );
+                lap(&mut clock, &mut times.placement);
+                if let Some(s) = s.filter(|s| s.reachable >= r.color.min_contrast) {
+                    rescued = Some((p, s));
+                    break;
+                }
+            }
+            match rescued {
+                Some(found) => found,
+                None if b == 0 => {
+                    notes.push("block 0: no rescue reached the contrast target".into());
+                    (plan, spot)
+                }
+                None => {
+                    blocks_dropped += 1;
+                    contrast_left_out += 1;
+                    notes.push(format!(
+                        "block {b}: left out, no colour, outline or plate reaches the contrast \
+                         target where it fits"
+                    ));
+                    continue;
+                }
+            }
+        } else {
+            (plan, spot)
         };
         let painted = paint_block(
             ctx,
@@ -991,10 +1150,25 @@ pub fn render_sample(
         canvas = warp_image(&canvas, h_cam);
         effects.push(desc.clone());
     }
+    // Blur and compression strength are bounded by the smallest text in the picture.
+    let text_px = drawn
+        .iter()
+        .map(|(plan, spot, _)| {
+            let to = match &cam {
+                Some((h_cam, _)) => h_cam.then_after(&spot.to_canvas),
+                None => spot.to_canvas,
+            };
+            block_px_per_em(
+                &plan.layout,
+                &to.then_after(&Homography::translate(plan.pad, plan.pad)),
+            )
+        })
+        .fold(f64::INFINITY, f64::min);
     effects.extend(apply_pixel_effects(
         &mut canvas,
         &r.effects,
         &root.fork("effects"),
+        text_px,
     ));
     lap(&mut clock, &mut times.effects);
 
@@ -1023,6 +1197,7 @@ pub fn render_sample(
                 direction: rendered.layout.direction,
                 font: font.clone(),
                 size: round4(line.size),
+                px_per_em: round4(line_px_per_em(line, &to_image)),
                 color: painted.colors[0],
                 contrast: round4(painted.contrast),
                 quad: json_quad(&to_image.apply_quad(&line.bounds.quad())),
@@ -1074,6 +1249,7 @@ pub fn render_sample(
             plate: painted.plate.unwrap_or_default(),
             weathering: round4(plan.looks.weathering.unwrap_or(0.0)),
             contrast: round4(painted.contrast),
+            contrast_fallback: plan.rescue.name(),
             texture: round4(spot.texture),
         });
         caption_lines.extend(plan.lines);
@@ -1104,6 +1280,7 @@ pub fn render_sample(
         effects: effects.join("; "),
         text_resamples,
         blocks_dropped,
+        contrast_left_out,
         contrast_met,
         notes: notes.join("; "),
         charseg_table: None,

@@ -644,7 +644,7 @@ fn recipe_paths_are_relative_to_the_recipe_and_check_matches_generate() {
     let recipe = sub.join("r.yaml");
     std::fs::write(
         &recipe,
-        "canvas: {width: 128, height: 96}\ntext: {size: [14, 28]}\ncorpus: {source: words.tsv}\n",
+        "canvas: {width: 160, height: 128}\ntext: {size: [16, 28]}\ncorpus: {source: words.tsv}\n",
     )
     .unwrap();
     let r = recipe.to_str().unwrap();
@@ -701,7 +701,7 @@ fn recipe_paths_are_relative_to_the_recipe_and_check_matches_generate() {
     assert!(text.contains("missing.tsv"), "{text}");
     std::fs::write(
         &recipe,
-        "canvas: {width: 64, height: 64}\ncorpus: {max_chars_per_line: 40, lines: [1, 1]}\n",
+        "canvas: {width: 64, height: 64}\ntext: {size: [40, 60], min_size: 40}\n",
     )
     .unwrap();
     let (code, text) = run_any(&["recipe", "check", r]);

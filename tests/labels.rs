@@ -21,6 +21,8 @@ fn harsh_context() -> Context {
             "warp.strength=[0.1, 0.25]".into(),
             "warp.rotation=[-30, 30]".into(),
             "text.size=[14, 60]".into(),
+            // Small text on purpose: this context tests label geometry, not legibility.
+            "text.min_size=10".into(),
             "corpus.digits=0.3".into(),
             "corpus.latin=0.3".into(),
             "corpus.lines=[1, 3]".into(),
@@ -522,4 +524,60 @@ fn example_recipes_load_and_render_deterministically() {
             }
         }
     }
+}
+
+/// Every labelled line is at least `text.min_size` pixels per em in the image, measured on its
+/// character quads (the label geometry, independent of the metadata's own `px_per_em`), and
+/// every shipped block meets the contrast target (rescued when its drawn looks did not).
+#[test]
+fn every_line_is_legible_and_meets_the_contrast_target() {
+    let recipe = Recipe::default()
+        .with_overrides(&["canvas={width: 384, height: 384}".into()])
+        .unwrap();
+    let ctx = Context::new(recipe).unwrap();
+    let floor = ctx.recipe.text.min_size;
+    let mut rescued = 0;
+    for index in 0..60 {
+        let sample =
+            render_sample(&ctx, index, &mut CpuCompositor, &mut StageTimes::default()).unwrap();
+        assert!(
+            sample.meta.contrast_met,
+            "sample {index}: {}",
+            sample.meta.notes
+        );
+        for b in &sample.meta.blocks {
+            assert!(
+                b.contrast >= ctx.recipe.color.min_contrast,
+                "sample {index}: {b:?}"
+            );
+            rescued += usize::from(b.contrast_fallback != "none");
+        }
+        for line in &sample.meta.lines {
+            assert!(line.px_per_em >= floor - 1e-6, "sample {index}: {line:?}");
+            for c in &line.chars {
+                // A character's quad holds its ink, so it is at least about an em tall in its
+                // thinnest direction less the cell's margins: the shorter side of the quad.
+                let q = c.quad;
+                let side = |a: [f64; 2], b: [f64; 2]| {
+                    ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt()
+                };
+                let thinnest = side(q[0], q[3]).min(side(q[1], q[2]));
+                let across = if line.direction == hanzi_synth::recipe::Direction::Horizontal {
+                    thinnest
+                } else {
+                    side(q[0], q[1]).min(side(q[3], q[2]))
+                };
+                assert!(
+                    across >= 0.8 * floor,
+                    "sample {index}: {:?} of {:?} is {across:.1} px across",
+                    c.char,
+                    line.text
+                );
+            }
+        }
+    }
+    assert!(
+        rescued > 0,
+        "60 default samples should include some rescued block"
+    );
 }
