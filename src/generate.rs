@@ -412,6 +412,58 @@ fn our_output(name: &str) -> Option<Option<u64>> {
     ours.then_some(None)
 }
 
+/// `Some(why)` when the manifest or journal `name` in an output folder belongs to a run other
+/// than `header`'s (split into `spec.n` shards): an unsharded run, another split, or another
+/// recipe, seed, count or tool.
+fn other_run(name: &str, path: &Path, spec: ShardSpec, header: &RunHeader) -> Option<String> {
+    let base = name;
+    if base == "manifest.json" || base == "progress.jsonl" {
+        return Some(format!("{base}: a run made without --shard"));
+    }
+    let split = base
+        .rsplit_once("-of-")
+        .and_then(|(_, n)| n.split('.').next()?.parse::<u64>().ok());
+    if let Some(n) = split.filter(|n| *n != spec.n) {
+        return Some(format!(
+            "{base}: a run split into {n} shard sets, not {}",
+            spec.n
+        ));
+    }
+    let identity = if base.ends_with(".jsonl") {
+        Journal::read_file(path)
+            .ok()
+            .flatten()
+            .map(|(h, _)| (h.recipe_hash, h.seed, h.count, h.tool))
+    } else {
+        std::fs::read(path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .map(|m| {
+                (
+                    m["recipe_hash"].as_str().unwrap_or_default().to_string(),
+                    m["seed"].as_u64().unwrap_or_default(),
+                    m["count"].as_u64().unwrap_or_default(),
+                    m["tool"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+    };
+    match identity {
+        Some((hash, seed, count, tool))
+            if hash == header.recipe_hash
+                && seed == header.seed
+                && count == header.count
+                && tool == header.tool =>
+        {
+            None
+        }
+        Some((hash, seed, count, _)) => Some(format!(
+            "{base}: recipe {hash} seed {seed} count {count} (this task: recipe {} seed {} count {})",
+            header.recipe_hash, header.seed, header.count
+        )),
+        None => Some(format!("{base}: unreadable")),
+    }
+}
+
 /// How a run begins, decided from what the output folder holds.
 pub enum Start {
     /// Nothing of this run is there: make every shard.
@@ -465,6 +517,25 @@ pub fn prepare_output_dir(
         None => false,
     };
     let mine: Vec<&(String, PathBuf)> = entries.iter().filter(|(n, _)| is_this_run(n)).collect();
+    // A `--shard` task shares its folder only with the other tasks of the same run.
+    if let Some(s) = spec {
+        let others: Vec<String> = entries
+            .iter()
+            // Temporaries are half-written by a sibling task starting at the same moment.
+            .filter(|(n, _)| our_output(n) == Some(None) && !n.ends_with(".tmp") && !is_this_run(n))
+            .filter_map(|(n, p)| other_run(n, p, s, header))
+            .collect();
+        if !others.is_empty() {
+            bail!(
+                "{} also holds another run's files, which a --shard {}/{} task would mix with its \
+                 own:\n  {}\nUse another output folder (or remove those files first)",
+                dir.display(),
+                s.k,
+                s.n,
+                others.join("\n  ")
+            );
+        }
+    }
     // A `--shard` run shares its folder with the other machines' shard sets.
     let foreign = entries
         .iter()
@@ -505,20 +576,18 @@ pub fn prepare_output_dir(
                 dir.display()
             );
         };
-        if old != *header {
+        let differences = header.differences(&old);
+        if !differences.is_empty() {
             bail!(
-                "cannot resume {}: it was started with recipe {} seed {} count {} ({}), \
-                 this run is recipe {} seed {} count {} ({}); pass the same recipe and options, \
-                 or --overwrite",
+                "cannot resume {}: this is not the run the folder holds:\n  {}\nRun \
+                 `hanzi-synth generate --resume -o {}{}` with no recipe options to finish the \
+                 folder's run with its own recipe, or pass --overwrite to replace it",
                 dir.display(),
-                old.recipe_hash,
-                old.seed,
-                old.count,
-                old.tool,
-                header.recipe_hash,
-                header.seed,
-                header.count,
-                header.tool
+                differences.join("\n  "),
+                dir.display(),
+                old.shard
+                    .map(|s| format!(" --shard {}/{}", s.k, s.n))
+                    .unwrap_or_default()
             );
         }
         // Keep journalled shards whose files are intact; everything else of this run goes.
@@ -627,6 +696,26 @@ impl ShardWriter {
     }
 }
 
+/// The recipe an interrupted run in `dir` was started with, read from its progress journal (with
+/// the folder its relative paths start from), so that `generate --resume -o DIR` needs no
+/// repeated options. `None` when there is no journal (or it predates recipes in journals).
+pub fn journal_recipe(dir: &Path, shard: Option<ShardSpec>) -> Result<Option<Recipe>> {
+    let Some((header, _)) = Journal::read(dir, shard)? else {
+        return Ok(None);
+    };
+    if header.recipe.is_null() {
+        return Ok(None);
+    }
+    let mut recipe: Recipe = serde_json::from_value(header.recipe).with_context(|| {
+        format!(
+            "the recipe in {}'s progress journal cannot be read by this version",
+            dir.display()
+        )
+    })?;
+    recipe.base_dir = header.base_dir;
+    Ok(Some(recipe))
+}
+
 /// Runs a whole generation (or the rest of an interrupted one) and writes the manifest.
 pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Outcome> {
     let recipe = &ctx.recipe;
@@ -639,6 +728,8 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Outcome> {
         seed: recipe.seed,
         count: recipe.count,
         shard: opts.shard,
+        recipe: serde_json::to_value(recipe)?,
+        base_dir: std::path::absolute(&recipe.base_dir).unwrap_or_default(),
     };
     let start = prepare_output_dir(&opts.out, &header, per_shard, opts.overwrite, opts.resume)?;
     let done = match start {
@@ -745,8 +836,15 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Outcome> {
     let kept = completed.len();
     let kept_note = |e: anyhow::Error| {
         anyhow::anyhow!(
-            "{e:#}\n{kept} completed shard(s) in {} are kept; fix the cause and rerun with --resume",
-            opts.out.display()
+            "{e:#}\n{kept} completed shard(s) in {} are kept. If the cause lies outside the \
+             recipe (disk space, permissions, an input file), fix it and finish with \
+             `hanzi-synth generate --resume -o {}{}`; if the recipe must change, rerun with \
+             --overwrite",
+            opts.out.display(),
+            opts.out.display(),
+            opts.shard
+                .map(|s| format!(" --shard {}/{}", s.k, s.n))
+                .unwrap_or_default()
         )
     };
     if let Some(e) = failure.or(written.err()) {
@@ -893,6 +991,8 @@ mod tests {
             seed: 1,
             count: 10,
             shard,
+            recipe: serde_json::Value::Null,
+            base_dir: PathBuf::new(),
         }
     }
 

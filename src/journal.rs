@@ -17,14 +17,105 @@ use serde::{Deserialize, Serialize};
 use crate::generate::{ShardSpec, Tally};
 use crate::sink::{sync_dir, ShardInfo};
 
-/// What a run is making; a resume must be making the same thing.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// What a run is making; a resume must be making the same thing. It holds the whole recipe
+/// (and the folder its relative paths start from), so `generate --resume -o DIR` can finish a
+/// run without its options being repeated.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunHeader {
     pub tool: String,
     pub recipe_hash: String,
     pub seed: u64,
     pub count: u64,
     pub shard: Option<ShardSpec>,
+    /// The recipe as `Recipe` serialises it (count and seed included).
+    #[serde(default)]
+    pub recipe: serde_json::Value,
+    /// `Recipe::base_dir`, absolute.
+    #[serde(default)]
+    pub base_dir: PathBuf,
+}
+
+impl RunHeader {
+    /// The differences that make `other` another run than `self`, in words ("seed 3 here, 0
+    /// in the folder's run"; recipe keys with both values): empty when it is the same run.
+    pub fn differences(&self, folder: &RunHeader) -> Vec<String> {
+        let mut d = Vec::new();
+        if self.tool != folder.tool {
+            d.push(format!(
+                "tool {} here, {} in the folder's run",
+                self.tool, folder.tool
+            ));
+        }
+        if self.seed != folder.seed {
+            d.push(format!(
+                "seed {} here, {} in the folder's run",
+                self.seed, folder.seed
+            ));
+        }
+        if self.count != folder.count {
+            d.push(format!(
+                "count {} here, {} in the folder's run",
+                self.count, folder.count
+            ));
+        }
+        if self.shard != folder.shard {
+            let show =
+                |s: Option<ShardSpec>| s.map_or("none".to_string(), |s| format!("{}/{}", s.k, s.n));
+            d.push(format!(
+                "--shard {} here, {} in the folder's run",
+                show(self.shard),
+                show(folder.shard)
+            ));
+        }
+        if self.recipe_hash != folder.recipe_hash {
+            let mut keys = Vec::new();
+            json_differences("", &self.recipe, &folder.recipe, &mut keys);
+            keys.retain(|k| !k.starts_with("seed") && !k.starts_with("count"));
+            if keys.is_empty() {
+                d.push(format!(
+                    "recipe {} here, {} in the folder's run",
+                    self.recipe_hash, folder.recipe_hash
+                ));
+            }
+            for k in keys.iter().take(5) {
+                d.push(k.clone());
+            }
+            if keys.len() > 5 {
+                d.push(format!("and {} more recipe value(s)", keys.len() - 5));
+            }
+        }
+        d
+    }
+}
+
+/// Dotted paths where two recipe trees differ, with both values.
+fn json_differences(
+    path: &str,
+    here: &serde_json::Value,
+    there: &serde_json::Value,
+    out: &mut Vec<String>,
+) {
+    use serde_json::Value;
+    match (here, there) {
+        (Value::Object(a), Value::Object(b)) => {
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            for k in keys {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                json_differences(
+                    &p,
+                    a.get(k).unwrap_or(&Value::Null),
+                    b.get(k).unwrap_or(&Value::Null),
+                    out,
+                );
+            }
+        }
+        (a, b) if a != b => out.push(format!("{path} is {a} here, {b} in the folder's run")),
+        _ => {}
+    }
 }
 
 /// One completed shard.

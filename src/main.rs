@@ -299,7 +299,27 @@ fn dispatch(command: Command) -> Result<Flow> {
             resume,
             quiet,
         } => {
-            let mut r = recipe.load()?;
+            let repeated = recipe.recipe.is_some()
+                || !recipe.sets.is_empty()
+                || recipe.seed.is_some()
+                || count.is_some();
+            let from_journal = if resume && !repeated {
+                hanzi_synth::generate::journal_recipe(&out, shard)?
+            } else {
+                None
+            };
+            let mut r = match from_journal {
+                Some(r) => {
+                    if !quiet {
+                        eprintln!(
+                            "resuming {} with the recipe, seed and count its journal holds",
+                            out.display()
+                        );
+                    }
+                    r
+                }
+                None => recipe.load()?,
+            };
             if let Some(n) = count {
                 r.count = n;
                 r.check().context("-n")?;

@@ -6,7 +6,7 @@
 //! states; the caption matches; every label quad lies inside the image; each line's characters
 //! match its text and exist in the font the label names (when that font can be read here).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -136,6 +136,7 @@ fn run(dir: &Path, stats: Option<DatasetStats>) -> Result<VerifyReport> {
             jobs.len()
         ));
     }
+    let mut read: Vec<(String, Value)> = Vec::new();
     for name in &manifests {
         report.manifests += 1;
         let path = dir.join(name);
@@ -154,6 +155,10 @@ fn run(dir: &Path, stats: Option<DatasetStats>) -> Result<VerifyReport> {
             Ok(shards) => jobs.extend(shards.into_iter().map(|s| (format.clone(), s))),
             Err(e) => report.problem(format!("{name}: unreadable shard list ({e})")),
         }
+        read.push((name.to_string(), m));
+    }
+    for p in shard_set_problems(&read) {
+        report.problem(p);
     }
     // Our names that no manifest lists: temporaries, journals, orphan shards.
     for n in &names {
@@ -182,6 +187,85 @@ fn run(dir: &Path, stats: Option<DatasetStats>) -> Result<VerifyReport> {
         report.absorb(p);
     }
     Ok(report)
+}
+
+/// What is wrong with a folder's set of manifests as one dataset: a single run's
+/// `manifest.json` next to shard manifests, shard manifests of different runs (recipe, seed,
+/// count, tool or split), missing shard sets (naming the `--shard k/N` to run), or shards
+/// listed twice or in the wrong set. Empty when the manifests make one whole run.
+pub fn shard_set_problems(manifests: &[(String, Value)]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let sharded: Vec<(u64, u64, &Value, &str)> = manifests
+        .iter()
+        .filter_map(|(name, m)| {
+            let rest = name
+                .strip_prefix("manifest-shard-")?
+                .strip_suffix(".json")?;
+            let (k, n) = rest.split_once("-of-")?;
+            Some((k.parse().ok()?, n.parse().ok()?, m, name.as_str()))
+        })
+        .collect();
+    if sharded.is_empty() {
+        return problems;
+    }
+    if manifests.iter().any(|(n, _)| n == "manifest.json") {
+        problems.push(
+            "manifest.json (a run made without --shard) lies beside manifest-shard-*.json files: \
+             the folder mixes two runs"
+                .into(),
+        );
+    }
+    let (_, n0, m0, name0) = sharded[0];
+    let identity = |m: &Value| {
+        format!(
+            "recipe {} seed {} count {} ({})",
+            m["recipe_hash"].as_str().unwrap_or("?"),
+            m["seed"],
+            m["count"],
+            m["tool"].as_str().unwrap_or("?")
+        )
+    };
+    for &(_, n, m, name) in &sharded[1..] {
+        if n != n0 {
+            problems.push(format!(
+                "{name} belongs to a run split into {n} shard sets, {name0} to one split into {n0}"
+            ));
+        } else if identity(m) != identity(m0) {
+            problems.push(format!(
+                "{name} is {}, but {name0} is {}: the shard sets come from different runs",
+                identity(m),
+                identity(m0)
+            ));
+        }
+    }
+    let present: BTreeSet<u64> = sharded.iter().filter(|s| s.1 == n0).map(|s| s.0).collect();
+    let missing: Vec<String> = (0..n0)
+        .filter(|k| !present.contains(k))
+        .map(|k| format!("manifest-shard-{k}-of-{n0}.json (run --shard {k}/{n0})"))
+        .collect();
+    if !missing.is_empty() {
+        problems.push(format!(
+            "incomplete shard set: {} of {n0} shard sets present; missing {}",
+            present.len(),
+            missing.join(", ")
+        ));
+    }
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    for &(k, n, m, name) in &sharded {
+        for shard in m["shards"].as_array().into_iter().flatten() {
+            let shard_name = shard["name"].as_str().unwrap_or_default().to_string();
+            let index = shard_name.get(..6).and_then(|d| d.parse::<u64>().ok());
+            if index.is_some_and(|j| n > 0 && j % n != k) {
+                problems.push(format!(
+                    "{name} lists {shard_name}, which belongs to another shard set"
+                ));
+            }
+            if !seen.insert(shard_name.clone()) {
+                problems.push(format!("{shard_name} is listed by more than one manifest"));
+            }
+        }
+    }
+    problems
 }
 
 /// The output format a shard's name implies (journals do not record the format).

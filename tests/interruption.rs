@@ -236,7 +236,16 @@ fn sigint_and_sigterm_stop_cleanly_and_resume() {
             assert!(!out.join("manifest.json").exists());
             assert!(complete_shards(&out) >= 2);
         }
-        run_ok(&args(&out, 5, &["--resume"]));
+        if signal == libc::SIGINT {
+            // The journal holds the recipe and options: no flag needs repeating.
+            let bare: Vec<String> = ["generate", "--resume", "-q", "-o", out.to_str().unwrap()]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            run_ok(&bare);
+        } else {
+            run_ok(&args(&out, 5, &["--resume"]));
+        }
         same_files(&reference, &out, "after a signal");
         std::fs::remove_dir_all(&out).unwrap();
     }
@@ -419,4 +428,83 @@ fn verify_accepts_good_output_and_catches_damage() {
     let report = String::from_utf8_lossy(&verify(&out).stdout).to_string();
     assert!(report.contains("interrupted"), "{report}");
     std::fs::remove_dir_all(out).unwrap();
+}
+
+#[test]
+fn a_resume_of_another_run_says_what_differs() {
+    let out = tmp("resume-diff");
+    let mut child = spawn(&args(&out, 5, &[]));
+    let hit = signal_when(&mut child, &out, libc::SIGINT, |d| complete_shards(d) >= 1);
+    child.wait().unwrap();
+    assert!(hit, "the run ended before it could be stopped");
+    let o = bin()
+        .args(args(&out, 6, &["--resume", "--set", "text.size=[20, 36]"]))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("seed 6 here, 5 in the folder's run"), "{err}");
+    assert!(
+        err.contains("text.size is [20.0,36.0] here, [14.0,36.0] in the folder's run"),
+        "{err}"
+    );
+    assert!(err.contains("generate --resume -o"), "{err}");
+    std::fs::remove_dir_all(out).unwrap();
+}
+
+#[test]
+fn shard_sets_are_verified_whole_and_never_mixed() {
+    let (a, b) = (tmp("set-a"), tmp("set-b"));
+    run_ok(&args_n(&a, 1, 24, &["--shard", "0/2"]));
+    // One task of two: verify names the missing one.
+    let o = verify(&a);
+    let text = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("missing manifest-shard-1-of-2.json (run --shard 1/2)"),
+        "{text}"
+    );
+    // The other task of another run (another count) cannot join the folder …
+    let o = bin()
+        .args(args_n(&a, 1, 18, &["--shard", "1/2"]))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("manifest-shard-0-of-2.json: recipe"), "{err}");
+    // … and copied in by hand, verify says the sets come from different runs.
+    run_ok(&args_n(&b, 1, 18, &["--shard", "1/2"]));
+    for (name, _) in files(&b, true) {
+        if name.contains("shard-1") || name.starts_with("000001") || name.starts_with("000003") {
+            std::fs::copy(b.join(&name), a.join(&name)).unwrap();
+        }
+    }
+    let o = verify(&a);
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("the shard sets come from different runs"),
+        "{text}"
+    );
+    // The matching task completes the set.
+    std::fs::remove_dir_all(&a).unwrap();
+    run_ok(&args_n(&a, 1, 24, &["--shard", "0/2"]));
+    run_ok(&args_n(&a, 1, 24, &["--shard", "1/2"]));
+    assert!(verify(&a).status.success());
+    // An unsharded run's folder refuses a --shard task, even with --overwrite.
+    run_ok(&args_n(&b, 1, 12, &["--overwrite"]));
+    let o = bin()
+        .args(args_n(&b, 1, 12, &["--shard", "0/2", "--overwrite"]))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("manifest.json: a run made without --shard"),
+        "{err}"
+    );
+    assert!(verify(&b).status.success(), "the folder is left as it was");
+    for d in [a, b] {
+        std::fs::remove_dir_all(d).unwrap();
+    }
 }
