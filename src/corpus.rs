@@ -87,8 +87,8 @@ fn utf8_block(pair: [u8; 2]) -> impl Iterator<Item = char> {
 pub const MOJIBAKE_RATIO: f64 = 10.0;
 
 /// Mis-decoded UTF-8 text yields about one standalone count of a fragment character per this
-/// many uses of the characters it comes from: the median over the 52 clear cases of rule (a)
-/// in jieba's dictionary (涓 from 中…: standalone frequency / source frequency ≈ 1/500).
+/// many uses of the characters it comes from: the median over the 52 cases of rule (a) with a
+/// source frequency above 10,000 in jieba's dictionary (涓 from 中…: standalone / source ≈ 1/500).
 pub const MOJIBAKE_YIELD: u64 = 500;
 
 /// What the dictionary says about a single-character entry's character (all zero for longer
