@@ -56,30 +56,114 @@ pub fn is_gb2312_hanzi(c: char) -> bool {
         && (0xA1..=0xFE).contains(&bytes[1])
 }
 
-/// GB2312 bytes shaped like a UTF-8 three-byte lead for CJK text (E4–E9) plus a continuation
-/// byte (80–BF): what the first two bytes of UTF-8 Chinese become when decoded as GBK.
-fn looks_like_utf8_fragment(c: char) -> bool {
+/// `c`'s two GBK bytes, when it is one double-byte character.
+fn gbk_pair(c: char) -> Option<[u8; 2]> {
     let mut buf = [0u8; 4];
-    let (bytes, _, _) = encoding_rs::GBK.encode(c.encode_utf8(&mut buf));
-    bytes.len() == 2 && (0xE4..=0xE9).contains(&bytes[0]) && (0x80..=0xBF).contains(&bytes[1])
+    let (bytes, _, had_errors) = encoding_rs::GBK.encode(c.encode_utf8(&mut buf));
+    (!had_errors && bytes.len() == 2).then(|| [bytes[0], bytes[1]])
+}
+
+/// `c`'s GB2312 bytes when they are the first two bytes of a three-byte UTF-8 character of
+/// Chinese text — a CJK lead E4–E9 plus a continuation byte, or EF BC (the fullwidth
+/// punctuation ，：！？（）) — which is what the start of UTF-8 Chinese becomes when decoded as
+/// GBK.
+fn utf8_fragment(c: char) -> Option<[u8; 2]> {
+    gbk_pair(c).filter(|[lead, next]| {
+        ((0xE4..=0xE9).contains(lead) && (0x80..=0xBF).contains(next))
+            || (*lead == 0xEF && *next == 0xBC)
+    })
+}
+
+/// The characters whose UTF-8 encoding starts with the two bytes `pair`.
+fn utf8_block(pair: [u8; 2]) -> impl Iterator<Item = char> {
+    (0x80..=0xBFu8).filter_map(move |last| {
+        std::str::from_utf8(&[pair[0], pair[1], last])
+            .ok()
+            .and_then(|s| s.chars().next())
+    })
 }
 
 /// How much more often a suspicious single character may stand alone than inside words.
 pub const MOJIBAKE_RATIO: f64 = 10.0;
 
-/// The junk verdict for `word` with frequency `freq`; `in_word_freq` is the summed frequency of
-/// the multi-character entries that contain the (single) character.
-pub fn junk_reason(word: &str, freq: u64, in_word_freq: u64) -> Option<Junk> {
+/// Mis-decoded UTF-8 text yields about one standalone count of a fragment character per this
+/// many uses of the characters it comes from: the median over the 52 cases of rule (a) with a
+/// source frequency above 10,000 in jieba's dictionary (涓 from 中…: standalone / source ≈ 1/500).
+pub const MOJIBAKE_YIELD: u64 = 500;
+
+/// What the dictionary says about a single-character entry's character (all zero for longer
+/// words, or when nothing is known).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CharUse {
+    /// Summed frequency of the multi-character entries that contain it.
+    pub in_words: u64,
+    /// Summed frequency of the characters whose UTF-8 text, read as GBK, starts with it (zero
+    /// unless its bytes look like such a fragment).
+    pub as_mojibake: u64,
+}
+
+/// The junk verdict for `word` with frequency `freq`; `usage` describes the (single)
+/// character elsewhere in the dictionary.
+///
+/// A single character whose bytes look like the start of UTF-8 Chinese is mojibake when (a) it
+/// stands alone more than [`MOJIBAKE_RATIO`] times as often as it is used inside words, or
+/// (b) mis-decoded text explains at least half of its standalone frequency (expected count
+/// `as_mojibake / MOJIBAKE_YIELD`).
+pub fn junk_reason(word: &str, freq: u64, usage: CharUse) -> Option<Junk> {
     if word.is_empty() || !word.chars().all(is_gb2312_hanzi) {
         return Some(Junk::NotGb2312Hanzi);
     }
     let mut chars = word.chars();
     if let (Some(c), None) = (chars.next(), chars.next()) {
-        if looks_like_utf8_fragment(c) && freq as f64 > MOJIBAKE_RATIO * (in_word_freq + 1) as f64 {
-            return Some(Junk::Mojibake);
+        if utf8_fragment(c).is_some() {
+            let dwarfs_use = freq as f64 > MOJIBAKE_RATIO * (usage.in_words + 1) as f64;
+            let explained =
+                freq.saturating_mul(MOJIBAKE_YIELD) < usage.as_mojibake.saturating_mul(2);
+            if dwarfs_use || explained {
+                return Some(Junk::Mojibake);
+            }
         }
     }
     None
+}
+
+/// For every single-character entry's character: its use inside words and as mojibake.
+fn single_char_use(entries: &[Word]) -> BTreeMap<char, CharUse> {
+    let mut in_words: BTreeMap<char, u64> = BTreeMap::new();
+    let mut char_freq: BTreeMap<char, u64> = BTreeMap::new();
+    for w in entries {
+        for c in w.text.chars() {
+            *char_freq.entry(c).or_default() += w.freq;
+        }
+        if w.text.chars().nth(1).is_some() {
+            let mut seen: Vec<char> = w.text.chars().collect();
+            seen.sort_unstable();
+            seen.dedup();
+            for c in seen {
+                *in_words.entry(c).or_default() += w.freq;
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    for w in entries {
+        let mut it = w.text.chars();
+        if let (Some(c), None) = (it.next(), it.next()) {
+            let as_mojibake = utf8_fragment(c).map_or(0, |pair| {
+                utf8_block(pair)
+                    .map(|u| char_freq.get(&u).copied().unwrap_or(0))
+                    .sum()
+            });
+            let in_words = in_words.get(&c).copied().unwrap_or(0);
+            out.insert(
+                c,
+                CharUse {
+                    in_words,
+                    as_mojibake,
+                },
+            );
+        }
+    }
+    out
 }
 
 /// Counts of what a derivation kept and dropped.
@@ -91,11 +175,10 @@ pub struct DeriveReport {
     pub kept: usize,
 }
 
-/// Parses jieba's `word freq [tag]` dictionary, drops junk and returns the `top` most frequent
-/// words (all when `top` is 0), ordered by frequency then by word (code point order).
-pub fn derive_top_words(dict: &str, top: usize) -> (Vec<Word>, DeriveReport) {
-    let mut report = DeriveReport::default();
+/// The entries of a jieba `word freq [tag]` dictionary, and the number of malformed lines.
+fn dict_entries(dict: &str) -> (Vec<Word>, usize) {
     let mut entries: Vec<Word> = Vec::new();
+    let mut malformed = 0;
     for line in dict.lines() {
         let mut parts = line.split_whitespace();
         match (
@@ -107,26 +190,29 @@ pub fn derive_top_words(dict: &str, top: usize) -> (Vec<Word>, DeriveReport) {
                 freq,
             }),
             _ if line.trim().is_empty() => {}
-            _ => report.malformed_lines += 1,
+            _ => malformed += 1,
         }
     }
-    report.entries = entries.len();
-    let mut in_word: BTreeMap<char, u64> = BTreeMap::new();
-    for w in entries.iter().filter(|w| w.text.chars().nth(1).is_some()) {
-        let mut seen: Vec<char> = w.text.chars().collect();
-        seen.sort_unstable();
-        seen.dedup();
-        for c in seen {
-            *in_word.entry(c).or_default() += w.freq;
-        }
-    }
+    (entries, malformed)
+}
+
+/// Parses jieba's `word freq [tag]` dictionary, drops junk and returns the `top` most frequent
+/// words (all when `top` is 0), ordered by frequency then by word (code point order).
+pub fn derive_top_words(dict: &str, top: usize) -> (Vec<Word>, DeriveReport) {
+    let (entries, malformed_lines) = dict_entries(dict);
+    let mut report = DeriveReport {
+        entries: entries.len(),
+        malformed_lines,
+        ..DeriveReport::default()
+    };
+    let usage = single_char_use(&entries);
     let mut kept: BTreeMap<String, u64> = BTreeMap::new();
     for w in entries {
         let single = {
             let mut it = w.text.chars();
             match (it.next(), it.next()) {
-                (Some(c), None) => in_word.get(&c).copied().unwrap_or(0),
-                _ => 0,
+                (Some(c), None) => usage.get(&c).copied().unwrap_or_default(),
+                _ => CharUse::default(),
             }
         };
         match junk_reason(&w.text, w.freq, single) {
@@ -149,15 +235,147 @@ pub fn derive_top_words(dict: &str, top: usize) -> (Vec<Word>, DeriveReport) {
     (words, report)
 }
 
-/// Segments free text with jieba and counts the clean words (GB2312 hanzi only).
-pub fn count_words_in_text(texts: &[String]) -> Vec<Word> {
+/// Why `corpus build --text` left a token out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TextDrop {
+    /// CJK or ASCII punctuation (kept with `--keep-punctuation`).
+    Punctuation,
+    /// Numbers.
+    Digits,
+    /// Latin letters (with or without digits).
+    Latin,
+    /// Hanzi outside the 6,763 of GB2312: traditional and variant forms, rare characters.
+    NotGb2312Hanzi,
+    /// Hanzi mixed with letters, digits or symbols (`4S店`, `T恤`).
+    Mixed,
+    /// Control or invisible format characters.
+    Invisible,
+    /// Anything else: symbols, emoji, kana, hangul …
+    Other,
+}
+
+impl TextDrop {
+    /// What a user reads in `corpus build --text`'s report.
+    pub fn describe(self) -> &'static str {
+        match self {
+            TextDrop::Punctuation => "punctuation",
+            TextDrop::Digits => "numbers",
+            TextDrop::Latin => "Latin words",
+            TextDrop::NotGb2312Hanzi => {
+                "words with hanzi outside GB2312 (traditional, variant or rare characters)"
+            }
+            TextDrop::Mixed => "hanzi mixed with letters, digits or symbols",
+            TextDrop::Invisible => "tokens with control or invisible characters",
+            TextDrop::Other => "other symbols and scripts (emoji, kana, …)",
+        }
+    }
+}
+
+/// CJK and ASCII punctuation: the marks of Chinese text (，。、；：？！“”‘’《》「」【】（）…—·～)
+/// and ASCII's.
+pub fn is_punctuation(c: char) -> bool {
+    c.is_ascii_punctuation()
+        || matches!(c as u32,
+            0x00A1 | 0x00A7 | 0x00AB | 0x00B6 | 0x00B7 | 0x00BB | 0x00BF
+            | 0x2010..=0x2027 | 0x2030..=0x205E | 0x3001..=0x3003 | 0x3008..=0x3011
+            | 0x3014..=0x301F | 0x3030 | 0x303D | 0x30FB | 0xFE10..=0xFE19 | 0xFE30..=0xFE4F
+            | 0xFE50..=0xFE6B | 0xFF01..=0xFF0F | 0xFF1A..=0xFF20 | 0xFF3B..=0xFF40
+            | 0xFF5B..=0xFF65)
+}
+
+fn is_han(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3FFFF)
+}
+
+fn is_latin(c: char) -> bool {
+    (c.is_alphabetic() && (c as u32) < 0x0250)
+        || matches!(c as u32, 0xFF21..=0xFF3A | 0xFF41..=0xFF5A)
+}
+
+/// What `corpus build --text` does with a token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Token {
+    /// Whitespace between words: not counted.
+    Space,
+    Keep,
+    Drop(TextDrop),
+}
+
+fn classify_token(token: &str, keep_punctuation: bool) -> Token {
+    if token.chars().all(char::is_whitespace) {
+        return Token::Space;
+    }
+    if junk_reason(token, 0, CharUse::default()).is_none() {
+        return Token::Keep;
+    }
+    let all = |f: fn(char) -> bool| token.chars().all(f);
+    let why = if unprintable(token).is_some() {
+        TextDrop::Invisible
+    } else if all(is_punctuation) {
+        if keep_punctuation {
+            return Token::Keep;
+        }
+        TextDrop::Punctuation
+    } else if all(char::is_numeric) {
+        TextDrop::Digits
+    } else if all(|c| is_latin(c) || c.is_numeric()) {
+        TextDrop::Latin
+    } else if all(is_han) {
+        TextDrop::NotGb2312Hanzi
+    } else if token.chars().any(is_han) {
+        TextDrop::Mixed
+    } else {
+        TextDrop::Other
+    };
+    Token::Drop(why)
+}
+
+/// What `corpus build --text` saw and left out.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TextReport {
+    /// Tokens jieba cut, whitespace not counted.
+    pub tokens: u64,
+    /// Tokens kept as words.
+    pub kept_tokens: u64,
+    /// Per reason: each distinct token left out and how often.
+    pub dropped: BTreeMap<TextDrop, BTreeMap<String, u64>>,
+}
+
+impl TextReport {
+    /// The `n` most frequent distinct tokens dropped for `why` (ties by code point).
+    pub fn examples(&self, why: TextDrop, n: usize) -> Vec<&str> {
+        let Some(tokens) = self.dropped.get(&why) else {
+            return Vec::new();
+        };
+        let mut v: Vec<(&String, &u64)> = tokens.iter().collect();
+        v.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+        v.into_iter().take(n).map(|(t, _)| t.as_str()).collect()
+    }
+}
+
+/// Segments free text with jieba and counts the clean words (GB2312 hanzi only; CJK and ASCII
+/// punctuation too with `keep_punctuation`), reporting what it left out.
+pub fn count_words_in_text(texts: &[String], keep_punctuation: bool) -> (Vec<Word>, TextReport) {
     let jieba = jieba_rs::Jieba::new();
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    let mut report = TextReport::default();
     for text in texts {
         for token in jieba.cut(text, true) {
-            if junk_reason(token.word, 0, 0).is_none() {
-                *counts.entry(token.word.to_string()).or_default() += 1;
-            }
+            let slot = match classify_token(token.word, keep_punctuation) {
+                Token::Space => continue,
+                Token::Keep => {
+                    report.kept_tokens += 1;
+                    counts.entry(token.word.to_string()).or_default()
+                }
+                Token::Drop(why) => report
+                    .dropped
+                    .entry(why)
+                    .or_default()
+                    .entry(token.word.to_string())
+                    .or_default(),
+            };
+            *slot += 1;
+            report.tokens += 1;
         }
     }
     let mut words: Vec<Word> = counts
@@ -165,7 +383,7 @@ pub fn count_words_in_text(texts: &[String]) -> Vec<Word> {
         .map(|(text, freq)| Word { text, freq })
         .collect();
     words.sort_by(|a, b| b.freq.cmp(&a.freq).then_with(|| a.text.cmp(&b.text)));
-    words
+    (words, report)
 }
 
 pub fn to_tsv(words: &[Word]) -> String {
@@ -179,31 +397,187 @@ pub fn to_tsv(words: &[Word]) -> String {
     out
 }
 
-/// Reads `word<TAB>freq` lines (a missing frequency counts as 1; `#` starts a comment line).
-pub fn parse_tsv(text: &str, origin: &str) -> Result<Vec<Word>> {
-    let mut words = Vec::new();
+/// Why a line of a word list was skipped (counted and reported, not an error).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum LineSkip {
+    /// The line's bytes are not UTF-8.
+    NotUtf8,
+    /// The word holds a whitespace character other than the ASCII space (which is refused as
+    /// a column separator): U+3000, no-break space, line separators …
+    Whitespace,
+    /// The word holds a control character (general category Cc).
+    ControlCharacter,
+    /// The word holds an invisible format character (Cf: zero-width space and joiners, bidi
+    /// marks, a byte-order mark, a soft hyphen …).
+    InvisibleCharacter,
+}
+
+impl LineSkip {
+    /// What a user reads in the summaries.
+    pub fn describe(self) -> &'static str {
+        match self {
+            LineSkip::NotUtf8 => "not valid UTF-8",
+            LineSkip::Whitespace => "a word with a whitespace character",
+            LineSkip::ControlCharacter => "a word with a control character",
+            LineSkip::InvisibleCharacter => "a word with an invisible format character",
+        }
+    }
+}
+
+/// A skipped line of a word list: its 1-based number and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SkippedLine {
+    pub line: usize,
+    pub reason: LineSkip,
+}
+
+/// A parsed word list: its words and the lines skipped.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WordList {
+    pub words: Vec<Word>,
+    pub skipped: Vec<SkippedLine>,
+}
+
+/// Invisible format characters (Unicode general category Cf).
+pub fn is_format_char(c: char) -> bool {
+    matches!(c as u32,
+        0x00AD | 0x0600..=0x0605 | 0x061C | 0x06DD | 0x070F | 0x0890..=0x0891 | 0x08E2
+        | 0x180E | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F
+        | 0xFEFF | 0xFFF9..=0xFFFB | 0x110BD | 0x110CD | 0x13430..=0x1343F
+        | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A | 0xE0001 | 0xE0020..=0xE007F)
+}
+
+/// Why a word cannot be drawn as written: it holds whitespace (Zs, Zl, Zp), a control (Cc)
+/// or an invisible format character (Cf).
+pub fn unprintable(word: &str) -> Option<LineSkip> {
+    word.chars().find_map(|c| {
+        if c.is_whitespace() {
+            Some(LineSkip::Whitespace)
+        } else if c.is_control() {
+            Some(LineSkip::ControlCharacter)
+        } else if is_format_char(c) {
+            Some(LineSkip::InvisibleCharacter)
+        } else {
+            None
+        }
+    })
+}
+
+/// A line as shown in an error message: quoted, at most 60 characters, tabs and invisible
+/// characters spelled out.
+fn shown(line: &str) -> String {
+    let mut out = String::from("\"");
+    for (i, c) in line.chars().enumerate() {
+        if i == 60 {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\t' => out.push_str("<TAB>"),
+            ' ' => out.push(' '),
+            c if c.is_whitespace() || c.is_control() || is_format_char(c) => {
+                out.push_str(&format!("<U+{:04X}>", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A jieba dictionary line: `word freq` or `word freq tag`, separated by spaces.
+fn is_jieba_line(line: &str) -> bool {
+    let parts: Vec<&str> = line.split(' ').filter(|p| !p.is_empty()).collect();
+    (2..=3).contains(&parts.len())
+        && !line.contains('\t')
+        && !parts[1].is_empty()
+        && parts[1].bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Whether `text` looks like a jieba dictionary: at least half of its first 20 lines of
+/// content are `word freq [tag]` lines.
+pub fn looks_like_jieba(text: &str) -> bool {
+    let content: Vec<&str> = text
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .take(20)
+        .collect();
+    !content.is_empty() && 2 * content.iter().filter(|l| is_jieba_line(l)).count() >= content.len()
+}
+
+/// The hint for a file that is a jieba dictionary rather than a word list.
+fn jieba_hint(text: &str, origin: &str) -> String {
+    if looks_like_jieba(text) {
+        format!(
+            "; this file looks like a jieba dictionary (`word freq tag` lines separated by spaces): \
+             derive a word list from it with `hanzi-synth corpus build --dict {origin} -o words.tsv`"
+        )
+    } else {
+        String::new()
+    }
+}
+
+const LINE_FORMAT: &str = "each line must be `word<TAB>frequency` (or just `word`)";
+
+/// Reads `word<TAB>freq` lines (a bare `word` counts as frequency 1; `#` starts a comment
+/// line; a byte-order mark at the start is ignored). A line of another shape — spaces in it,
+/// more than one tab, an empty word, a frequency that is not a whole number — is an error that
+/// names the line; a word with whitespace, control or invisible characters is skipped and
+/// counted.
+pub fn parse_tsv(text: &str, origin: &str) -> Result<WordList> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut list = WordList::default();
     for (no, line) in text.lines().enumerate() {
+        let no = no + 1;
         let line = line.trim_end_matches('\r');
         if line.trim().is_empty() || line.starts_with('#') {
             continue;
         }
-        let mut parts = line.split('\t');
-        let word = parts.next().unwrap_or("").trim();
-        let freq = match parts.next().map(str::trim) {
+        let fields: Vec<&str> = line.split('\t').collect();
+        if fields.len() > 2 {
+            bail!(
+                "{origin}:{no}: {} has {} tab-separated columns; {LINE_FORMAT}{}",
+                shown(line),
+                fields.len(),
+                jieba_hint(text, origin)
+            );
+        }
+        let word = fields[0];
+        if word.contains(' ') {
+            bail!(
+                "{origin}:{no}: {} has a space in it; {LINE_FORMAT}, without spaces{}",
+                shown(line),
+                jieba_hint(text, origin)
+            );
+        }
+        if word.is_empty() {
+            bail!(
+                "{origin}:{no}: empty word in {}; {LINE_FORMAT}",
+                shown(line)
+            );
+        }
+        let freq = match fields.get(1).map(|f| f.trim()) {
             None | Some("") => 1,
-            Some(f) => f.parse::<u64>().with_context(|| {
-                format!("{origin}:{}: frequency {f:?} is not a whole number", no + 1)
+            Some(f) => f.parse::<u64>().map_err(|_| {
+                anyhow::anyhow!(
+                    "{origin}:{no}: frequency {f:?} is not a whole number in {}; {LINE_FORMAT}",
+                    shown(line)
+                )
             })?,
         };
-        if word.is_empty() {
-            bail!("{origin}:{}: empty word", no + 1);
+        match unprintable(word) {
+            Some(reason) => list.skipped.push(SkippedLine { line: no, reason }),
+            None => list.words.push(Word {
+                text: word.to_string(),
+                freq,
+            }),
         }
-        words.push(Word {
-            text: word.to_string(),
-            freq,
-        });
     }
-    Ok(words)
+    Ok(list)
 }
 
 /// The text of `bytes` with every line that is not valid UTF-8 blanked (so later line numbers
@@ -233,8 +607,10 @@ pub struct Corpus {
     /// For balanced sampling: indices of words containing each character of `chars`.
     pub words_by_char: Vec<Vec<u32>>,
     mode: SamplingMode,
-    /// Line numbers (1-based) of the source skipped as invalid UTF-8.
-    pub invalid_lines: Vec<usize>,
+    /// Lines of the source skipped, with the reason, in line order.
+    pub skipped_lines: Vec<SkippedLine>,
+    /// With `corpus.exclude`: the list and how many words it removed.
+    pub exclude: Option<ExcludeReport>,
     /// The recipe's charset, if any: what was left out, and the set that mixed-in digits and
     /// Latin words must fit.
     pub charset: Option<Charset>,
@@ -310,21 +686,152 @@ fn restrict(
     (kept, report)
 }
 
+/// The bundled word filter (`corpus.exclude: default`).
+pub const BUNDLED_EXCLUDE: &str = include_str!("../corpora/exclude-default.txt");
+
+/// What `corpus.exclude` removed, for the manifest.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ExcludeReport {
+    /// `default` (the bundled list) or the file's path.
+    pub file: String,
+    /// Entries in the list.
+    pub entries: usize,
+    /// Corpus words removed because they contain an entry.
+    pub words_removed: usize,
+}
+
+/// Reads an exclude list: one entry per line (a character or a word); `#` comment lines and
+/// blank lines are ignored, spaces around an entry are trimmed. An entry with spaces or
+/// invisible characters inside is an error naming the line.
+pub fn parse_exclude(text: &str, origin: &str) -> Result<Vec<String>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut entries = Vec::new();
+    for (no, line) in text.lines().enumerate() {
+        let entry = line.trim();
+        if entry.is_empty() || entry.starts_with('#') {
+            continue;
+        }
+        if unprintable(entry).is_some() {
+            bail!(
+                "{origin}:{}: {} holds a space or an invisible character; write one word or \
+                 character per line",
+                no + 1,
+                shown(line)
+            );
+        }
+        entries.push(entry.to_string());
+    }
+    entries.sort();
+    entries.dedup();
+    Ok(entries)
+}
+
+/// Splits `words` into those that contain none of `entries` (as a substring: a character
+/// entry removes every word with that character, a word entry every word containing it) and
+/// the number removed.
+pub fn exclude_words(words: Vec<Word>, entries: &[String]) -> (Vec<Word>, usize) {
+    let before = words.len();
+    let kept: Vec<Word> = words
+        .into_iter()
+        .filter(|w| !entries.iter().any(|e| w.text.contains(e.as_str())))
+        .collect();
+    let removed = before - kept.len();
+    (kept, removed)
+}
+
+/// Reads the exclude list that `corpus.exclude` names: `default` for the bundled one.
+fn load_exclude(spec: &str) -> Result<Vec<String>> {
+    if spec == "default" {
+        return parse_exclude(BUNDLED_EXCLUDE, "corpora/exclude-default.txt");
+    }
+    let bytes =
+        std::fs::read(spec).with_context(|| format!("cannot read corpus.exclude {spec}"))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("corpus.exclude {spec} is not UTF-8 text"))?;
+    parse_exclude(&text, spec)
+}
+
+/// Skipped lines of one reason, for the manifest.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LineSkipCount {
+    pub lines: usize,
+    /// The first few line numbers (1-based).
+    pub first: Vec<usize>,
+}
+
+/// Skipped lines per reason (`not_utf8`, `whitespace`, `control_character`,
+/// `invisible_character`).
+pub fn count_skips(skipped: &[SkippedLine]) -> BTreeMap<String, LineSkipCount> {
+    let mut out: BTreeMap<String, LineSkipCount> = BTreeMap::new();
+    for s in skipped {
+        let key = serde_json::to_value(s.reason)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let entry = out.entry(key).or_default();
+        entry.lines += 1;
+        if entry.first.len() < 5 {
+            entry.first.push(s.line);
+        }
+    }
+    out
+}
+
+/// "2 not valid UTF-8 (first: line 1), 1 a word with …" for a summary or an error.
+pub fn describe_skips(skipped: &[SkippedLine]) -> String {
+    let mut by_reason: BTreeMap<LineSkip, (usize, usize)> = BTreeMap::new();
+    for s in skipped {
+        by_reason.entry(s.reason).or_insert((0, s.line)).0 += 1;
+    }
+    by_reason
+        .iter()
+        .map(|(reason, (n, first))| format!("{n} {} (first: line {first})", reason.describe()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl Corpus {
     pub fn load(cfg: &CorpusConfig) -> Result<Corpus> {
-        let mut invalid_lines = Vec::new();
-        let mut words = if cfg.source == "bundled" {
+        let list = if cfg.source == "bundled" {
             parse_tsv(BUNDLED_TSV, "corpora/top50k.tsv")?
         } else {
             let path = Path::new(&cfg.source);
             let bytes = std::fs::read(path)
                 .with_context(|| format!("cannot read corpus {}", path.display()))?;
             let (text, invalid) = valid_utf8_lines(&bytes);
-            invalid_lines = invalid;
-            parse_tsv(&text, &path.display().to_string())?
+            let mut list = parse_tsv(&text, &path.display().to_string())?;
+            list.skipped
+                .extend(invalid.into_iter().map(|line| SkippedLine {
+                    line,
+                    reason: LineSkip::NotUtf8,
+                }));
+            list.skipped.sort_by_key(|s| s.line);
+            list
         };
+        let WordList {
+            mut words,
+            skipped: skipped_lines,
+        } = list;
         if cfg.top > 0 {
             words.truncate(cfg.top);
+        }
+        let mut exclude = None;
+        if !cfg.exclude.is_empty() && !words.is_empty() {
+            let entries = load_exclude(&cfg.exclude)?;
+            let (kept, removed) = exclude_words(words, &entries);
+            if kept.is_empty() {
+                bail!(
+                    "corpus.exclude {}: its {} entries remove every corpus word",
+                    cfg.exclude,
+                    entries.len()
+                );
+            }
+            words = kept;
+            exclude = Some(ExcludeReport {
+                file: cfg.exclude.clone(),
+                entries: entries.len(),
+                words_removed: removed,
+            });
         }
         let mut charset = None;
         if !cfg.charset.is_empty() {
@@ -340,17 +847,18 @@ impl Corpus {
             words = kept;
             charset = Some(Charset { chars: set, report });
         }
-        if words.is_empty() && !invalid_lines.is_empty() {
+        if words.is_empty() && !skipped_lines.is_empty() {
             bail!(
-                "corpus {}: no usable words ({} line(s) are not valid UTF-8, first: line {})",
+                "corpus {}: no usable words ({} line(s) skipped: {})",
                 cfg.source,
-                invalid_lines.len(),
-                invalid_lines[0]
+                skipped_lines.len(),
+                describe_skips(&skipped_lines)
             );
         }
         let mut corpus = Corpus::new(words, cfg.sampling, cfg.temperature)
             .with_context(|| format!("corpus {}", cfg.source))?;
-        corpus.invalid_lines = invalid_lines;
+        corpus.skipped_lines = skipped_lines;
+        corpus.exclude = exclude;
         corpus.charset = charset;
         Ok(corpus)
     }
@@ -390,7 +898,8 @@ impl Corpus {
             cumulative,
             words_by_char,
             mode,
-            invalid_lines: Vec::new(),
+            skipped_lines: Vec::new(),
+            exclude: None,
             charset: None,
         })
     }
@@ -556,18 +1065,94 @@ mod tests {
         }
     }
 
+    fn use_of(in_words: u64, as_mojibake: u64) -> CharUse {
+        CharUse {
+            in_words,
+            as_mojibake,
+        }
+    }
+
     #[test]
     fn filter_drops_junk_and_keeps_words() {
-        assert_eq!(junk_reason("中国", 100, 0), None);
-        assert_eq!(junk_reason("4S店", 3, 0), Some(Junk::NotGb2312Hanzi));
-        assert_eq!(junk_reason("簡", 3221, 0), Some(Junk::NotGb2312Hanzi));
-        assert_eq!(junk_reason("紝", 11651, 0), Some(Junk::NotGb2312Hanzi));
+        let none = CharUse::default();
+        assert_eq!(junk_reason("中国", 100, none), None);
+        assert_eq!(junk_reason("4S店", 3, none), Some(Junk::NotGb2312Hanzi));
+        assert_eq!(junk_reason("簡", 3221, none), Some(Junk::NotGb2312Hanzi));
+        assert_eq!(junk_reason("紝", 11651, none), Some(Junk::NotGb2312Hanzi));
         // 涓 is "中" (E4 B8 AD) read as GBK: frequent alone, rare in words.
-        assert_eq!(junk_reason("涓", 12958, 104), Some(Junk::Mojibake));
+        assert_eq!(
+            junk_reason("涓", 12958, use_of(104, 0)),
+            Some(Junk::Mojibake)
+        );
         // 瑜 has the same byte shape but is a real character used in many words.
-        assert_eq!(junk_reason("瑜", 1671, 1298), None);
+        assert_eq!(junk_reason("瑜", 1671, use_of(1298, 9156)), None);
         // Ordinary common single characters are never suspected.
-        assert_eq!(junk_reason("的", 318825, 0), None);
+        assert_eq!(junk_reason("的", 318825, none), None);
+    }
+
+    /// The single characters that rule (b) newly catches, with their numbers in jieba's
+    /// dictionary (standalone frequency, in words, source frequency), and real characters of
+    /// the same byte shape or none that must stay.
+    #[test]
+    fn mojibake_explained_by_its_utf8_source_is_dropped() {
+        let caught = [
+            // 浠 = E4 BB: the start of 他 们 以 从 代 件 … (U+4EC0–4EFF)
+            ("浠", 4587, 792, 2_312_978),
+            // 璇 = E8 AF: 说 该 话 识 请 读 … (U+8BC0–8BFF)
+            ("璇", 2251, 288, 951_350),
+            ("寰", 1701, 457, 710_097),
+            ("宸", 1027, 2808, 738_527),
+            ("琛", 583, 625, 646_687),
+        ];
+        for (c, freq, in_words, source) in caught {
+            assert_eq!(
+                junk_reason(c, freq, use_of(in_words, source)),
+                Some(Junk::Mojibake),
+                "{c}"
+            );
+            // Without the source evidence rule (a) alone lets it through.
+            assert_eq!(junk_reason(c, freq, use_of(in_words, 0)), None, "{c}");
+        }
+        // 锛 = EF BC: the start of the fullwidth ，：！？（） — 12,605 alone, 3 in words.
+        assert_eq!(junk_reason("锛", 12605, use_of(3, 0)), Some(Junk::Mojibake));
+        // Real characters of the same shape whose standalone use exceeds what mis-decoded
+        // text explains: 姊 (姊妹; source 梦 …), 瑜, 绮.
+        assert_eq!(junk_reason("姊", 4076, use_of(2158, 63_406)), None);
+        assert_eq!(junk_reason("绮", 1318, use_of(287, 113_486)), None);
+        // Common characters are not fragments at all, whatever the numbers.
+        for c in ["的", "我", "中", "是", "人"] {
+            assert_eq!(utf8_fragment(c.chars().next().unwrap()), None, "{c}");
+            assert_eq!(junk_reason(c, 1, use_of(0, u64::MAX)), None, "{c}");
+        }
+    }
+
+    #[test]
+    fn utf8_blocks_are_the_sources_of_a_fragment() {
+        let pair = utf8_fragment('浠').unwrap();
+        assert_eq!(pair, [0xE4, 0xBB]);
+        let block: String = utf8_block(pair).collect();
+        assert_eq!(block.chars().count(), 64);
+        assert!(block.contains('他') && block.contains('们') && block.contains('以'));
+        assert_eq!(utf8_fragment('锛'), Some([0xEF, 0xBC]));
+        assert!(utf8_block([0xEF, 0xBC]).any(|c| c == '，'));
+        // The derivation measures the source frequency from the dictionary itself.
+        let dict = "他 900 r\n们 100 k\n浠 50 x\n浠水 1 ns\n";
+        let usage = single_char_use(&dict_entries(dict).0);
+        assert_eq!(usage[&'浠'], use_of(1, 1000));
+        let (words, report) = derive_top_words(dict, 0);
+        assert!(words.iter().all(|w| w.text != "浠"), "{words:?}");
+        assert_eq!(report.dropped.get(&Junk::Mojibake), Some(&1));
+    }
+
+    #[test]
+    fn bundled_list_keeps_common_single_characters_and_no_fragment_survives() {
+        let words = parse_tsv(BUNDLED_TSV, "bundled").unwrap().words;
+        for c in ["的", "我", "中", "姊", "瑜"] {
+            assert!(words.iter().any(|w| w.text == c), "{c} missing");
+        }
+        for c in ["浠", "璇", "锛", "涓", "宸"] {
+            assert!(words.iter().all(|w| w.text != c), "{c} survived");
+        }
     }
 
     #[test]
@@ -585,21 +1170,186 @@ mod tests {
 
     #[test]
     fn bundled_list_is_clean_and_sorted() {
-        let words = parse_tsv(BUNDLED_TSV, "bundled").unwrap();
+        let list = parse_tsv(BUNDLED_TSV, "bundled").unwrap();
+        assert!(list.skipped.is_empty());
+        let words = list.words;
         assert_eq!(words.len(), 50_000);
         assert!(words.windows(2).all(|w| w[0].freq >= w[1].freq));
         assert!(words
             .iter()
-            .all(|w| junk_reason(&w.text, 0, u64::MAX / 100).is_none()));
+            .all(|w| junk_reason(&w.text, 0, use_of(u64::MAX / 100, 0)).is_none()));
     }
 
     #[test]
     fn text_segmentation_counts_words() {
-        let words = count_words_in_text(&["我们喜欢学习中文。我们喜欢中国。Hello 2024".into()]);
+        let text = "我们喜欢学习中文。我们喜欢中国。Hello 2024".to_string();
+        let (words, report) = count_words_in_text(std::slice::from_ref(&text), false);
         let get = |t: &str| words.iter().find(|w| w.text == t).map(|w| w.freq);
         assert_eq!(get("我们"), Some(2));
         assert_eq!(get("喜欢"), Some(2));
         assert!(words.iter().all(|w| w.text.chars().all(is_gb2312_hanzi)));
+        assert_eq!(report.examples(TextDrop::Punctuation, 3), ["。"]);
+        assert_eq!(report.dropped[&TextDrop::Punctuation]["。"], 2);
+        assert_eq!(report.examples(TextDrop::Latin, 3), ["Hello"]);
+        assert_eq!(report.examples(TextDrop::Digits, 3), ["2024"]);
+        assert_eq!(report.tokens - report.kept_tokens, 4);
+        let (words, report) = count_words_in_text(&[text], true);
+        assert_eq!(
+            words.iter().find(|w| w.text == "。").map(|w| w.freq),
+            Some(2)
+        );
+        assert!(!report.dropped.contains_key(&TextDrop::Punctuation));
+    }
+
+    #[test]
+    fn text_tokens_are_classified_by_what_they_hold() {
+        let drop = |t: &str| classify_token(t, false);
+        assert_eq!(drop("中国"), Token::Keep);
+        assert_eq!(drop(" \n"), Token::Space);
+        for p in ["，", "。", "《", "》", "……", "——", "“", "!", "·", "～"] {
+            assert_eq!(drop(p), Token::Drop(TextDrop::Punctuation), "{p}");
+            assert_eq!(classify_token(p, true), Token::Keep, "{p}");
+        }
+        assert_eq!(drop("們"), Token::Drop(TextDrop::NotGb2312Hanzi));
+        assert_eq!(drop("說話"), Token::Drop(TextDrop::NotGb2312Hanzi));
+        assert_eq!(drop("１２３"), Token::Drop(TextDrop::Digits));
+        assert_eq!(drop("WiFi"), Token::Drop(TextDrop::Latin));
+        assert_eq!(drop("4S店"), Token::Drop(TextDrop::Mixed));
+        assert_eq!(drop("中\u{200b}国"), Token::Drop(TextDrop::Invisible));
+        assert_eq!(drop("😀"), Token::Drop(TextDrop::Other));
+        assert_eq!(drop("カタカナ"), Token::Drop(TextDrop::Other));
+    }
+
+    #[test]
+    fn word_lists_are_strict_about_their_lines() {
+        let list = parse_tsv("\u{feff}中国\t50\n# note\n\n人民\n的\t7\r\n", "w.tsv").unwrap();
+        let texts: Vec<(&str, u64)> = list
+            .words
+            .iter()
+            .map(|w| (w.text.as_str(), w.freq))
+            .collect();
+        assert_eq!(texts, [("中国", 50), ("人民", 1), ("的", 7)]);
+        assert!(list.skipped.is_empty());
+        let err = |text: &str| format!("{:#}", parse_tsv(text, "w.tsv").unwrap_err());
+        // A jieba line: refused, with the line shown and the way to derive a word list.
+        let e = err("一代人 66 n\n一代 100 n\n");
+        assert!(e.contains("w.tsv:1:"), "{e}");
+        assert!(e.contains("\"一代人 66 n\""), "{e}");
+        assert!(
+            e.contains("hanzi-synth corpus build --dict w.tsv -o words.tsv"),
+            "{e}"
+        );
+        // Spaces elsewhere, extra columns, empty words, bad numbers: refused, no jieba hint.
+        let e = err("中国\t5\n中 国\t3\n");
+        assert!(e.contains("w.tsv:2:") && e.contains("space"), "{e}");
+        assert!(!e.contains("jieba"), "{e}");
+        let e = err("中国\t5\tn\n");
+        assert!(
+            e.contains("w.tsv:1:") && e.contains("\"中国<TAB>5<TAB>n\""),
+            "{e}"
+        );
+        assert!(err("\t5\n").contains("empty word"));
+        assert!(err("中国\tlots\n").contains("w.tsv:1: frequency \"lots\""));
+        // Whitespace, control and invisible characters inside a word: skipped and counted.
+        let text = "中国\t5\n中\u{3000}国\t4\n人\u{200b}民\t3\n中\u{1}\t2\n\u{feff}的\t1\n\
+                    阿\u{00ad}\t1\n左\u{202e}右\t1\n好\u{00a0}\t1\n";
+        let list = parse_tsv(text, "w.tsv").unwrap();
+        assert_eq!(list.words.len(), 1);
+        let reasons: Vec<(usize, LineSkip)> =
+            list.skipped.iter().map(|s| (s.line, s.reason)).collect();
+        assert_eq!(
+            reasons,
+            [
+                (2, LineSkip::Whitespace),
+                (3, LineSkip::InvisibleCharacter),
+                (4, LineSkip::ControlCharacter),
+                (5, LineSkip::InvisibleCharacter),
+                (6, LineSkip::InvisibleCharacter),
+                (7, LineSkip::InvisibleCharacter),
+                (8, LineSkip::Whitespace),
+            ]
+        );
+        let counts = count_skips(&list.skipped);
+        assert_eq!(counts["invisible_character"].lines, 4);
+        assert_eq!(counts["invisible_character"].first, [3, 5, 6, 7]);
+        assert_eq!(counts["whitespace"].lines, 2);
+        let described = describe_skips(&list.skipped);
+        assert!(
+            described.contains("1 a word with a control character (first: line 4)"),
+            "{described}"
+        );
+    }
+
+    #[test]
+    fn jieba_dictionaries_are_recognised() {
+        assert!(looks_like_jieba("AT&T 3 nz\n一代人 66 n\n一代 100\n"));
+        assert!(!looks_like_jieba("中国\t5\n人民\t3\n"));
+        assert!(!looks_like_jieba("中国\t5\n人民 3\n中 国\t1\n"));
+    }
+
+    #[test]
+    fn exclude_removes_words_containing_an_entry() {
+        let entries =
+            parse_exclude("# profanity\n\n他妈的\n  屌 \n傻逼\n他妈的\n", "ban.txt").unwrap();
+        assert_eq!(entries, ["他妈的", "傻逼", "屌"]);
+        let words: Vec<Word> = ["他妈的", "你他妈的", "他妈", "屌丝", "傻逼们", "傻", "中国"]
+            .iter()
+            .map(|t| Word {
+                text: t.to_string(),
+                freq: 1,
+            })
+            .collect();
+        let (kept, removed) = exclude_words(words, &entries);
+        let kept: Vec<&str> = kept.iter().map(|w| w.text.as_str()).collect();
+        // A character entry removes every word with it; a word entry every word containing it.
+        assert_eq!(kept, ["他妈", "傻", "中国"]);
+        assert_eq!(removed, 4);
+        let e = format!("{:#}", parse_exclude("好\n他 妈\n", "ban.txt").unwrap_err());
+        assert!(e.contains("ban.txt:2:"), "{e}");
+    }
+
+    #[test]
+    fn default_exclude_list_cleans_the_bundled_corpus() {
+        let entries = parse_exclude(BUNDLED_EXCLUDE, "default").unwrap();
+        assert!(entries.len() >= 200, "{}", entries.len());
+        let words = parse_tsv(BUNDLED_TSV, "bundled").unwrap().words;
+        assert!(words.iter().any(|w| w.text == "他妈的"));
+        let (kept, removed) = exclude_words(words, &entries);
+        assert!(kept
+            .iter()
+            .all(|w| w.text != "他妈的" && w.text != "法轮功"));
+        for keep in [
+            "中国",
+            "操作",
+            "体操",
+            "我们",
+            "人民",
+            "鸡蛋",
+            "日本",
+            "杂种优势",
+        ] {
+            let in_bundled = BUNDLED_TSV
+                .lines()
+                .any(|l| l.split('\t').next() == Some(keep));
+            assert!(
+                !in_bundled || kept.iter().any(|w| w.text == keep),
+                "{keep} removed"
+            );
+        }
+        assert_eq!(removed, 87);
+        let corpus = Corpus::load(&CorpusConfig::default()).unwrap();
+        let report = corpus.exclude.unwrap();
+        assert_eq!(report.file, "default");
+        assert_eq!(report.words_removed, 87);
+        assert_eq!(corpus.words.len(), 50_000 - 87);
+        // Off: nothing removed, no report.
+        let off = CorpusConfig {
+            exclude: String::new(),
+            ..CorpusConfig::default()
+        };
+        let corpus = Corpus::load(&off).unwrap();
+        assert!(corpus.exclude.is_none());
+        assert_eq!(corpus.words.len(), 50_000);
     }
 
     fn toy(mode: SamplingMode) -> Corpus {

@@ -112,8 +112,14 @@ pub struct Manifest {
     pub corpus_characters: usize,
     pub corpus_words: usize,
     pub words_without_font: usize,
-    /// Corpus lines skipped because they are not valid UTF-8.
+    /// Corpus lines skipped (not valid UTF-8, or a word with whitespace, control or invisible
+    /// characters); `corpus_lines_skipped_by_reason` splits the count.
     pub corpus_lines_skipped: usize,
+    #[serde(default)]
+    pub corpus_lines_skipped_by_reason: BTreeMap<String, crate::corpus::LineSkipCount>,
+    /// With `corpus.exclude`: the word filter and how many corpus words it removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclude: Option<crate::corpus::ExcludeReport>,
     /// With `corpus.charset`: the charset's size and what it left out of the corpus.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub charset: Option<crate::corpus::CharsetReport>,
@@ -882,7 +888,9 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Outcome> {
         corpus_characters: ctx.corpus.chars.len(),
         corpus_words: ctx.corpus.words.len(),
         words_without_font: ctx.words_without_font,
-        corpus_lines_skipped: ctx.corpus.invalid_lines.len(),
+        corpus_lines_skipped: ctx.corpus.skipped_lines.len(),
+        corpus_lines_skipped_by_reason: crate::corpus::count_skips(&ctx.corpus.skipped_lines),
+        exclude: ctx.corpus.exclude.clone(),
         charset: ctx.corpus.charset.as_ref().map(|c| c.report.clone()),
         quota: ctx.quota.as_ref().map(|q| q.report.clone()),
         text_resamples: tally.text_resamples,

@@ -187,6 +187,9 @@ enum CorpusAction {
         /// Keep the N most frequent words (0 = all).
         #[arg(long, default_value_t = 50_000)]
         top: usize,
+        /// With --text: keep CJK and ASCII punctuation tokens (，。《》 …) as words.
+        #[arg(long, requires = "text")]
+        keep_punctuation: bool,
         /// The word list to write (`word<TAB>freq` lines, most frequent first).
         #[arg(short, long)]
         out: PathBuf,
@@ -414,6 +417,18 @@ fn dispatch(command: Command) -> Result<Flow> {
                         if shown.is_empty() { String::new() } else { format!(", most frequent: {shown}") }
                     );
                 }
+                if let Some(x) = &m.exclude {
+                    eprintln!(
+                        "  exclude       {} ({} entries): {} corpus word(s) removed",
+                        if x.file == "default" {
+                            "corpora/exclude-default.txt"
+                        } else {
+                            &x.file
+                        },
+                        x.entries,
+                        x.words_removed
+                    );
+                }
                 let skips = m.fonts_skipped.len()
                     + m.backgrounds_skipped.len()
                     + m.corpus_lines_skipped
@@ -421,11 +436,12 @@ fn dispatch(command: Command) -> Result<Flow> {
                 if skips > 0 || !m.fonts_inkless_chars.is_empty() {
                     eprintln!(
                         "  skipped       {} font face(s), {} background file(s), {} corpus \
-                         line(s) not UTF-8, {} word(s) no font draws, {} face(s) with inkless \
+                         line(s){}, {} word(s) no font draws, {} face(s) with inkless \
                          glyphs (see the manifest)",
                         m.fonts_skipped.len(),
                         m.backgrounds_skipped.len(),
                         m.corpus_lines_skipped,
+                        corpus_skip_reasons(&m.corpus_lines_skipped_by_reason),
                         m.words_without_font,
                         m.fonts_inkless_chars.len()
                     );
@@ -635,6 +651,7 @@ fn dispatch(command: Command) -> Result<Flow> {
                     dict,
                     text,
                     top,
+                    keep_punctuation,
                     out,
                 },
         } => {
@@ -664,7 +681,8 @@ fn dispatch(command: Command) -> Result<Flow> {
                     .iter()
                     .map(|p| read_utf8(p))
                     .collect::<Result<Vec<_>>>()?;
-                let mut words = corpus::count_words_in_text(&texts);
+                let (mut words, report) = corpus::count_words_in_text(&texts, keep_punctuation);
+                print_text_report(&text, &report, words.len(), keep_punctuation);
                 if top > 0 {
                     words.truncate(top);
                 }
@@ -683,12 +701,19 @@ fn dispatch(command: Command) -> Result<Flow> {
         Command::Corpus {
             action: CorpusAction::Stats { file },
         } => {
-            let words = match &file {
+            let list = match &file {
                 Some(p) => parse_tsv(&read_utf8(p)?, &p.display().to_string())?,
                 None => parse_tsv(corpus::BUNDLED_TSV, "corpora/top50k.tsv")?,
             };
-            let s = corpus::stats(&words);
+            let s = corpus::stats(&list.words);
             println!("words               {}", s.words);
+            if !list.skipped.is_empty() {
+                println!(
+                    "lines skipped       {} ({})",
+                    list.skipped.len(),
+                    corpus::describe_skips(&list.skipped)
+                );
+            }
             println!("distinct characters {}", s.distinct_chars);
             println!("outside GB2312      {}", s.chars_outside_gb2312);
             println!("total frequency     {}", s.total_freq);
@@ -723,6 +748,31 @@ fn dispatch(command: Command) -> Result<Flow> {
     }
 }
 
+/// " (2 not valid UTF-8: lines 3, 9; …)" for the generate summary; empty without skips.
+fn corpus_skip_reasons(
+    by_reason: &std::collections::BTreeMap<String, corpus::LineSkipCount>,
+) -> String {
+    if by_reason.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = by_reason
+        .iter()
+        .map(|(key, c)| {
+            let reason: Option<corpus::LineSkip> =
+                serde_json::from_value(serde_json::Value::String(key.clone())).ok();
+            let lines: Vec<String> = c.first.iter().map(|n| n.to_string()).collect();
+            format!(
+                "{} {}: line(s) {}{}",
+                c.lines,
+                reason.map_or(key.as_str(), |r| r.describe()),
+                lines.join(", "),
+                if c.lines > c.first.len() { " …" } else { "" }
+            )
+        })
+        .collect();
+    format!(" ({})", parts.join("; "))
+}
+
 fn summary(map: &std::collections::BTreeMap<String, u64>) -> String {
     let mut v: Vec<_> = map.iter().collect();
     v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
@@ -737,6 +787,41 @@ fn summary(map: &std::collections::BTreeMap<String, u64>) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// `corpus build --text`'s account: tokens seen, words kept, and what was left out, by reason,
+/// with the most frequent examples.
+fn print_text_report(
+    files: &[PathBuf],
+    report: &corpus::TextReport,
+    distinct: usize,
+    keep_punctuation: bool,
+) {
+    let names: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+    let dropped: u64 = report.tokens - report.kept_tokens;
+    eprintln!(
+        "{}: {} token(s); kept {} ({} distinct word(s)); dropped {}{}",
+        names.join(", "),
+        report.tokens,
+        report.kept_tokens,
+        distinct,
+        dropped,
+        if dropped > 0 { ":" } else { "" }
+    );
+    for (why, tokens) in &report.dropped {
+        let n: u64 = tokens.values().sum();
+        let hint = if *why == corpus::TextDrop::Punctuation && !keep_punctuation {
+            " (--keep-punctuation keeps them)"
+        } else {
+            ""
+        };
+        eprintln!(
+            "  {n} {} ({} distinct), e.g. {}{hint}",
+            why.describe(),
+            tokens.len(),
+            report.examples(*why, 6).join(" ")
+        );
+    }
 }
 
 fn read_utf8(path: &Path) -> Result<String> {

@@ -257,7 +257,8 @@ pub struct Recipe {
     pub effects: EffectsConfig,
     pub caption: CaptionConfig,
     pub output: OutputConfig,
-    /// The folder that relative input paths (`corpus.source`, `corpus.charset`, `fonts.dirs`,
+    /// The folder that relative input paths (`corpus.source`, `corpus.charset`,
+    /// `corpus.exclude`, `fonts.dirs`,
     /// `backgrounds.dirs`) are read from: the recipe file's folder, so a recipe and its word
     /// list can travel together; empty (the current folder) for the bundled recipe. Not part of
     /// the recipe's hash: the same recipe run from another folder is the same recipe.
@@ -312,6 +313,10 @@ pub struct CorpusConfig {
     /// of these characters are drawn, and mixed-in digits/Latin words must fit it too. Empty =
     /// no restriction.
     pub charset: String,
+    /// A word filter: `default` (the bundled `corpora/exclude-default.txt`), a file of
+    /// characters and words (one per line) — corpus words that contain any of them are not
+    /// drawn — or empty (off).
+    pub exclude: String,
     /// Guaranteed coverage: every corpus character at least `min_count` times within the first
     /// `within` samples (0 = off).
     pub quota: QuotaConfig,
@@ -720,6 +725,7 @@ impl Default for CorpusConfig {
             digits: Prob(0.05),
             latin: Prob(0.03),
             charset: String::new(),
+            exclude: "default".into(),
             quota: QuotaConfig::default(),
         }
     }
@@ -953,6 +959,9 @@ impl Recipe {
         if !r.corpus.charset.is_empty() {
             r.corpus.charset = join(Path::new(&r.corpus.charset)).display().to_string();
         }
+        if !r.corpus.exclude.is_empty() && r.corpus.exclude != "default" {
+            r.corpus.exclude = join(Path::new(&r.corpus.exclude)).display().to_string();
+        }
         r.fonts.dirs = r.fonts.dirs.iter().map(|d| join(d)).collect();
         r.backgrounds.dirs = r.backgrounds.dirs.iter().map(|d| join(d)).collect();
         r.base_dir = PathBuf::new();
@@ -1011,6 +1020,9 @@ impl Recipe {
         }
         if c.charset != before.corpus.charset && !c.charset.is_empty() {
             c.charset = absolute(Path::new(&c.charset))?.display().to_string();
+        }
+        if c.exclude != before.corpus.exclude && !c.exclude.is_empty() && c.exclude != "default" {
+            c.exclude = absolute(Path::new(&c.exclude))?.display().to_string();
         }
         for (dirs, old) in [
             (&mut self.fonts.dirs, &before.fonts.dirs),
@@ -1322,6 +1334,38 @@ mod tests {
             .with_overrides(&["warp.probability=3".into()])
             .is_err());
         assert!(Recipe::default().with_overrides(&["count".into()]).is_err());
+    }
+
+    #[test]
+    fn exclude_is_a_keyword_or_a_path_like_charset() {
+        let mut r = Recipe {
+            base_dir: PathBuf::from("recipes/mine"),
+            ..Recipe::default()
+        };
+        assert_eq!(r.with_resolved_paths().corpus.exclude, "default");
+        r.corpus.exclude = String::new();
+        assert_eq!(r.with_resolved_paths().corpus.exclude, "");
+        r.corpus.exclude = "words/ban.txt".into();
+        r.corpus.charset = "keys.txt".into();
+        let resolved = r.with_resolved_paths();
+        assert_eq!(
+            Path::new(&resolved.corpus.exclude),
+            Path::new("recipes/mine/words/ban.txt")
+        );
+        assert_eq!(
+            Path::new(&resolved.corpus.charset),
+            Path::new("recipes/mine/keys.txt")
+        );
+        // From --set: relative to the current folder, made absolute; `default` stays a keyword.
+        let set = r
+            .with_overrides(&["corpus.exclude=ban.txt".into()])
+            .unwrap();
+        assert!(Path::new(&set.corpus.exclude).is_absolute());
+        assert!(set.corpus.exclude.ends_with("ban.txt"));
+        let set = r
+            .with_overrides(&["corpus.exclude=default".into()])
+            .unwrap();
+        assert_eq!(set.corpus.exclude, "default");
     }
 
     #[test]

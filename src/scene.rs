@@ -54,7 +54,8 @@ impl Context {
         let corpus = Corpus::load(&inputs.corpus)?;
         let fonts = FontSet::load(&inputs.fonts, &corpus.chars)?;
         let before = corpus.words.len();
-        let invalid_lines = corpus.invalid_lines;
+        let skipped_lines = corpus.skipped_lines;
+        let exclude = corpus.exclude;
         let charset = corpus.charset;
         let words: Vec<_> = corpus
             .words
@@ -66,7 +67,8 @@ impl Context {
             bail!("no corpus word can be drawn with the available fonts");
         }
         let mut corpus = Corpus::new(words, recipe.corpus.sampling, recipe.corpus.temperature)?;
-        corpus.invalid_lines = invalid_lines;
+        corpus.skipped_lines = skipped_lines;
+        corpus.exclude = exclude;
         corpus.charset = charset;
         let canvases: Vec<(u32, u32)> = {
             let (buckets, _) = recipe.canvas.buckets.options();

@@ -319,6 +319,121 @@ fn corpus_build_reproduces_the_bundled_list() {
     ]);
     let built = std::fs::read_to_string(&words).unwrap();
     assert!(built.starts_with("公园\t2\n"), "{built}");
+    // What --text leaves out is reported by reason, with examples; punctuation can be kept.
+    std::fs::write(&text, "我們去公園。他说：“OK，2024年见！”\n").unwrap();
+    let o = run(&[
+        "corpus",
+        "build",
+        "--text",
+        text.to_str().unwrap(),
+        "-o",
+        words.to_str().unwrap(),
+    ]);
+    let report = String::from_utf8_lossy(&o.stderr);
+    for expected in [
+        "punctuation",
+        "--keep-punctuation",
+        "outside GB2312",
+        "我們",
+        "Latin words",
+        "OK",
+        "numbers",
+        "2024",
+    ] {
+        assert!(
+            report.contains(expected),
+            "{expected:?} missing in {report}"
+        );
+    }
+    assert!(!std::fs::read_to_string(&words).unwrap().contains('，'));
+    run(&[
+        "corpus",
+        "build",
+        "--text",
+        text.to_str().unwrap(),
+        "--keep-punctuation",
+        "-o",
+        words.to_str().unwrap(),
+    ]);
+    let built = std::fs::read_to_string(&words).unwrap();
+    assert!(built.contains("，\t") && built.contains("。\t"), "{built}");
+    std::fs::remove_dir_all(out).unwrap();
+}
+
+#[test]
+fn exclude_list_removes_words_from_the_drawn_text_and_the_manifest_counts_them() {
+    let out = tmp("exclude");
+    std::fs::create_dir_all(&out).unwrap();
+    let corpus = out.join("words.tsv");
+    std::fs::write(
+        &corpus,
+        "中国\t100\n北京\t90\n北方\t80\n上海\t70\n上海市\t60\n人民\t50\n",
+    )
+    .unwrap();
+    // One character (removes 北京 and 北方) and one word (removes 上海 and 上海市).
+    let ban = out.join("ban.txt");
+    std::fs::write(&ban, "# my list\n北\n\n上海\n").unwrap();
+    let data = out.join("data");
+    run(&[
+        "generate",
+        "-q",
+        "-n",
+        "16",
+        "-o",
+        data.to_str().unwrap(),
+        "--set",
+        &format!("corpus.source={}", corpus.display()),
+        "--set",
+        &format!("corpus.exclude={}", ban.display()),
+        "--set",
+        "corpus.sampling=uniform",
+        "--set",
+        "canvas={width: 192, height: 192}",
+        "--set",
+        "text.size=[14, 40]",
+    ]);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(data.join("manifest.json")).unwrap()).unwrap();
+    let report = &manifest["exclude"];
+    assert_eq!(report["words_removed"], 4, "{report}");
+    assert_eq!(report["entries"], 2, "{report}");
+    assert_eq!(manifest["corpus_words"], 2);
+    let mut lines = 0;
+    for meta in shard_metas(&data.join("000000.tar")) {
+        for line in meta["lines"].as_array().unwrap() {
+            let text = line["text"].as_str().unwrap();
+            assert!(!text.contains('北') && !text.contains("上海"), "{text:?}");
+            lines += 1;
+        }
+    }
+    assert!(lines >= 16);
+    // The default list is on by default and the summary says what it removed.
+    let o = run(&[
+        "generate",
+        "-n",
+        "2",
+        "-o",
+        out.join("d").to_str().unwrap(),
+        "--set",
+        "canvas={width: 128, height: 128}",
+        "--set",
+        "text.size=[14, 30]",
+    ]);
+    let summary = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        summary.contains("exclude       corpora/exclude-default.txt")
+            && summary.contains("87 corpus word(s) removed"),
+        "{summary}"
+    );
+    // A missing list is an error naming it.
+    let o = bin()
+        .args(["generate", "-n", "1", "-o"])
+        .arg(out.join("x"))
+        .args(["--set", "corpus.exclude=/nonexistent/ban.txt"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/ban.txt"));
     std::fs::remove_dir_all(out).unwrap();
 }
 

@@ -254,12 +254,44 @@ fn broken_corpora_give_counted_skips_or_clear_errors() {
     assert_eq!(m["corpus_words"], 3);
     std::fs::remove_dir_all(&out).unwrap();
 
+    // Words with invisible, control or whitespace characters: skipped, counted per reason.
+    let out = tmp("corpus-invisible");
+    let o = generate(
+        &out,
+        &[format!(
+            "corpus.source={}",
+            fixture("corpus/invisible.tsv").display()
+        )],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let m = manifest(&out);
+    assert_eq!(m["corpus_lines_skipped"], 5, "{m}");
+    let by = &m["corpus_lines_skipped_by_reason"];
+    assert_eq!(by["invisible_character"]["lines"], 3, "{by}");
+    assert_eq!(
+        by["invisible_character"]["first"],
+        serde_json::json!([3, 4, 5])
+    );
+    assert_eq!(by["whitespace"]["lines"], 1, "{by}");
+    assert_eq!(by["control_character"]["lines"], 1, "{by}");
+    assert_eq!(m["corpus_words"], 3, "the BOM at the start is ignored");
+    std::fs::remove_dir_all(&out).unwrap();
+
     for (file, expected) in [
         ("empty.tsv", "holds no words"),
         ("comments-only.tsv", "holds no words"),
         ("all-invalid.tsv", "not valid UTF-8"),
         ("no-font.tsv", "none covers 50% of the corpus characters"),
         ("bad-frequency.tsv", ":2: frequency \"lots\""),
+        (
+            "jieba-format.tsv",
+            "jieba-format.tsv:1: \"AT&T 3 nz\" has a space in it",
+        ),
+        ("jieba-format.tsv", "corpus build --dict"),
+        (
+            "extra-column.tsv",
+            ":2: \"人民<TAB>90<TAB>n\" has 3 tab-separated columns",
+        ),
     ] {
         let out = tmp("corpus-bad");
         let o = generate(

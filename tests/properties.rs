@@ -111,7 +111,7 @@ proptest! {
     ) {
         let (text, invalid) = valid_utf8_lines(&bytes);
         prop_assert!(invalid.iter().all(|&n| n >= 1));
-        if let Ok(words) = parse_tsv(&text, "fuzz") {
+        if let Ok(words) = parse_tsv(&text, "fuzz").map(|l| l.words) {
             prop_assert!(words.iter().all(|w| !w.text.trim().is_empty()));
             if let Ok(corpus) = Corpus::new(words, mode, 1.0) {
                 let mut rng = Rng::new(seed);
@@ -156,7 +156,7 @@ proptest! {
         data in damaged_font(),
         vertical in any::<bool>(),
     ) {
-        let words = parse_tsv(BUNDLED_TSV, "bundled").unwrap();
+        let words = parse_tsv(BUNDLED_TSV, "bundled").unwrap().words;
         let text: String = words.iter().take(40).map(|w| w.text.as_str()).collect();
         let mut chars: Vec<char> = text.chars().collect();
         chars.sort_unstable();
