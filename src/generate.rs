@@ -1041,11 +1041,28 @@ mod tests {
             "shards",
             &["000000.tar", "000001.tar", "manifest-shard-0-of-2.json"],
         );
+        std::fs::write(
+            d.join("manifest-shard-0-of-2.json"),
+            r#"{"tool": "t", "recipe_hash": "h", "seed": 1, "count": 10}"#,
+        )
+        .unwrap();
         let spec = Some(ShardSpec { k: 1, n: 2 });
         assert!(prepare_output_dir(&d, &header(spec), 4, false, false).is_err());
         prepare_output_dir(&d, &header(spec), 4, true, false).unwrap();
         assert_eq!(listing(&d), ["000000.tar", "manifest-shard-0-of-2.json"]);
         assert!(prepare_output_dir(&d, &header(spec), 4, false, false).is_ok());
+        // … but not with another run's shard set, even with --overwrite.
+        let other = RunHeader {
+            seed: 2,
+            ..header(spec)
+        };
+        let err = prepare_output_dir(&d, &other, 4, true, false)
+            .err()
+            .expect("another run's shard set refuses this task");
+        assert!(
+            format!("{err:#}").contains("manifest-shard-0-of-2.json: recipe h seed 1"),
+            "{err:#}"
+        );
 
         // --resume of a run killed before its journal existed: temporaries go, start afresh.
         let d = folder("early-kill", &["progress.jsonl.tmp"]);
