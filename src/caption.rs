@@ -21,29 +21,41 @@ pub fn make_caption(
     )
 }
 
-/// The template's caption without the text: the `{text}` slot and the quotes around it removed,
-/// spaces collapsed, trailing punctuation trimmed ("印有“{text}”字样的图片" → "印有字样的图片").
-/// AnyText's data loader appends the text itself as `*` placeholders (", that reads *, *."),
-/// so its captions must not quote the text a second time.
-pub fn caption_without_text(cfg: &CaptionConfig, lang: Language, template: usize) -> String {
-    let Some(t) = templates(cfg, lang).get(template) else {
-        return String::new();
+/// Words that only lead up to the quoted text ("a poster that reads …", "an image with the
+/// words …"), dropped from the end of a scene phrase.
+const LEAD_IN: [&str; 15] = [
+    "that", "which", "reads", "reading", "says", "saying", "with", "the", "words", "word", "text",
+    "written", "showing", "shows", "chinese",
+];
+
+/// An English phrase for the scene without its text: the English template's words before the
+/// `{text}` slot, less the words that lead up to the text ("a poster that reads \"{text}\"" →
+/// "a poster"; "Chinese characters \"{text}\" on a background" → "Chinese characters"). The
+/// English template at the caption's template index is used whatever the caption's language:
+/// AnyText's text encoder is English CLIP, and its loader appends the text itself as `*`
+/// placeholders (", that reads * , * ."), so this caption must neither quote the text nor be
+/// Chinese. "an image" when nothing is left.
+pub fn scene_phrase_en(cfg: &CaptionConfig, template: usize) -> String {
+    let Some(t) = cfg.en.get(template % cfg.en.len().max(1)) else {
+        return "an image".into();
     };
-    let mut out = t.clone();
-    for (open, close) in [
-        ("“", "”"),
-        ("\"", "\""),
-        ("「", "」"),
-        ("‘", "’"),
-        ("'", "'"),
-    ] {
-        out = out.replace(&format!("{open}{{text}}{close}"), "");
+    let before = t.split("{text}").next().unwrap_or_default();
+    let mut words: Vec<&str> = before
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| "\"'“”‘’「」:：,，".contains(c)))
+        .filter(|w| !w.is_empty())
+        .collect();
+    while words
+        .last()
+        .is_some_and(|w| LEAD_IN.contains(&w.to_lowercase().as_str()))
+    {
+        words.pop();
     }
-    let out = out.replace("{text}", "");
-    let collapsed = out.split_whitespace().collect::<Vec<_>>().join(" ");
-    collapsed
-        .trim_end_matches(|c: char| c.is_whitespace() || "，,、：:；;".contains(c))
-        .to_string()
+    if words.is_empty() {
+        "an image".into()
+    } else {
+        words.join(" ")
+    }
 }
 
 fn templates(cfg: &CaptionConfig, lang: Language) -> &[String] {
@@ -121,28 +133,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn caption_without_text_drops_the_quoted_slot() {
-        let cfg = CaptionConfig {
-            zh: vec![
-                "印有“{text}”字样的图片".into(),
-                "一张海报，上面写着“{text}”".into(),
-            ],
-            en: vec!["an image with the words \"{text}\" written on it".into()],
+    fn scene_phrase_is_english_and_leaves_out_the_text() {
+        let cfg = CaptionConfig::default();
+        let phrases: Vec<String> = (0..cfg.en.len())
+            .map(|i| scene_phrase_en(&cfg, i))
+            .collect();
+        assert_eq!(
+            phrases,
+            [
+                "a poster",
+                "a sign",
+                "a photo",
+                "an image",
+                "Chinese characters"
+            ]
+        );
+        // A Chinese caption's template index picks the English phrase at the same index.
+        assert_eq!(scene_phrase_en(&cfg, 6), "a sign");
+        let only_text = CaptionConfig {
+            en: vec!["\"{text}\"".into()],
             ..Default::default()
         };
-        assert_eq!(
-            caption_without_text(&cfg, Language::Zh, 0),
-            "印有字样的图片"
-        );
-        assert_eq!(
-            caption_without_text(&cfg, Language::Zh, 1),
-            "一张海报，上面写着"
-        );
-        assert_eq!(
-            caption_without_text(&cfg, Language::En, 0),
-            "an image with the words written on it"
-        );
-        assert_eq!(caption_without_text(&cfg, Language::En, 5), "");
+        assert_eq!(scene_phrase_en(&only_text, 0), "an image");
     }
 
     #[test]

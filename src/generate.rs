@@ -760,7 +760,17 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Outcome> {
         .context("cannot start worker threads")?;
     let sink: Box<dyn Sink> = match recipe.output.format {
         OutputFormat::Webdataset => Box::new(WebDatasetSink::new(&opts.out)),
-        OutputFormat::Imagefolder => Box::new(ImageFolderSink::new(&opts.out)),
+        OutputFormat::Imagefolder => {
+            let root = if recipe.output.labels_root.is_empty() {
+                std::path::absolute(&opts.out)
+                    .with_context(|| format!("cannot resolve {}", opts.out.display()))?
+                    .display()
+                    .to_string()
+            } else {
+                recipe.output.labels_root.clone()
+            };
+            Box::new(ImageFolderSink::new(&opts.out, &root))
+        }
         OutputFormat::Lmdb => Box::new(LmdbSink::new(&opts.out)),
     };
     let bar = if opts.progress {

@@ -637,6 +637,11 @@ pub struct OutputConfig {
     pub conditions: ConditionsConfig,
     /// Annotation files for other trainers, written into every imagefolder chunk.
     pub labels: Vec<LabelSchema>,
+    /// Absolute folder the trainers will read this output from, for label files that need
+    /// absolute paths (AnyText's `data_root`). Empty: this run's output folder, made absolute —
+    /// then those files (and so their chunks' checksums) depend on where the run wrote.
+    #[serde(default)]
+    pub labels_root: String,
 }
 
 /// Annotation formats of other trainers (see `schemas.rs` and the README).
@@ -908,6 +913,7 @@ impl Default for OutputConfig {
             samples_per_shard: 1000,
             conditions: ConditionsConfig::default(),
             labels: Vec::new(),
+            labels_root: String::new(),
         }
     }
 }
@@ -1057,6 +1063,10 @@ impl Recipe {
             if *schema == LabelSchema::Glyphcontrol && !self.output.conditions.glyph {
                 bail!("output.labels: glyphcontrol needs output.conditions.glyph: true");
             }
+        }
+        let root = &self.output.labels_root;
+        if !root.is_empty() && !Path::new(root).is_absolute() {
+            bail!("output.labels_root must be an absolute folder (trainers resolve it from their own working folder), got {root:?}");
         }
         if self.output.conditions.any() && self.output.format == OutputFormat::Lmdb {
             bail!("output.conditions need output.format webdataset or imagefolder (LMDB records hold one image)");

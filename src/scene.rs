@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::background::{BackgroundInfo, BackgroundPool};
 use crate::blur::radius_for_sigma;
-use crate::caption::{caption_variants, caption_without_text, make_caption};
+use crate::caption::{caption_variants, make_caption, scene_phrase_en};
 use crate::color::{choose_color_by, effective_contrast, luminance, luminance_spread};
 use crate::composite::{Compositor, Paint, TextLayer};
 use crate::corpus::Corpus;
@@ -305,10 +305,10 @@ pub struct SampleMeta {
     /// stand for, in reading order.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub charseg_table: Option<Vec<String>>,
-    /// The caption's template without the text (for AnyText, whose loader adds the text as
-    /// placeholders); not part of the metadata.
+    /// An English phrase for the scene without its text (AnyText's caption; see
+    /// [`scene_phrase_en`]); not part of the metadata.
     #[serde(skip)]
-    pub caption_without_text: String,
+    pub scene_phrase_en: String,
 }
 
 /// The geometry of a drawn block, for label checks, crops and condition rasters.
@@ -1286,7 +1286,7 @@ pub fn render_sample(
         contrast_met,
         notes: notes.join("; "),
         charseg_table: None,
-        caption_without_text: caption_without_text(&r.caption, caption_language, template),
+        scene_phrase_en: scene_phrase_en(&r.caption, template),
         captions,
     };
     lap(&mut clock, &mut times.sampling);

@@ -4,7 +4,7 @@
 //! Each schema turns one record's metadata into one row of its file; the sink collects a
 //! chunk's rows and writes the files when the chunk is complete (see [`chunk_file`]). Paths in
 //! PaddleOCR label files are relative to the output folder (its `data_dir`); AnyText's
-//! `data_root` is the chunk folder relative to the output folder.
+//! `data_root` is the chunk folder's absolute path (`output.labels_root`).
 
 use serde_json::{json, Value};
 
@@ -44,6 +44,28 @@ pub const LABEL_FILES: [&str; 6] = [
 /// AnyText's limits: at most 5 lines of at most 20 characters are used for training.
 const ANYTEXT_LINES: usize = 5;
 const ANYTEXT_CHARS: usize = 20;
+/// AnyText trains at 512×512: its loader stretches every image to that size (aspect not kept)
+/// and draws its masks and glyphs from the polygons as they are, in that space.
+const ANYTEXT_SIDE: f64 = 512.0;
+
+/// A polygon as AnyText's loader needs it: integer pixels of the image stretched to 512×512.
+/// Integers matter: `np.array` of JSON floats is float64, which its `cv2.minAreaRect` and
+/// `cv2.fillPoly` (OpenCV 4.7) reject.
+fn anytext_polygon(points: &[[f64; 2]], width: u32, height: u32) -> Vec<[i64; 2]> {
+    let (sx, sy) = (
+        ANYTEXT_SIDE / f64::from(width),
+        ANYTEXT_SIDE / f64::from(height),
+    );
+    points
+        .iter()
+        .map(|p| {
+            [
+                (p[0] * sx).round().clamp(0.0, ANYTEXT_SIDE - 1.0) as i64,
+                (p[1] * sy).round().clamp(0.0, ANYTEXT_SIDE - 1.0) as i64,
+            ]
+        })
+        .collect()
+}
 
 fn is_han(c: char) -> bool {
     ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c)
@@ -100,11 +122,12 @@ pub fn scene_rows(
         let row = match schema {
             LabelSchema::Anytext => json!({
                 "img_name": file_name,
-                // AnyText's loader appends ", that reads *, *." itself (one `*` per line, with
-                // `pos` words): the caption describes the scene without the text.
-                "caption": meta.caption_without_text,
+                // AnyText's loader appends ", that reads * , * ." itself (one `*` per line,
+                // replaced by the line's OCR embedding): the caption is an English phrase for
+                // the scene, without the text.
+                "caption": meta.scene_phrase_en,
                 "annotations": meta.lines.iter().enumerate().map(|(i, l)| json!({
-                    "polygon": l.polygon,
+                    "polygon": anytext_polygon(&l.polygon, meta.width, meta.height),
                     "text": l.text,
                     "language": if l.text.chars().any(is_han) { "Chinese" } else { "Latin" },
                     "valid": i < ANYTEXT_LINES && l.text.chars().count() <= ANYTEXT_CHARS,
@@ -221,15 +244,16 @@ pub fn crop_rows(schemas: &[LabelSchema], meta: &CropMeta, file_name: &str) -> V
 }
 
 /// The bytes of a chunk's label file from its rows. PaddleOCR's files list paths relative to
-/// the output folder (`chunk/file`); AnyText's JSON wraps its rows with the chunk folder as
-/// `data_root`; the JSON-lines files are the rows.
-pub fn chunk_file(file: &str, chunk: &str, rows: &[String]) -> Vec<u8> {
+/// the output folder (`chunk/file`); AnyText's JSON wraps its rows with `data_root` =
+/// `root/chunk` (AnyText joins it with the image name from its own working folder, so `root` is
+/// absolute: `output.labels_root` or the output folder); the JSON-lines files are the rows.
+pub fn chunk_file(file: &str, chunk: &str, root: &str, rows: &[String]) -> Vec<u8> {
     let mut out = String::new();
     match file {
         "anytext.json" => {
             out.push_str(&format!(
                 "{{\"data_root\": {}, \"data_list\": [\n",
-                Value::from(chunk)
+                Value::from(format!("{}/{chunk}", root.trim_end_matches('/')))
             ));
             out.push_str(&rows.join(",\n"));
             out.push_str("\n]}\n");

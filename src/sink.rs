@@ -262,13 +262,16 @@ struct OpenChunk {
 /// `NNNNNN.tmp/` and renamed when complete.
 pub struct ImageFolderSink {
     dir: PathBuf,
+    /// Where trainers will read the output from (absolute), for label files that need it.
+    labels_root: String,
     open: Option<OpenChunk>,
 }
 
 impl ImageFolderSink {
-    pub fn new(dir: &Path) -> ImageFolderSink {
+    pub fn new(dir: &Path, labels_root: &str) -> ImageFolderSink {
         ImageFolderSink {
             dir: dir.to_path_buf(),
+            labels_root: labels_root.to_string(),
             open: None,
         }
     }
@@ -352,7 +355,10 @@ impl Sink for ImageFolderSink {
         let mut last: Vec<(String, Vec<u8>)> = open
             .labels
             .iter()
-            .map(|(f, rows)| (f.to_string(), crate::schemas::chunk_file(f, &chunk, rows)))
+            .map(|(f, rows)| {
+                let data = crate::schemas::chunk_file(f, &chunk, &self.labels_root, rows);
+                (f.to_string(), data)
+            })
             .collect();
         last.push(("metadata.jsonl".into(), std::mem::take(&mut open.metadata)));
         last.sort();

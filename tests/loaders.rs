@@ -90,7 +90,7 @@ fn webdataset_and_imagefolder_load_in_python() {
 #[test]
 #[ignore = "needs the Python clients: run with --include-ignored (.ci/run does)"]
 fn trainer_annotation_files_parse_as_their_loaders_read_them() {
-    let py = python("HANZI_SYNTH_PYTHON", "numpy, PIL");
+    let py = python("HANZI_SYNTH_PYTHON", "numpy, PIL, cv2");
     let root = std::env::temp_dir().join(format!("hanzi-synth-schemas-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     let (scenes, crops) = (root.join("scenes"), root.join("crops"));
@@ -108,8 +108,9 @@ fn trainer_annotation_files_parse_as_their_loaders_read_them() {
             vec!["output.mode=line_crops", "output.labels=[paddleocr_rec]"],
         ),
     ] {
+        // Not 512²: AnyText's polygons must be scaled into its 512×512 space.
         let common = [
-            "canvas={width: 200, height: 200}",
+            "canvas={width: 240, height: 200}",
             "text.size=[12, 40]",
             "output.samples_per_shard=10",
             "output.format=imagefolder",

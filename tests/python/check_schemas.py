@@ -61,23 +61,25 @@ ANYTEXT_POS = ["top left", "top", "top right", "left", "center", "right", "botto
                "bottom right"]
 
 
-def anytext_load_data(json_path, data_dir):
-    # AnyText t3_dataset.load_data: image path = data_root/img_name; annotations with an empty
-    # polygon are skipped, invalid ones only masked; texts, languages and pos collected.
+def anytext_load_data(json_path):
+    # AnyText t3_dataset.T3DataSet.load_data, step by step: the image path is
+    # os.path.join(data_root, img_name) resolved from the trainer's own working folder;
+    # annotations with an empty polygon are skipped; `valid is False` ones only go to the loss
+    # mask; texts, languages and `pos` are collected from the valid ones.
     content = json.load(open(json_path, encoding="utf-8"))
     items = []
     for gt in content["data_list"]:
-        item = {"img_path": os.path.join(data_dir, content["data_root"], gt["img_name"]),
-                "caption": gt["caption"], "polygons": [], "invalid_polygons": [], "texts": [],
-                "language": [], "pos": []}
-        for a in gt["annotations"]:
+        item = {"img_path": os.path.join(content["data_root"], gt["img_name"]),
+                "caption": gt.get("caption", ""), "polygons": [], "invalid_polygons": [],
+                "texts": [], "language": [], "pos": []}
+        for a in gt.get("annotations", []):
             if len(a["polygon"]) == 0:
                 continue
-            if a["valid"] is False:
+            if a.get("valid", True) is False:
                 item["invalid_polygons"].append(a["polygon"])
                 continue
             item["polygons"].append(a["polygon"])
-            item["texts"].append(a["text"])
+            item["texts"].append(a["text"][:20])
             item["language"].append(a["language"])
             if "pos" in a:
                 item["pos"].append(a["pos"])
@@ -85,43 +87,70 @@ def anytext_load_data(json_path, data_dir):
     return items
 
 
-def anytext_caption(caption, pos_idxs):
-    # AnyText get_caption_pos: a phrase, then one `*` per line with its position word.
-    pos = "".join("* at the" + " " + ANYTEXT_POS[p] + ", " for p in pos_idxs)
+def anytext_caption(caption, n_lines):
+    # AnyText __getitem__ with caption_pos_prob=0 (train.py): `*` in the stored caption become
+    # spaces, then a phrase and one `*` per line: "<caption>, that reads * , * ."
+    caption = caption.replace("*", " ")
+    pos = "".join("*" + " , " for _ in range(n_lines))
     return caption + ", that reads " + pos[:-2] + "."
 
 
 def check_anytext(data_dir):
+    import cv2  # AnyText's own calls, on AnyText's arrays
+
     n = 0
-    for f in sorted(glob.glob(os.path.join(data_dir, "*", "anytext.json"))):
-        meta = {}
-        with open(os.path.join(os.path.dirname(f), "metadata.jsonl"), encoding="utf-8") as fh:
-            for line in fh:
-                r = json.loads(line)
-                meta[r["file_name"]] = r
-        for item in anytext_load_data(f, data_dir):
-            assert os.path.exists(item["img_path"]), item["img_path"]
-            w, h = Image.open(item["img_path"]).size
-            lines = meta[os.path.basename(item["img_path"])]["lines"]
-            assert item["texts"] and len(item["texts"]) <= 5, item["img_path"]
-            assert all(len(t) <= 20 for t in item["texts"]), item["img_path"]
-            assert len(item["texts"]) + len(item["invalid_polygons"]) == len(lines)
-            valid = [l for i, l in enumerate(lines) if i < 5 and len(l["text"]) <= 20]
-            assert len(valid) == len(item["texts"]) == len(item["pos"]), item["img_path"]
-            for poly, text, lang, pos, line in zip(item["polygons"], item["texts"], item["language"],
-                                                   item["pos"], valid):
-                poly = np.array(poly, dtype=np.float32)
-                assert poly.ndim == 2 and poly.shape[1] == 2 and len(poly) >= 4, item["img_path"]
-                assert (poly[:, 0] >= -0.5).all() and (poly[:, 0] <= w + 0.5).all()
-                assert (poly[:, 1] >= -0.5).all() and (poly[:, 1] <= h + 0.5).all()
-                assert lang in ("Chinese", "Latin") and text == line["text"]
-                assert ANYTEXT_POS[pos] == line["position"], (pos, line["position"])
-            # The loader adds the placeholders: the stored caption must not hold any; the
-            # trainer's caption then has exactly one `*` per line.
-            assert "*" not in item["caption"] and item["caption"], item["caption"]
-            caption = anytext_caption(item["caption"], item["pos"])
-            assert caption.count("*") == len(item["texts"]), caption
-            n += 1
+    here = os.getcwd()
+    # The trainer runs from its repository, not from our output folder.
+    os.chdir("/")
+    try:
+        for f in sorted(glob.glob(os.path.join(data_dir, "*", "anytext.json"))):
+            meta = {}
+            with open(os.path.join(os.path.dirname(f), "metadata.jsonl"), encoding="utf-8") as fh:
+                for line in fh:
+                    r = json.loads(line)
+                    meta[r["file_name"]] = r
+            root = json.load(open(f, encoding="utf-8"))["data_root"]
+            assert os.path.isabs(root), root
+            for item in anytext_load_data(f):
+                assert os.path.exists(item["img_path"]), item["img_path"]
+                target = np.array(Image.open(item["img_path"]).convert("RGB"))
+                row = meta[os.path.basename(item["img_path"])]
+                lines = row["lines"]
+                # The loader stretches every image to 512×512 and keeps the polygons as they are.
+                if target.shape[:2] != (512, 512):
+                    target = cv2.resize(target, (512, 512))
+                assert item["texts"] and len(item["texts"]) <= 5, item["img_path"]
+                assert len(item["texts"]) + len(item["invalid_polygons"]) == len(lines)
+                valid = [l for i, l in enumerate(lines) if i < 5 and len(l["text"]) <= 20]
+                assert len(valid) == len(item["texts"]) == len(item["pos"]), item["img_path"]
+                positions = np.zeros((512, 512), dtype=np.uint8)
+                for poly in item["polygons"] + item["invalid_polygons"]:
+                    poly = np.array(poly)
+                    # JSON floats would make float64 arrays, which these calls reject.
+                    assert poly.dtype.kind == "i", (item["img_path"], poly.dtype)
+                    cv2.minAreaRect(poly)
+                    cv2.minAreaRect(poly * 2)  # draw_glyph2 at glyph_scale 2
+                    cv2.fillPoly(positions, [poly.reshape((-1, 1, 2))], 255)
+                for text, lang, pos, line in zip(item["texts"], item["language"], item["pos"],
+                                                 valid):
+                    assert lang in ("Chinese", "Latin") and text == line["text"]
+                    assert ANYTEXT_POS[pos] == line["position"], (pos, line["position"])
+                # Meaning: the ink (our glyph raster, resized as the loader resizes the image)
+                # lies inside the loader's position masks.
+                glyph = np.array(Image.open(os.path.join(
+                    os.path.dirname(item["img_path"]), row["glyph_file"])).convert("L"))
+                ink = cv2.resize(glyph, (512, 512)) < 128
+                inside = (ink & (positions > 0)).sum() / max(int(ink.sum()), 1)
+                assert inside >= 0.98, (item["img_path"], inside)
+                # The caption is English (CLIP) and holds no text: the loader adds one `*` per
+                # line, each replaced by that line's OCR embedding.
+                assert item["caption"] and item["caption"].isascii(), item["caption"]
+                assert "*" not in item["caption"] and '"' not in item["caption"], item["caption"]
+                caption = anytext_caption(item["caption"], len(item["texts"]))
+                assert caption.count("*") == len(item["texts"]), caption
+                n += 1
+    finally:
+        os.chdir(here)
     return n
 
 
