@@ -769,7 +769,16 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Outcome> {
             } else {
                 recipe.output.labels_root.clone()
             };
-            Box::new(ImageFolderSink::new(&opts.out, &root))
+            let font_names = ctx
+                .fonts
+                .faces
+                .iter()
+                .map(|f| crate::schemas::byt5_font_name(&f.file, f.index))
+                .collect();
+            Box::new(ImageFolderSink::new(
+                &opts.out,
+                crate::schemas::ChunkContext { root, font_names },
+            ))
         }
         OutputFormat::Lmdb => Box::new(LmdbSink::new(&opts.out)),
     };

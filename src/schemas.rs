@@ -25,21 +25,222 @@ pub fn file_of(schema: LabelSchema) -> &'static str {
         LabelSchema::Anytext => "anytext.json",
         LabelSchema::Textdiffuser2 => "textdiffuser2.jsonl",
         LabelSchema::Glyphcontrol => "glyphcontrol.jsonl",
-        LabelSchema::GlyphByt5 => "glyph_byt5.jsonl",
+        LabelSchema::GlyphByt5 => "glyph_byt5.json",
         LabelSchema::PaddleocrDet => "det_gt.txt",
         LabelSchema::PaddleocrRec => "rec_gt.txt",
     }
 }
 
-/// Every label file name a chunk can hold (for `verify`).
+/// Every label file name a chunk can hold (for `verify`), with one row per record.
 pub const LABEL_FILES: [&str; 6] = [
     "anytext.json",
     "textdiffuser2.jsonl",
     "glyphcontrol.jsonl",
-    "glyph_byt5.jsonl",
+    "glyph_byt5.json",
     "det_gt.txt",
     "rec_gt.txt",
 ];
+
+/// Glyph-ByT5's font table, written next to `glyph_byt5.json`: every face of the run.
+pub const BYT5_FONT_IDX: &str = "glyph_byt5_font_idx.json";
+
+/// What chunk files need beyond their rows.
+#[derive(Clone, Debug, Default)]
+pub struct ChunkContext {
+    /// Absolute folder trainers read the output from (AnyText's `data_root`).
+    pub root: String,
+    /// The run's faces as Glyph-ByT5 font names, in the run's order (`<font-N>` = position).
+    pub font_names: Vec<String>,
+}
+
+/// Glyph-ByT5 draws its glyph images itself on a 1645×1645 canvas, scaled down to 224².
+const BYT5_CANVAS: f64 = 1645.0;
+
+/// The 138 CSS3 colours as webcolors 1.13's `CSS3_HEX_TO_NAMES` lists them (its order decides
+/// ties), with Glyph-ByT5's token index for each (`assets/color_idx.json`, Apache-2.0).
+const CSS3_COLORS: [(&str, [u8; 3], usize); 138] = [
+    ("aliceblue", [240, 248, 255], 106),
+    ("antiquewhite", [250, 235, 215], 27),
+    ("cyan", [0, 255, 255], 127),
+    ("aquamarine", [127, 255, 212], 129),
+    ("azure", [240, 255, 255], 132),
+    ("beige", [245, 245, 220], 44),
+    ("bisque", [255, 228, 196], 63),
+    ("black", [0, 0, 0], 1),
+    ("blanchedalmond", [255, 235, 205], 75),
+    ("blue", [0, 0, 255], 110),
+    ("blueviolet", [138, 43, 226], 84),
+    ("brown", [165, 42, 42], 25),
+    ("burlywood", [222, 184, 135], 35),
+    ("cadetblue", [95, 158, 160], 71),
+    ("chartreuse", [127, 255, 0], 133),
+    ("chocolate", [210, 105, 30], 23),
+    ("coral", [255, 127, 80], 43),
+    ("cornflowerblue", [100, 149, 237], 77),
+    ("cornsilk", [255, 248, 220], 86),
+    ("crimson", [220, 20, 60], 22),
+    ("darkblue", [0, 0, 139], 121),
+    ("darkcyan", [0, 139, 139], 48),
+    ("darkgoldenrod", [184, 134, 11], 55),
+    ("darkgray", [169, 169, 169], 37),
+    ("darkgreen", [0, 100, 0], 32),
+    ("darkkhaki", [189, 183, 107], 34),
+    ("darkmagenta", [139, 0, 139], 122),
+    ("darkolivegreen", [85, 107, 47], 4),
+    ("darkorange", [255, 140, 0], 57),
+    ("darkorchid", [153, 50, 204], 111),
+    ("darkred", [139, 0, 0], 64),
+    ("darksalmon", [233, 150, 122], 65),
+    ("darkseagreen", [143, 188, 143], 94),
+    ("darkslateblue", [72, 61, 139], 9),
+    ("darkslategray", [47, 79, 79], 2),
+    ("darkturquoise", [0, 206, 209], 105),
+    ("darkviolet", [148, 0, 211], 126),
+    ("deeppink", [255, 20, 147], 72),
+    ("deepskyblue", [0, 191, 255], 123),
+    ("dimgray", [105, 105, 105], 3),
+    ("dodgerblue", [30, 144, 255], 67),
+    ("firebrick", [178, 34, 34], 21),
+    ("floralwhite", [255, 250, 240], 30),
+    ("forestgreen", [34, 139, 34], 54),
+    ("magenta", [255, 0, 255], 124),
+    ("gainsboro", [220, 220, 220], 16),
+    ("ghostwhite", [248, 248, 255], 60),
+    ("gold", [255, 215, 0], 19),
+    ("goldenrod", [218, 165, 32], 26),
+    ("gray", [128, 128, 128], 15),
+    ("green", [0, 128, 0], 134),
+    ("greenyellow", [173, 255, 47], 79),
+    ("honeydew", [240, 255, 240], 118),
+    ("hotpink", [255, 105, 180], 59),
+    ("indianred", [205, 92, 92], 10),
+    ("indigo", [75, 0, 130], 62),
+    ("ivory", [255, 255, 240], 56),
+    ("khaki", [240, 230, 140], 13),
+    ("lavender", [230, 230, 250], 47),
+    ("lavenderblush", [255, 240, 245], 92),
+    ("lawngreen", [124, 252, 0], 130),
+    ("lemonchiffon", [255, 250, 205], 98),
+    ("lightblue", [173, 216, 230], 120),
+    ("lightcoral", [240, 128, 128], 61),
+    ("lightcyan", [224, 255, 255], 114),
+    ("lightgoldenrodyellow", [250, 250, 210], 115),
+    ("lightgray", [211, 211, 211], 41),
+    ("lightgreen", [144, 238, 144], 131),
+    ("lightpink", [255, 182, 193], 68),
+    ("lightsalmon", [255, 160, 122], 87),
+    ("lightseagreen", [32, 178, 170], 76),
+    ("lightskyblue", [135, 206, 250], 113),
+    ("lightslategray", [119, 136, 153], 66),
+    ("lightsteelblue", [176, 196, 222], 102),
+    ("lightyellow", [255, 255, 224], 101),
+    ("lime", [0, 255, 0], 136),
+    ("limegreen", [50, 205, 50], 125),
+    ("linen", [250, 240, 230], 11),
+    ("maroon", [128, 0, 0], 12),
+    ("mediumaquamarine", [102, 205, 170], 107),
+    ("mediumblue", [0, 0, 205], 93),
+    ("mediumorchid", [186, 85, 211], 103),
+    ("mediumpurple", [147, 112, 219], 88),
+    ("mediumseagreen", [60, 179, 113], 91),
+    ("mediumslateblue", [123, 104, 238], 82),
+    ("mediumspringgreen", [0, 250, 154], 135),
+    ("mediumturquoise", [72, 209, 204], 95),
+    ("mediumvioletred", [199, 21, 133], 70),
+    ("midnightblue", [25, 25, 112], 5),
+    ("mintcream", [245, 255, 250], 119),
+    ("mistyrose", [255, 228, 225], 69),
+    ("moccasin", [255, 228, 181], 89),
+    ("navajowhite", [255, 222, 173], 80),
+    ("navy", [0, 0, 128], 116),
+    ("oldlace", [253, 245, 230], 33),
+    ("olive", [128, 128, 0], 99),
+    ("olivedrab", [107, 142, 35], 53),
+    ("orange", [255, 165, 0], 38),
+    ("orangered", [255, 69, 0], 51),
+    ("orchid", [218, 112, 214], 108),
+    ("palegoldenrod", [238, 232, 170], 74),
+    ("palegreen", [152, 251, 152], 128),
+    ("paleturquoise", [175, 238, 238], 96),
+    ("palevioletred", [219, 112, 147], 45),
+    ("papayawhip", [255, 239, 213], 81),
+    ("peachpuff", [255, 218, 185], 100),
+    ("peru", [205, 133, 63], 18),
+    ("pink", [255, 192, 203], 85),
+    ("plum", [221, 160, 221], 104),
+    ("powderblue", [176, 224, 230], 109),
+    ("purple", [128, 0, 128], 83),
+    ("red", [255, 0, 0], 36),
+    ("rosybrown", [188, 143, 143], 28),
+    ("royalblue", [65, 105, 225], 39),
+    ("saddlebrown", [139, 69, 19], 6),
+    ("salmon", [250, 128, 114], 73),
+    ("sandybrown", [244, 164, 96], 14),
+    ("seagreen", [46, 139, 87], 40),
+    ("seashell", [255, 245, 238], 31),
+    ("sienna", [160, 82, 45], 7),
+    ("silver", [192, 192, 192], 52),
+    ("skyblue", [135, 206, 235], 97),
+    ("slateblue", [106, 90, 205], 49),
+    ("slategray", [112, 128, 144], 50),
+    ("snow", [255, 250, 250], 20),
+    ("springgreen", [0, 255, 127], 137),
+    ("steelblue", [70, 130, 180], 29),
+    ("tan", [210, 180, 140], 42),
+    ("teal", [0, 128, 128], 17),
+    ("thistle", [216, 191, 216], 117),
+    ("tomato", [255, 99, 71], 24),
+    ("turquoise", [64, 224, 208], 90),
+    ("violet", [238, 130, 238], 112),
+    ("wheat", [245, 222, 179], 46),
+    ("white", [255, 255, 255], 0),
+    ("whitesmoke", [245, 245, 245], 8),
+    ("yellow", [255, 255, 0], 58),
+    ("yellowgreen", [154, 205, 50], 78),
+];
+
+/// Glyph-ByT5's `<color-K>` for an RGB colour: its CSS3 name when exact, else the nearest
+/// CSS3 colour by squared RGB distance, the later one in webcolors' order on a tie (as its
+/// `closest_color` does), mapped through its colour index.
+pub fn byt5_color_index(c: [u8; 3]) -> usize {
+    let dist = |p: [u8; 3]| -> i32 {
+        (0..3)
+            .map(|i| (i32::from(p[i]) - i32::from(c[i])).pow(2))
+            .sum()
+    };
+    let mut best = (i32::MAX, 0);
+    for (_, rgb, index) in CSS3_COLORS {
+        let d = dist(rgb);
+        if d <= best.0 {
+            best = (d, index);
+        }
+    }
+    best.1
+}
+
+/// A face as Glyph-ByT5 names fonts: the file stem (its loader opens `assets/fonts/NAME.ttf`),
+/// with the face index appended for faces past the first of a collection.
+pub fn byt5_font_name(file: &str, index: u32) -> String {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
+    if index == 0 {
+        stem.to_string()
+    } else {
+        format!("{stem}-{index}")
+    }
+}
+
+/// A line's axis-aligned box `[x, y, w, h]` in pixels.
+fn aabb(q: &[[f64; 2]; 4]) -> [f64; 4] {
+    let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+    for p in q {
+        x0 = x0.min(p[0]);
+        y0 = y0.min(p[1]);
+        x1 = x1.max(p[0]);
+        y1 = y1.max(p[1]);
+    }
+    [x0, y0, x1 - x0, y1 - y0]
+}
 
 /// AnyText's limits: at most 5 lines of at most 20 characters are used for training.
 const ANYTEXT_LINES: usize = 5;
@@ -86,27 +287,6 @@ fn anytext_pos(word: &str) -> usize {
         "bottom right",
     ];
     WORDS.iter().position(|w| *w == word).unwrap_or(4)
-}
-
-/// A line's box as Glyph-ByT5 gives it: top-left corner, width, height, angle (degrees) of
-/// its reading direction.
-fn xywha(q: &[[f64; 2]; 4]) -> [f64; 5] {
-    let (dx, dy) = (q[1][0] - q[0][0], q[1][1] - q[0][1]);
-    let w = dx.hypot(dy);
-    let h = (q[3][0] - q[0][0]).hypot(q[3][1] - q[0][1]);
-    let r = |v: f64| (v * 100.0).round() / 100.0;
-    [
-        r(q[0][0]),
-        r(q[0][1]),
-        r(w),
-        r(h),
-        r(dy.atan2(dx).to_degrees()),
-    ]
-}
-
-/// One of 64 colour classes (4 levels per channel): `<color-N>` in Glyph-ByT5 captions.
-pub fn color_class(c: [u8; 3]) -> usize {
-    usize::from(c[0] / 64) * 16 + usize::from(c[1] / 64) * 4 + usize::from(c[2] / 64)
 }
 
 /// Rows of a scene for the schemas asked for; `file_name` is the image's file in its chunk,
@@ -183,33 +363,41 @@ pub fn scene_rows(
                 .to_string()
             }
             LabelSchema::GlyphByt5 => {
-                let texts: Vec<Value> = meta
+                // GlyphBoxDataset's meta format: texts, styles and axis-aligned boxes on its
+                // 1645×1645 canvas (angle 0); plus the normalised boxes and the ByT5 text prompt
+                // a Glyph-SDXL trainer forms from them.
+                let (w, h) = (f64::from(meta.width), f64::from(meta.height));
+                let r2 = |v: f64| (v * 100.0).round() / 100.0;
+                let r4 = |v: f64| (v * 1e4).round() / 1e4;
+                let boxes: Vec<[f64; 4]> = meta.lines.iter().map(|l| aabb(&l.quad)).collect();
+                let prompt: String = meta
                     .lines
                     .iter()
                     .map(|l| {
-                        json!({
-                            "text": l.text,
-                            "font": format!("<font-{}>", font_id(&format!("{}#{}", l.font.file, l.font.index))),
-                            "color": format!("<color-{}>", color_class(l.color)),
-                            "bbox": xywha(&l.quad),
-                        })
-                    })
-                    .collect();
-                let glyph_caption: Vec<String> = texts
-                    .iter()
-                    .map(|t| {
                         format!(
-                            "Text \"{}\" in {}, {}.",
-                            t["text"].as_str().unwrap_or_default(),
-                            t["color"].as_str().unwrap_or_default(),
-                            t["font"].as_str().unwrap_or_default()
+                            "Text \"{}\" in <color-{}>, <font-{}>. ",
+                            l.text,
+                            byt5_color_index(l.color),
+                            font_id(&format!("{}#{}", l.font.file, l.font.index))
                         )
                     })
                     .collect();
                 json!({
                     "file_name": file_name,
-                    "caption": format!("{} {}", meta.caption, glyph_caption.join(" ")),
-                    "texts": texts,
+                    "texts": meta.lines.iter().map(|l| l.text.clone()).collect::<Vec<_>>(),
+                    "styles": meta.lines.iter().map(|l| json!({
+                        "color": format!("#{:02x}{:02x}{:02x}", l.color[0], l.color[1], l.color[2]),
+                        "font-family": byt5_font_name(&l.font.file, l.font.index),
+                    })).collect::<Vec<_>>(),
+                    "bbox": boxes.iter().map(|b| [
+                        r2(b[0] * BYT5_CANVAS / w), r2(b[1] * BYT5_CANVAS / h),
+                        r2(b[2] * BYT5_CANVAS / w), r2(b[3] * BYT5_CANVAS / h), 0.0,
+                    ]).collect::<Vec<_>>(),
+                    "bbox_norm": boxes.iter().map(|b| [
+                        r4(b[0] / w), r4(b[1] / h), r4(b[2] / w), r4(b[3] / h),
+                    ]).collect::<Vec<_>>(),
+                    "bg_prompt": meta.scene_phrase_en,
+                    "text_prompt": prompt,
                 })
                 .to_string()
             }
@@ -243,20 +431,38 @@ pub fn crop_rows(schemas: &[LabelSchema], meta: &CropMeta, file_name: &str) -> V
         .collect()
 }
 
+/// Glyph-ByT5's font table (`--font_ann_path`): every face of the run by name, numbered
+/// 0..N-1 in the run's order, as its `<font-N>` tokens are added.
+pub fn byt5_font_idx(ctx: &ChunkContext) -> Vec<u8> {
+    let map: serde_json::Map<String, Value> = ctx
+        .font_names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.clone(), Value::from(i)))
+        .collect();
+    (Value::Object(map).to_string() + "\n").into_bytes()
+}
+
 /// The bytes of a chunk's label file from its rows. PaddleOCR's files list paths relative to
 /// the output folder (`chunk/file`); AnyText's JSON wraps its rows with `data_root` =
 /// `root/chunk` (AnyText joins it with the image name from its own working folder, so `root` is
 /// absolute: `output.labels_root` or the output folder); the JSON-lines files are the rows.
-pub fn chunk_file(file: &str, chunk: &str, root: &str, rows: &[String]) -> Vec<u8> {
+pub fn chunk_file(file: &str, chunk: &str, ctx: &ChunkContext, rows: &[String]) -> Vec<u8> {
     let mut out = String::new();
     match file {
         "anytext.json" => {
             out.push_str(&format!(
                 "{{\"data_root\": {}, \"data_list\": [\n",
-                Value::from(format!("{}/{chunk}", root.trim_end_matches('/')))
+                Value::from(format!("{}/{chunk}", ctx.root.trim_end_matches('/')))
             ));
             out.push_str(&rows.join(",\n"));
             out.push_str("\n]}\n");
+        }
+        // Glyph-ByT5 reads one JSON array (its `--meta_path`).
+        "glyph_byt5.json" => {
+            out.push_str("[\n");
+            out.push_str(&rows.join(",\n"));
+            out.push_str("\n]\n");
         }
         "det_gt.txt" | "rec_gt.txt" => {
             for r in rows {
@@ -274,4 +480,42 @@ pub fn chunk_file(file: &str, chunk: &str, root: &str, rows: &[String]) -> Vec<u
         }
     }
     out.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byt5_colours_follow_its_css3_table() {
+        // Exact CSS3 colours take their own token.
+        assert_eq!(byt5_color_index([255, 255, 255]), 0); // white
+        assert_eq!(byt5_color_index([0, 0, 0]), 1); // black
+        assert_eq!(byt5_color_index([255, 0, 0]), 36); // red
+                                                       // Others the nearest one: near-black is black, a dark red maroon (128, 0, 0).
+        assert_eq!(byt5_color_index([10, 8, 6]), 1);
+        assert_eq!(byt5_color_index([120, 5, 3]), 12);
+        // The table holds every index 0..137 once.
+        let mut seen: Vec<usize> = CSS3_COLORS.iter().map(|c| c.2).collect();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..138).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn byt5_font_names_are_file_stems() {
+        assert_eq!(
+            byt5_font_name("bundled:fonts/SubsetSansSC-Regular.otf", 0),
+            "SubsetSansSC-Regular"
+        );
+        assert_eq!(
+            byt5_font_name("/usr/share/fonts/NotoSansCJK.ttc", 2),
+            "NotoSansCJK-2"
+        );
+    }
+
+    #[test]
+    fn anytext_polygons_are_integers_in_its_512_space() {
+        let p = anytext_polygon(&[[0.4, 10.6], [767.9, 1023.9]], 768, 1024);
+        assert_eq!(p, vec![[0, 5], [511, 511]]);
+    }
 }

@@ -262,16 +262,16 @@ struct OpenChunk {
 /// `NNNNNN.tmp/` and renamed when complete.
 pub struct ImageFolderSink {
     dir: PathBuf,
-    /// Where trainers will read the output from (absolute), for label files that need it.
-    labels_root: String,
+    /// What the trainers' label files need beyond their rows.
+    labels: crate::schemas::ChunkContext,
     open: Option<OpenChunk>,
 }
 
 impl ImageFolderSink {
-    pub fn new(dir: &Path, labels_root: &str) -> ImageFolderSink {
+    pub fn new(dir: &Path, labels: crate::schemas::ChunkContext) -> ImageFolderSink {
         ImageFolderSink {
             dir: dir.to_path_buf(),
-            labels_root: labels_root.to_string(),
+            labels,
             open: None,
         }
     }
@@ -356,10 +356,16 @@ impl Sink for ImageFolderSink {
             .labels
             .iter()
             .map(|(f, rows)| {
-                let data = crate::schemas::chunk_file(f, &chunk, &self.labels_root, rows);
+                let data = crate::schemas::chunk_file(f, &chunk, &self.labels, rows);
                 (f.to_string(), data)
             })
             .collect();
+        if open.labels.contains_key("glyph_byt5.json") {
+            last.push((
+                crate::schemas::BYT5_FONT_IDX.into(),
+                crate::schemas::byt5_font_idx(&self.labels),
+            ));
+        }
         last.push(("metadata.jsonl".into(), std::mem::take(&mut open.metadata)));
         last.sort();
         for (name, data) in &last {

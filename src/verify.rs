@@ -524,11 +524,15 @@ fn check_chunk(
         let Some(data) = contents.remove(file) else {
             continue;
         };
-        // One row per record: lines, or `data_list` entries for AnyText's JSON.
+        // One row per record: lines, `data_list` entries for AnyText's JSON, array entries for
+        // Glyph-ByT5's.
         let rows = if file.ends_with(".json") {
-            serde_json::from_slice::<Value>(&data)
-                .ok()
-                .and_then(|v| v["data_list"].as_array().map(|l| l.len() as u64))
+            serde_json::from_slice::<Value>(&data).ok().and_then(|v| {
+                v["data_list"]
+                    .as_array()
+                    .or(v.as_array())
+                    .map(|l| l.len() as u64)
+            })
         } else {
             std::str::from_utf8(&data)
                 .ok()
@@ -538,6 +542,15 @@ fn check_chunk(
             r.problem(format!(
                 "{}{file}: {rows:?} rows for {records} records",
                 info.name
+            ));
+        }
+    }
+    if let Some(data) = contents.remove(crate::schemas::BYT5_FONT_IDX) {
+        if serde_json::from_slice::<Value>(&data).map_or(true, |v| !v.is_object()) {
+            r.problem(format!(
+                "{}{}: not a JSON object",
+                info.name,
+                crate::schemas::BYT5_FONT_IDX
             ));
         }
     }

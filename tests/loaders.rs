@@ -90,7 +90,10 @@ fn webdataset_and_imagefolder_load_in_python() {
 #[test]
 #[ignore = "needs the Python clients: run with --include-ignored (.ci/run does)"]
 fn trainer_annotation_files_parse_as_their_loaders_read_them() {
-    let py = python("HANZI_SYNTH_PYTHON", "numpy, PIL, cv2");
+    let py = python(
+        "HANZI_SYNTH_PYTHON",
+        "numpy, PIL, cv2, webcolors, transformers",
+    );
     let root = std::env::temp_dir().join(format!("hanzi-synth-schemas-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     let (scenes, crops) = (root.join("scenes"), root.join("crops"));

@@ -191,15 +191,95 @@ def check_glyphcontrol(data_dir):
     return n
 
 
+def byt5_color_name(hex_color):
+    # Glyph-ByT5 glyph_data.convert_rgb_to_names: the exact CSS3 name, else the nearest CSS3
+    # colour by squared RGB distance over webcolors.CSS3_HEX_TO_NAMES (webcolors 1.13).
+    import webcolors
+
+    rgb = webcolors.hex_to_rgb(hex_color)
+    try:
+        return webcolors.rgb_to_name(rgb)
+    except ValueError:
+        best = {}
+        for key, name in webcolors.CSS3_HEX_TO_NAMES.items():
+            r, g, b = webcolors.hex_to_rgb(key)
+            best[(r - rgb[0]) ** 2 + (g - rgb[1]) ** 2 + (b - rgb[2]) ** 2] = name
+        return best[min(best)]
+
+
+def byt5_caption(texts, styles, font_idx, color_idx):
+    # Glyph-ByT5 glyph_data.get_caption_text, step by step.
+    prompt = ""
+    for text, style in zip(texts, styles):
+        attrs = ["<color-%d>" % color_idx[byt5_color_name(style["color"])],
+                 "<font-%d>" % font_idx[style["font-family"]]]
+        prompt += 'Text "%s"' % text + " in " + ", ".join(attrs) + ". "
+    return prompt
+
+
 def check_glyph_byt5(data_dir):
+    from transformers import ByT5Tokenizer
+
+    color_idx = json.load(open(os.path.join(os.path.dirname(__file__), "byt5_color_idx.json")))
     n = 0
-    for chunk, row in jsonl(data_dir, "glyph_byt5.jsonl"):
-        assert os.path.exists(os.path.join(chunk, row["file_name"]))
-        for t in row["texts"]:
-            assert re.fullmatch(r"<font-\d+>", t["font"]) and re.fullmatch(r"<color-\d+>", t["color"])
-            assert len(t["bbox"]) == 5 and t["bbox"][2] > 0 and t["bbox"][3] > 0
-            assert 'Text "%s" in %s, %s.' % (t["text"], t["color"], t["font"]) in row["caption"]
-        n += 1
+    for f in sorted(glob.glob(os.path.join(data_dir, "*", "glyph_byt5.json"))):
+        chunk = os.path.dirname(f)
+        items = json.load(open(f, encoding="utf-8"))  # its --meta_path: one JSON array
+        font_idx = json.load(open(os.path.join(chunk, "glyph_byt5_font_idx.json")))
+        # Its tokens are added as range(len(dict)): the indices must be 0..N-1.
+        assert sorted(font_idx.values()) == list(range(len(font_idx))), font_idx
+        tok = ByT5Tokenizer()
+        tok.add_tokens(["<color-%d>" % i for i in range(len(color_idx))] +
+                       ["<font-%d>" % i for i in range(len(font_idx))], special_tokens=True)
+        meta = {}
+        with open(os.path.join(chunk, "metadata.jsonl"), encoding="utf-8") as fh:
+            for line in fh:
+                r = json.loads(line)
+                meta[r["file_name"]] = r
+        for item in items:
+            row = meta[item["file_name"]]
+            w, h = row["width"], row["height"]
+            assert len(item["texts"]) == len(item["styles"]) == len(item["bbox"]) == len(row["lines"])
+            for style in item["styles"]:
+                assert "font-family" in style and style["font-family"] in font_idx, style
+            prompt = byt5_caption(item["texts"], item["styles"], font_idx, color_idx)
+            assert prompt == item["text_prompt"], (prompt, item["text_prompt"])
+            ids = tok(prompt).input_ids
+            assert len(ids) <= 512, len(ids)
+            # The prompt tokenizes as its pieces one after another (colour and font tokens are
+            # single tokens, text is UTF-8 bytes), each starting with `Text "`: the spans the
+            # glyph attention masks are built on.
+            total = 0
+            for text, style in zip(item["texts"], item["styles"]):
+                piece = byt5_caption([text], [style], font_idx, color_idx)
+                piece_ids = tok(piece, add_special_tokens=False).input_ids
+                assert tok.decode(piece_ids[:6]) == 'Text "', tok.decode(piece_ids[:6])
+                assert len(piece_ids) == len(piece.encode("utf-8")) - sum(
+                    len(a) - 1 for a in re.findall(r"<(?:color|font)-\d+>", piece)), piece
+                total += len(piece_ids)
+            assert len(tok(prompt, add_special_tokens=False).input_ids) == total
+            glyph = np.array(Image.open(os.path.join(chunk, row["glyph_file"])).convert("L"))
+            for text, (x, y, bw, bh, angle), line in zip(item["texts"], item["bbox"], row["lines"]):
+                assert text == line["text"] and angle == 0
+                # Boxes live on its 1645×1645 canvas; back in pixels they hold the line's ink.
+                x0, y0 = x * w / 1645, y * h / 1645
+                x1, y1 = (x + bw) * w / 1645, (y + bh) * h / 1645
+                quad = np.array(line["quad"])
+                assert x0 <= quad[:, 0].min() + 0.1 and x1 >= quad[:, 0].max() - 0.1, (x0, x1)
+                assert y0 <= quad[:, 1].min() + 0.1 and y1 >= quad[:, 1].max() - 0.1, (y0, y1)
+                px = [(round(c[0]), round(c[1])) for ch in line["chars"] for c in ch["quad"]]
+                cx = min(max(sum(p[0] for p in px) // len(px), 0), w - 1)
+                cy = min(max(sum(p[1] for p in px) // len(px), 0), h - 1)
+                assert x0 <= cx <= x1 and y0 <= cy <= y1
+            # The ink of the whole picture lies within the union of the boxes.
+            ink = glyph < 128
+            inside = np.zeros_like(ink)
+            for x, y, bw, bh, _ in item["bbox"]:
+                inside[int(y * h / 1645):int(np.ceil((y + bh) * h / 1645)) + 1,
+                       int(x * w / 1645):int(np.ceil((x + bw) * w / 1645)) + 1] = True
+            share = (ink & inside).sum() / max(int(ink.sum()), 1)
+            assert share >= 0.99, (item["file_name"], share)
+            n += 1
     return n
 
 
