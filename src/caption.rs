@@ -58,6 +58,16 @@ pub fn scene_phrase_en(cfg: &CaptionConfig, template: usize) -> String {
     }
 }
 
+/// The caption in English whatever language was drawn: the English template at the caption's
+/// template index with the text (for trainers whose text encoder is English CLIP).
+pub fn caption_en(cfg: &CaptionConfig, template: usize, lines: &[String]) -> String {
+    cfg.en
+        .get(template % cfg.en.len().max(1))
+        .map_or_else(String::new, |t| {
+            t.replace("{text}", &lines.join(&cfg.line_joiner))
+        })
+}
+
 fn templates(cfg: &CaptionConfig, lang: Language) -> &[String] {
     match lang {
         Language::Zh => &cfg.zh,

@@ -218,15 +218,36 @@ pub fn produce(
                 &format!("{key}.{ext}"),
                 &|font| font_id(ctx, font),
             );
+            let image = encode(&sample.image, out.image_format, out.jpeg_quality)?;
+            // TextDiffuser-2 reads a folder per sample (MARIO-10M layout).
+            let folder = if out
+                .labels
+                .contains(&crate::recipe::LabelSchema::Textdiffuser2)
+            {
+                vec![
+                    (
+                        "caption.txt",
+                        format!("{}\n", sample.meta.caption_en).into_bytes(),
+                    ),
+                    ("image.jpg", image.clone()),
+                    (
+                        "ocr.txt",
+                        crate::schemas::td2_ocr(&sample.meta).into_bytes(),
+                    ),
+                ]
+            } else {
+                Vec::new()
+            };
             vec![EncodedSample {
                 index,
                 key,
-                image: encode(&sample.image, out.image_format, out.jpeg_quality)?,
+                image,
                 image_ext: ext,
                 caption: sample.meta.caption.clone(),
                 meta_json: serde_json::to_string(&sample.meta)?,
                 extras,
                 labels,
+                folder,
             }]
         }
         OutputMode::LineCrops => line_crops(&sample, out)
@@ -241,6 +262,7 @@ pub fn produce(
                     meta_json: serde_json::to_string(&c.meta)?,
                     extras: Vec::new(),
                     labels: crop_rows(&out.labels, &c.meta, &format!("{}.{ext}", c.meta.key)),
+                    folder: Vec::new(),
                 })
             })
             .collect::<Result<Vec<_>>>()?,

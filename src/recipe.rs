@@ -650,7 +650,8 @@ pub struct OutputConfig {
 pub enum LabelSchema {
     /// AnyText (AnyWord-3M): `anytext.json`.
     Anytext,
-    /// TextDiffuser-2: layout prompts, `textdiffuser2.jsonl`.
+    /// TextDiffuser-2: its MARIO-10M folders (`KEY/image.jpg`, `caption.txt`, `ocr.txt`) and an
+    /// index file per chunk; 512×512 JPEG scenes only.
     Textdiffuser2,
     /// GlyphControl (LAION-Glyph): `glyphcontrol.jsonl` (needs `conditions.glyph`).
     Glyphcontrol,
@@ -1062,6 +1063,18 @@ impl Recipe {
             }
             if *schema == LabelSchema::Glyphcontrol && !self.output.conditions.glyph {
                 bail!("output.labels: glyphcontrol needs output.conditions.glyph: true");
+            }
+            if *schema == LabelSchema::Textdiffuser2 {
+                let square = self.canvas.buckets.0.is_empty()
+                    && self.canvas.width.0 == 512
+                    && self.canvas.height.0 == 512;
+                if !square || self.output.image_format != ImageFormat::Jpg {
+                    bail!(
+                        "output.labels: textdiffuser2 needs 512×512 JPEG images (canvas 512×512 \
+                         without buckets, output.image_format: jpg): its trainer never resizes \
+                         and divides pixel boxes by 4"
+                    );
+                }
             }
         }
         let root = &self.output.labels_root;

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::background::{BackgroundInfo, BackgroundPool};
 use crate::blur::radius_for_sigma;
-use crate::caption::{caption_variants, make_caption, scene_phrase_en};
+use crate::caption::{caption_en, caption_variants, make_caption, scene_phrase_en};
 use crate::color::{choose_color_by, effective_contrast, luminance, luminance_spread};
 use crate::composite::{Compositor, Paint, TextLayer};
 use crate::corpus::Corpus;
@@ -309,6 +309,10 @@ pub struct SampleMeta {
     /// [`scene_phrase_en`]); not part of the metadata.
     #[serde(skip)]
     pub scene_phrase_en: String,
+    /// The caption in English (TextDiffuser-2's caption; see [`caption_en`]); not part of the
+    /// metadata.
+    #[serde(skip)]
+    pub caption_en: String,
 }
 
 /// The geometry of a drawn block, for label checks, crops and condition rasters.
@@ -1259,6 +1263,7 @@ pub fn render_sample(
     }
     let (caption, caption_language, template) =
         make_caption(&r.caption, &caption_lines, &mut root.fork("caption"));
+    let english = caption_en(&r.caption, template, &caption_lines);
     let captions = r.caption.variants.then(|| {
         let placed: Vec<(String, &str)> =
             lines.iter().map(|l| (l.text.clone(), l.position)).collect();
@@ -1287,6 +1292,7 @@ pub fn render_sample(
         notes: notes.join("; "),
         charseg_table: None,
         scene_phrase_en: scene_phrase_en(&r.caption, template),
+        caption_en: english,
         captions,
     };
     lap(&mut clock, &mut times.sampling);

@@ -23,7 +23,7 @@ pub struct LabelRow {
 pub fn file_of(schema: LabelSchema) -> &'static str {
     match schema {
         LabelSchema::Anytext => "anytext.json",
-        LabelSchema::Textdiffuser2 => "textdiffuser2.jsonl",
+        LabelSchema::Textdiffuser2 => "textdiffuser2_index.txt",
         LabelSchema::Glyphcontrol => "glyphcontrol.jsonl",
         LabelSchema::GlyphByt5 => "glyph_byt5.json",
         LabelSchema::PaddleocrDet => "det_gt.txt",
@@ -34,12 +34,57 @@ pub fn file_of(schema: LabelSchema) -> &'static str {
 /// Every label file name a chunk can hold (for `verify`), with one row per record.
 pub const LABEL_FILES: [&str; 6] = [
     "anytext.json",
-    "textdiffuser2.jsonl",
+    "textdiffuser2_index.txt",
     "glyphcontrol.jsonl",
     "glyph_byt5.json",
     "det_gt.txt",
     "rec_gt.txt",
 ];
+
+/// The characters of a chunk's TextDiffuser-2 texts, one per line: what its 95-character
+/// `alphabet` must be extended with (`[c]` tokens) to learn them.
+pub const TD2_ALPHABET: &str = "textdiffuser2_alphabet.txt";
+
+/// The files of one TextDiffuser-2 sample folder (`CHUNK/KEY/`), in name order.
+pub const TD2_SAMPLE_FILES: [&str; 3] = ["caption.txt", "image.jpg", "ocr.txt"];
+
+/// TextDiffuser-2's `ocr.txt` for a scene: one `WORD x1,y1,x2,y2,x3,y3,x4,y4 1.0` row per
+/// whitespace-free word (its loader splits a row on whitespace into exactly three fields), the
+/// word's axis-aligned box in integer pixels of the 512×512 image (it parses them with `int`),
+/// clockwise from the top left, never empty.
+pub fn td2_ocr(meta: &SampleMeta) -> String {
+    let mut out = String::new();
+    for line in &meta.lines {
+        let mut chars = line.chars.iter();
+        for word in line.text.split_whitespace() {
+            let quads: Vec<&[[f64; 2]; 4]> = chars
+                .by_ref()
+                .take(word.chars().count())
+                .map(|c| &c.quad)
+                .collect();
+            let points = quads.iter().flat_map(|q| q.iter());
+            let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+            for p in points {
+                x0 = x0.min(p[0]);
+                y0 = y0.min(p[1]);
+                x1 = x1.max(p[0]);
+                y1 = y1.max(p[1]);
+            }
+            if quads.is_empty() {
+                continue;
+            }
+            let (w, h) = (i64::from(meta.width), i64::from(meta.height));
+            let x0 = (x0.floor() as i64).clamp(0, w - 1);
+            let y0 = (y0.floor() as i64).clamp(0, h - 1);
+            let x1 = (x1.ceil() as i64).clamp(x0 + 1, w);
+            let y1 = (y1.ceil() as i64).clamp(y0 + 1, h);
+            out.push_str(&format!(
+                "{word} {x0},{y0},{x1},{y0},{x1},{y1},{x0},{y1} 1.0\n"
+            ));
+        }
+    }
+    out
+}
 
 /// Glyph-ByT5's font table, written next to `glyph_byt5.json`: every face of the run.
 pub const BYT5_FONT_IDX: &str = "glyph_byt5_font_idx.json";
@@ -316,36 +361,14 @@ pub fn scene_rows(
             })
             .to_string(),
             LabelSchema::Textdiffuser2 => {
-                // The layout in the prompt: each line's text and its box on a 128-step grid.
-                let (w, h) = (f64::from(meta.width), f64::from(meta.height));
-                let q = |v: f64, n: f64| ((v / n * 128.0).floor().clamp(0.0, 127.0)) as u32;
-                let layout: Vec<String> = meta
-                    .lines
-                    .iter()
-                    .map(|l| {
-                        let xs = l.quad.iter().map(|p| p[0]);
-                        let ys = l.quad.iter().map(|p| p[1]);
-                        let (x0, x1) =
-                            xs.fold((f64::MAX, f64::MIN), |a, v| (a.0.min(v), a.1.max(v)));
-                        let (y0, y1) =
-                            ys.fold((f64::MAX, f64::MIN), |a, v| (a.0.min(v), a.1.max(v)));
-                        format!(
-                            "{} {},{},{},{}",
-                            l.text,
-                            q(x0, w),
-                            q(y0, h),
-                            q(x1, w),
-                            q(y1, h)
-                        )
-                    })
-                    .collect();
-                json!({
-                    "file_name": file_name,
-                    "caption": meta.caption,
-                    "layout": layout,
-                    "prompt": format!("{} <|endoftext|> {}", meta.caption, layout.join(" ")),
-                })
-                .to_string()
+                // The index row (`CHUNK_KEY`, the chunk is added with the file) and the
+                // characters for the alphabet file; the sample folder itself is written with
+                // the sample (`td2_sample_files`).
+                rows.push(LabelRow {
+                    file: TD2_ALPHABET,
+                    row: meta.lines.iter().map(|l| l.text.as_str()).collect(),
+                });
+                meta.key.clone()
             }
             LabelSchema::Glyphcontrol => {
                 let words: Vec<String> = meta
@@ -463,6 +486,25 @@ pub fn chunk_file(file: &str, chunk: &str, ctx: &ChunkContext, rows: &[String]) 
             out.push_str("[\n");
             out.push_str(&rows.join(",\n"));
             out.push_str("\n]\n");
+        }
+        "textdiffuser2_index.txt" => {
+            for r in rows {
+                out.push_str(chunk);
+                out.push('_');
+                out.push_str(r);
+                out.push('\n');
+            }
+        }
+        TD2_ALPHABET => {
+            let chars: std::collections::BTreeSet<char> = rows
+                .iter()
+                .flat_map(|r| r.chars())
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            for c in chars {
+                out.push(c);
+                out.push('\n');
+            }
         }
         "det_gt.txt" | "rec_gt.txt" => {
             for r in rows {

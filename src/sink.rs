@@ -29,6 +29,9 @@ pub struct EncodedSample {
     pub extras: Vec<(&'static str, Vec<u8>)>,
     /// Rows for the chunk's annotation files (`output.labels`, imagefolder only).
     pub labels: Vec<crate::schemas::LabelRow>,
+    /// Files of a folder of the sample's own, `KEY/NAME` (TextDiffuser-2's sample folders;
+    /// imagefolder only), in name order.
+    pub folder: Vec<(&'static str, Vec<u8>)>,
 }
 
 /// A completed shard, for the manifest.
@@ -335,6 +338,19 @@ impl Sink for ImageFolderSink {
             let path = tmp.join(&name);
             fs::write(&path, data).with_context(|| format!("cannot write {}", path.display()))?;
             open.hasher.add(&name, data);
+        }
+        // `KEY/…` sorts after `KEY.…` ('/' follows '.') and before the next key.
+        if !s.folder.is_empty() {
+            check_member_name(&s.key)?;
+            let dir = tmp.join(&s.key);
+            fs::create_dir(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            for (name, data) in &s.folder {
+                check_member_name(name)?;
+                let path = dir.join(name);
+                fs::write(&path, data)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                open.hasher.add(&format!("{}/{name}", s.key), data);
+            }
         }
         open.metadata
             .extend_from_slice(metadata_row(s, &file_name)?.as_bytes());

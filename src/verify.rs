@@ -466,26 +466,75 @@ fn check_chunk(
     fonts: &FontCache,
     r: &mut VerifyReport,
 ) -> Result<()> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+    // The chunk's files, and those of its sample folders as `KEY/NAME` (TextDiffuser-2), in
+    // name order, as the writer hashed them.
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    for e in std::fs::read_dir(path)
         .context("cannot read the chunk folder")?
         .flatten()
-        .map(|e| e.path())
-        .collect();
+    {
+        let name = e.file_name().to_string_lossy().to_string();
+        if e.path().is_dir() {
+            for f in std::fs::read_dir(e.path())
+                .with_context(|| format!("cannot read {name}/"))?
+                .flatten()
+            {
+                files.push((
+                    format!("{name}/{}", f.file_name().to_string_lossy()),
+                    f.path(),
+                ));
+            }
+        } else {
+            files.push((name, e.path()));
+        }
+    }
     files.sort();
     let mut hasher = ChunkHasher::default();
     let mut contents: HashMap<String, Vec<u8>> = HashMap::new();
-    for p in &files {
-        let name = p
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .to_string();
+    for (name, p) in &files {
         let data = std::fs::read(p).with_context(|| format!("cannot read {name}"))?;
-        hasher.add(&name, &data);
-        contents.insert(name, data);
+        hasher.add(name, &data);
+        contents.insert(name.clone(), data);
     }
     let bytes = hasher.bytes;
     check_sums(info, bytes, &hasher.finish(), r);
+    contents.remove(crate::schemas::TD2_ALPHABET);
+    // TextDiffuser-2 sample folders: the same image, an integer box per word.
+    let folders: Vec<String> = contents
+        .keys()
+        .filter_map(|n| n.split_once('/').map(|(k, _)| k.to_string()))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for key in folders {
+        let at = format!("{}{key}/", info.name);
+        let copy = contents.remove(&format!("{key}/image.jpg"));
+        if copy.is_none() || copy.as_ref() != contents.get(&format!("{key}.jpg")) {
+            r.problem(format!("{at}image.jpg: not the sample's image {key}.jpg"));
+        }
+        match contents.remove(&format!("{key}/ocr.txt")) {
+            Some(ocr) => {
+                let ok = std::str::from_utf8(&ocr).is_ok_and(|t| {
+                    t.lines().all(|l| {
+                        let fields: Vec<&str> = l.split_whitespace().collect();
+                        fields.len() == 3
+                            && fields[1].split(',').count() == 8
+                            && fields[1].split(',').all(|v| v.parse::<u32>().is_ok())
+                    })
+                });
+                if !ok {
+                    r.problem(format!(
+                        "{at}ocr.txt: rows must be `WORD x1,y1,…,y4 PROB` in integers"
+                    ));
+                }
+            }
+            None => r.problem(format!("{at}ocr.txt: missing")),
+        }
+        if contents.remove(&format!("{key}/caption.txt")).is_none() {
+            r.problem(format!("{at}caption.txt: missing"));
+        }
+    }
+
     let metadata = contents
         .remove("metadata.jsonl")
         .context("no metadata.jsonl")?;

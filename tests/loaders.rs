@@ -96,14 +96,22 @@ fn trainer_annotation_files_parse_as_their_loaders_read_them() {
     );
     let root = std::env::temp_dir().join(format!("hanzi-synth-schemas-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
-    let (scenes, crops) = (root.join("scenes"), root.join("crops"));
+    let (scenes, crops, td2) = (root.join("scenes"), root.join("crops"), root.join("td2"));
     for (dir, sets) in [
         (
             &scenes,
             vec![
                 "output.conditions.glyph=true",
-                "output.labels=[anytext, textdiffuser2, glyphcontrol, glyph_byt5, paddleocr_det]",
+                "output.labels=[anytext, glyphcontrol, glyph_byt5, paddleocr_det]",
                 "layout.blocks=[1, 3]",
+            ],
+        ),
+        // TextDiffuser-2 trains on 512×512 only.
+        (
+            &td2,
+            vec![
+                "output.labels=[textdiffuser2]",
+                "canvas={width: 512, height: 512}",
             ],
         ),
         (
@@ -122,7 +130,12 @@ fn trainer_annotation_files_parse_as_their_loaders_read_them() {
     }
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/check_schemas.py");
     let report = run_check(
-        Command::new(&py).args([script, scenes.to_str().unwrap(), crops.to_str().unwrap()]),
+        Command::new(&py).args([
+            script,
+            scenes.to_str().unwrap(),
+            crops.to_str().unwrap(),
+            td2.to_str().unwrap(),
+        ]),
         "schema check",
     );
     for schema in [

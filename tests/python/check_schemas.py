@@ -9,6 +9,7 @@ import glob
 import json
 import os
 import re
+import string
 import sys
 
 import numpy as np
@@ -161,18 +162,74 @@ def jsonl(data_dir, name):
                 yield os.path.dirname(f), json.loads(line)
 
 
+TD2_ALPHABET = (string.digits + string.ascii_lowercase + string.ascii_uppercase
+                + string.punctuation + " ")
+
+
+def td2_merge_lines(words):
+    # TextDiffuser-2 preprocess_train: words sorted by x-centre are joined into one line when
+    # each one's y-centre lies inside the other's y-range and they nearly touch
+    # ((w1 + w2) / (x_max2 - x_min1) >= 0.8); merged texts join with a space.
+    words = sorted(words, key=lambda w: (w[0] + w[2]) // 2)
+    lines = []
+    for w in words:
+        for i, l in enumerate(lines):
+            yc_w, yc_l = (w[1] + w[3]) // 2, (l[1] + l[3]) // 2
+            a, b = (l, w) if l[0] <= w[0] else (w, l)
+            span = b[2] - a[0]
+            if (l[1] <= yc_w <= l[3] and w[1] <= yc_l <= w[3] and span > 0
+                    and ((a[2] - a[0]) + (b[2] - b[0])) / span >= 0.8):
+                lines[i] = [min(l[0], w[0]), min(l[1], w[1]), max(l[2], w[2]), max(l[3], w[3]),
+                            l[4] + " " + w[4]]
+                break
+        else:
+            lines.append(list(w))
+    return lines
+
+
 def check_textdiffuser2(data_dir):
+    # Its --index_file_path is the chunks' index files joined; --dataset_path is the output.
+    index = []
+    alphabet = set(TD2_ALPHABET)
+    for f in sorted(glob.glob(os.path.join(data_dir, "*", "textdiffuser2_index.txt"))):
+        index += open(f, encoding="utf-8").readlines()
+        chunk = os.path.dirname(f)
+        alphabet |= {l.rstrip("\n") for l in
+                     open(os.path.join(chunk, "textdiffuser2_alphabet.txt"), encoding="utf-8")}
     n = 0
-    for chunk, row in jsonl(data_dir, "textdiffuser2.jsonl"):
-        assert os.path.exists(os.path.join(chunk, row["file_name"]))
-        caption, layout = row["prompt"].split(" <|endoftext|> ")
-        assert caption == row["caption"]
-        for item in row["layout"]:
-            text, box = item.rsplit(" ", 1)
-            coords = [int(v) for v in box.split(",")]
-            assert len(coords) == 4 and all(0 <= c <= 127 for c in coords), item
-            assert coords[0] <= coords[2] and coords[1] <= coords[3], item
-            assert item in layout
+    for line in index:
+        first, second = line.strip().split("_")  # exactly one `_`
+        folder = os.path.join(data_dir, first, second)
+        image = Image.open(os.path.join(folder, "image.jpg")).convert("RGB")
+        assert image.size == (512, 512), image.size  # it never resizes
+        caption = open(os.path.join(folder, "caption.txt"), encoding="utf-8").readlines()[0]
+        assert caption.strip(), folder
+        meta = {}
+        for row in map(json.loads, open(os.path.join(data_dir, first, "metadata.jsonl"),
+                                        encoding="utf-8")):
+            meta[row["file_name"]] = row
+        lines = meta[second + ".jpg"]["lines"]
+        words = []
+        for row in open(os.path.join(folder, "ocr.txt"), encoding="utf-8").readlines():
+            pred, box, prob = row.strip().split()
+            x1, y1, x2, y2, x3, y3, x4, y4 = [int(v) for v in box.split(",")]
+            x_min, x_max = min(x1, x2, x3, x4), max(x1, x2, x3, x4)
+            y_min, y_max = min(y1, y2, y3, y4), max(y1, y2, y3, y4)
+            assert x_max > x_min and y_max > y_min, row
+            words.append((x_min, y_min, x_max, y_max, pred))
+        assert [w[4] for w in words] == ["".join(l["text"].split()) for l in lines], folder
+        for (x_min, y_min, x_max, y_max, pred), line in zip(words, lines):
+            # Its box tokens l/t/r/b = coordinate // 4 (granularity 128), clipped to 0..128,
+            # must hold the word's ink (every character quad).
+            q = lambda v: int(np.clip(v // (512 // 128), 0, 128))
+            l, t, r, b = q(x_min), q(y_min), q(x_max), q(y_max)
+            pts = np.array([p for c in line["chars"] for p in c["quad"]])
+            assert 4 * l <= pts[:, 0].min() + 1 and 4 * (r + 1) >= pts[:, 0].max() - 1, (pred, l, r)
+            assert 4 * t <= pts[:, 1].min() + 1 and 4 * (b + 1) >= pts[:, 1].max() - 1, (pred, t, b)
+            # Every character has its `[c]` token once the alphabet is extended.
+            assert all(c in alphabet for c in pred), pred
+        merged = td2_merge_lines(words)
+        assert sum(len(m[4].replace(" ", "")) for m in merged) == sum(len(w[4]) for w in words)
         n += 1
     return n
 
@@ -284,11 +341,11 @@ def check_glyph_byt5(data_dir):
 
 
 def main():
-    scenes, crops = sys.argv[1], sys.argv[2]
+    scenes, crops, td2 = sys.argv[1], sys.argv[2], sys.argv[3]
     counts = {
         "paddleocr_det": check_det(scenes),
         "anytext": check_anytext(scenes),
-        "textdiffuser2": check_textdiffuser2(scenes),
+        "textdiffuser2": check_textdiffuser2(td2),
         "glyphcontrol": check_glyphcontrol(scenes),
         "glyph_byt5": check_glyph_byt5(scenes),
         "paddleocr_rec": check_rec(crops),
