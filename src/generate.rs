@@ -174,18 +174,38 @@ fn font_id(ctx: &Context, font: &str) -> usize {
 
 /// The condition rasters the recipe asks for, encoded, as extra sample members; records the
 /// segmentation's character table in the sample's metadata.
+/// GlyphControl's hint for a sample: the glyph raster (black on white, the image's size) as
+/// the JPEG its TextCaps loader opens (`HINTS/ID.jpg`).
+type Hint = Option<Vec<u8>>;
+
+/// A sample's extra members (`KEY.glyph.png`, …) and its GlyphControl hint.
+type Conditions = (Vec<(&'static str, Vec<u8>)>, Hint);
+
 fn condition_members(
     ctx: &Context,
     sample: &mut crate::scene::Sample,
-) -> Result<Vec<(&'static str, Vec<u8>)>> {
+) -> Result<Conditions> {
     let cfg = &ctx.recipe.output.conditions;
     if !cfg.any() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     }
     let c = render_conditions(sample, &ctx.fonts, cfg);
     let mut extras = Vec::new();
+    let mut hint = None;
     if let Some(g) = &c.glyph {
         extras.push(("glyph.png", encode_gray(g)?));
+        if ctx
+            .recipe
+            .output
+            .labels
+            .contains(&crate::recipe::LabelSchema::Glyphcontrol)
+        {
+            let rgb = image::RgbImage::from_fn(g.width(), g.height(), |x, y| {
+                let v = g.get_pixel(x, y).0[0];
+                image::Rgb([v, v, v])
+            });
+            hint = Some(encode(&rgb, crate::recipe::ImageFormat::Jpg, 95)?);
+        }
     }
     if let Some(m) = &c.mask {
         extras.push(("mask.png", encode_gray(m)?));
@@ -194,7 +214,7 @@ fn condition_members(
         extras.push(("charseg.png", encode_charseg(s)?));
         sample.meta.charseg_table = Some(c.table);
     }
-    Ok(extras)
+    Ok((extras, hint))
 }
 
 pub fn produce(
@@ -210,11 +230,13 @@ pub fn produce(
     let ext = out.image_format.extension();
     let records = match out.mode {
         OutputMode::Scenes => {
-            let extras = condition_members(ctx, &mut sample)?;
+            let (extras, hint) = condition_members(ctx, &mut sample)?;
             let key = sample_key(index);
+            let chunk = format!("{:06}", index / u64::from(out.samples_per_shard));
             let labels = scene_rows(
                 &out.labels,
                 &sample.meta,
+                &chunk,
                 &format!("{key}.{ext}"),
                 &|font| font_id(ctx, font),
             );
@@ -248,6 +270,14 @@ pub fn produce(
                 extras,
                 labels,
                 folder,
+                shared: hint
+                    .map(|h| {
+                        vec![(
+                            format!("{}/{}.jpg", crate::schemas::GC_HINT_DIR, sample_key(index)),
+                            h,
+                        )]
+                    })
+                    .unwrap_or_default(),
             }]
         }
         OutputMode::LineCrops => line_crops(&sample, out)
@@ -263,6 +293,7 @@ pub fn produce(
                     extras: Vec::new(),
                     labels: crop_rows(&out.labels, &c.meta, &format!("{}.{ext}", c.meta.key)),
                     folder: Vec::new(),
+                    shared: Vec::new(),
                 })
             })
             .collect::<Result<Vec<_>>>()?,

@@ -653,8 +653,8 @@ pub enum LabelSchema {
     /// TextDiffuser-2: its MARIO-10M folders (`KEY/image.jpg`, `caption.txt`, `ocr.txt`) and an
     /// index file per chunk; 512×512 JPEG scenes only.
     Textdiffuser2,
-    /// GlyphControl: `glyphcontrol.jsonl` (needs `conditions.glyph`); not yet in the layout its
-    /// loaders read (see docs/trainer-formats.md).
+    /// GlyphControl: its TextCaps caption and OCR files and JPEG glyph hints (needs
+    /// `conditions.glyph`).
     Glyphcontrol,
     /// Glyph-ByT5: `glyph_byt5.json` (its pretraining meta format) and its font index.
     #[serde(alias = "glyph-byt5")]

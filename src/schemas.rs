@@ -24,7 +24,7 @@ pub fn file_of(schema: LabelSchema) -> &'static str {
     match schema {
         LabelSchema::Anytext => "anytext.json",
         LabelSchema::Textdiffuser2 => "textdiffuser2_index.txt",
-        LabelSchema::Glyphcontrol => "glyphcontrol.jsonl",
+        LabelSchema::Glyphcontrol => GC_CAPTIONS,
         LabelSchema::GlyphByt5 => "glyph_byt5.json",
         LabelSchema::PaddleocrDet => "det_gt.txt",
         LabelSchema::PaddleocrRec => "rec_gt.txt",
@@ -32,14 +32,21 @@ pub fn file_of(schema: LabelSchema) -> &'static str {
 }
 
 /// Every label file name a chunk can hold (for `verify`), with one row per record.
-pub const LABEL_FILES: [&str; 6] = [
+pub const LABEL_FILES: [&str; 7] = [
     "anytext.json",
     "textdiffuser2_index.txt",
-    "glyphcontrol.jsonl",
+    GC_CAPTIONS,
+    GC_OCR,
     "glyph_byt5.json",
     "det_gt.txt",
     "rec_gt.txt",
 ];
+
+/// GlyphControl's TextCaps-style files: one caption file and one OCR file (`{"data": [...]}`),
+/// and the glyph hints in a folder of their own (`glyphcontrol_hint/KEY.jpg`).
+pub const GC_CAPTIONS: &str = "glyphcontrol_captions.json";
+pub const GC_OCR: &str = "glyphcontrol_ocr.json";
+pub const GC_HINT_DIR: &str = "glyphcontrol_hint";
 
 /// The characters of a chunk's TextDiffuser-2 texts, one per line: what its 95-character
 /// `alphabet` must be extended with (`[c]` tokens) to learn them.
@@ -339,6 +346,7 @@ fn anytext_pos(word: &str) -> usize {
 pub fn scene_rows(
     schemas: &[LabelSchema],
     meta: &SampleMeta,
+    chunk: &str,
     file_name: &str,
     font_id: &dyn Fn(&str) -> usize,
 ) -> Vec<LabelRow> {
@@ -371,17 +379,65 @@ pub fn scene_rows(
                 meta.key.clone()
             }
             LabelSchema::Glyphcontrol => {
-                let words: Vec<String> = meta
+                // GlyphControl's TextCaps loader: `image_id` names `FOLDER/ID.jpg` and
+                // `HINTS/ID.jpg`; boxes are normalised, rotated by `yaw` degrees about their
+                // top-left corner; captions are English (OpenCLIP).
+                let id = format!("{chunk}/{}", meta.key);
+                let (w, h) = (f64::from(meta.width), f64::from(meta.height));
+                let r6 = |v: f64| (v * 1e6).round() / 1e6;
+                let words: Vec<&str> = meta
                     .lines
                     .iter()
-                    .map(|l| format!("\"{}\"", l.text))
+                    .flat_map(|l| l.text.split_whitespace())
                     .collect();
+                let info: Vec<Value> = meta
+                    .lines
+                    .iter()
+                    .map(|l| {
+                        // The rectangle along the line's top edge that holds its whole
+                        // (possibly perspective) quad: its top-left corner, sides and turn.
+                        let q = l.quad;
+                        let yaw = (q[1][1] - q[0][1]).atan2(q[1][0] - q[0][0]);
+                        let (c, sn) = (yaw.cos(), yaw.sin());
+                        let along = |p: &[f64; 2]| p[0] * c + p[1] * sn;
+                        let across = |p: &[f64; 2]| -p[0] * sn + p[1] * c;
+                        let (u0, u1) = q
+                            .iter()
+                            .map(along)
+                            .fold((f64::MAX, f64::MIN), |a, v| (a.0.min(v), a.1.max(v)));
+                        let (v0, v1) = q
+                            .iter()
+                            .map(across)
+                            .fold((f64::MAX, f64::MIN), |a, v| (a.0.min(v), a.1.max(v)));
+                        let (x, y) = (u0 * c - v0 * sn, u0 * sn + v0 * c);
+                        json!({
+                            "word": l.text,
+                            "bounding_box": {
+                                "top_left_x": r6(x / w),
+                                "top_left_y": r6(y / h),
+                                "width": r6((u1 - u0) / w),
+                                "height": r6((v1 - v0) / h),
+                                "yaw": r6(yaw.to_degrees()),
+                            }
+                        })
+                    })
+                    .collect();
+                rows.push(LabelRow {
+                    file: GC_OCR,
+                    row: json!({"image_id": id, "ocr_tokens": words, "ocr_info": info}).to_string(),
+                });
+                let class = meta.scene_phrase_en.split_whitespace().last().map_or(
+                    "Image".to_string(),
+                    |w| {
+                        let mut c = w.chars();
+                        c.next()
+                            .map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
+                    },
+                );
                 json!({
-                    "file_name": file_name,
-                    "glyph_file": format!("{}.glyph.png", meta.key),
-                    "caption": meta.caption,
-                    "caption_with_words": format!("{}, Words in the image: {}", meta.caption, words.join(", ")),
-                    "ocr": meta.lines.iter().map(|l| json!({"text": l.text, "polygon": l.quad})).collect::<Vec<Value>>(),
+                    "image_id": id,
+                    "reference_strs": [meta.caption_en],
+                    "image_classes": [class],
                 })
                 .to_string()
             }
@@ -478,6 +534,12 @@ pub fn chunk_file(file: &str, chunk: &str, ctx: &ChunkContext, rows: &[String]) 
                 "{{\"data_root\": {}, \"data_list\": [\n",
                 Value::from(format!("{}/{chunk}", ctx.root.trim_end_matches('/')))
             ));
+            out.push_str(&rows.join(",\n"));
+            out.push_str("\n]}\n");
+        }
+        // GlyphControl reads `{"data": [...]}` (`--textcaps_caption`, `--textcaps_ocr_file`).
+        GC_CAPTIONS | GC_OCR => {
+            out.push_str("{\"data\": [\n");
             out.push_str(&rows.join(",\n"));
             out.push_str("\n]}\n");
         }

@@ -32,6 +32,9 @@ pub struct EncodedSample {
     /// Files of a folder of the sample's own, `KEY/NAME` (TextDiffuser-2's sample folders;
     /// imagefolder only), in name order.
     pub folder: Vec<(&'static str, Vec<u8>)>,
+    /// Files in a folder the chunk's samples share, `DIR/NAME` (GlyphControl's hints; imagefolder
+    /// only): kept until the chunk closes, since they sort after the chunk's label files.
+    pub shared: Vec<(String, Vec<u8>)>,
 }
 
 /// A completed shard, for the manifest.
@@ -256,6 +259,8 @@ struct OpenChunk {
     /// Rows of the chunk's annotation files, by file name.
     labels: std::collections::BTreeMap<&'static str, Vec<String>>,
     metadata: Vec<u8>,
+    /// `EncodedSample::shared` files of the chunk so far.
+    shared: Vec<(String, Vec<u8>)>,
     hasher: ChunkHasher,
 }
 
@@ -315,6 +320,7 @@ impl Sink for ImageFolderSink {
             samples: 0,
             labels: Default::default(),
             metadata: Vec::new(),
+            shared: Vec::new(),
             hasher: ChunkHasher::default(),
         });
         Ok(())
@@ -338,6 +344,12 @@ impl Sink for ImageFolderSink {
             let path = tmp.join(&name);
             fs::write(&path, data).with_context(|| format!("cannot write {}", path.display()))?;
             open.hasher.add(&name, data);
+        }
+        for (name, data) in &s.shared {
+            let (dir, file) = name.split_once('/').unwrap_or(("", name));
+            check_member_name(dir)?;
+            check_member_name(file)?;
+            open.shared.push((name.clone(), data.clone()));
         }
         // `KEY/…` sorts after `KEY.…` ('/' follows '.') and before the next key.
         if !s.folder.is_empty() {
@@ -384,8 +396,14 @@ impl Sink for ImageFolderSink {
         }
         last.push(("metadata.jsonl".into(), std::mem::take(&mut open.metadata)));
         last.sort();
+        last.append(&mut open.shared);
+        last.sort();
         for (name, data) in &last {
             let path = tmp.join(name);
+            if let Some(dir) = path.parent().filter(|d| !d.exists()) {
+                fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+            }
             fs::write(&path, data).with_context(|| format!("cannot write {}", path.display()))?;
             open.hasher.add(name, data);
         }

@@ -500,6 +500,35 @@ fn check_chunk(
     check_sums(info, bytes, &hasher.finish(), r);
     contents.remove(crate::schemas::TD2_ALPHABET);
     // TextDiffuser-2 sample folders: the same image, an integer box per word.
+    // GlyphControl hints: one JPEG of the image's size per sample image.
+    let hints: Vec<String> = contents
+        .keys()
+        .filter(|n| n.starts_with(&format!("{}/", crate::schemas::GC_HINT_DIR)))
+        .cloned()
+        .collect();
+    for name in hints {
+        let data = contents.remove(&name).unwrap_or_default();
+        let key = name
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches(".jpg");
+        let same_size = match (
+            image::load_from_memory(&data),
+            contents
+                .get(&format!("{key}.jpg"))
+                .and_then(|i| image::load_from_memory(i).ok()),
+        ) {
+            (Ok(h), Some(i)) => (h.width(), h.height()) == (i.width(), i.height()),
+            _ => false,
+        };
+        if !same_size {
+            r.problem(format!(
+                "{}{name}: not a JPEG hint of the size of {key}.jpg",
+                info.name
+            ));
+        }
+    }
     let folders: Vec<String> = contents
         .keys()
         .filter_map(|n| n.split_once('/').map(|(k, _)| k.to_string()))
@@ -573,12 +602,13 @@ fn check_chunk(
         let Some(data) = contents.remove(file) else {
             continue;
         };
-        // One row per record: lines, `data_list` entries for AnyText's JSON, array entries for
-        // Glyph-ByT5's.
+        // One row per record: lines, `data_list` entries for AnyText's JSON, `data` entries
+        // for GlyphControl's, array entries for Glyph-ByT5's.
         let rows = if file.ends_with(".json") {
             serde_json::from_slice::<Value>(&data).ok().and_then(|v| {
                 v["data_list"]
                     .as_array()
+                    .or(v["data"].as_array())
                     .or(v.as_array())
                     .map(|l| l.len() as u64)
             })

@@ -235,15 +235,75 @@ def check_textdiffuser2(data_dir):
 
 
 def check_glyphcontrol(data_dir):
+    # GlyphControl's TextCaps loader (textcaps_control.py): one caption file and one OCR file
+    # (the chunks' `data` lists joined, as the README says), images at FOLDER/ID.jpg, hints at
+    # HINTS/ID.jpg, where HINTS is a tree of links to the chunks' glyphcontrol_hint folders.
+    import tempfile
+
+    captions, ocr = [], {}
+    hints = tempfile.mkdtemp()
+    for f in sorted(glob.glob(os.path.join(data_dir, "*", "glyphcontrol_captions.json"))):
+        chunk = os.path.dirname(f)
+        captions += json.load(open(f, encoding="utf-8"))["data"]
+        for row in json.load(open(os.path.join(chunk, "glyphcontrol_ocr.json"),
+                                  encoding="utf-8"))["data"]:
+            ocr[row["image_id"]] = row
+        os.symlink(os.path.join(os.path.abspath(chunk), "glyphcontrol_hint"),
+                   os.path.join(hints, os.path.basename(chunk)))
     n = 0
-    for chunk, row in jsonl(data_dir, "glyphcontrol.jsonl"):
-        img = Image.open(os.path.join(chunk, row["file_name"]))
-        glyph = Image.open(os.path.join(chunk, row["glyph_file"]))
-        assert img.size == glyph.size
-        assert (np.array(glyph.convert("L")) < 128).any(), "glyph image has no text"
-        assert row["caption_with_words"].startswith(row["caption"] + ", Words in the image: ")
-        for o in row["ocr"]:
-            assert '"%s"' % o["text"] in row["caption_with_words"]
+    for row in captions:
+        image_id = row["image_id"]
+        # Empty lists make it draw another sample: every one must be filled.
+        assert row["reference_strs"] and row["image_classes"], row
+        info = ocr[image_id]
+        assert info["ocr_tokens"] and info["ocr_info"], info
+        image = Image.open(os.path.join(data_dir, image_id + ".jpg")).convert("RGB")
+        hint = Image.open(os.path.join(hints, image_id + ".jpg")).convert("RGB")
+        assert hint.size == image.size, (hint.size, image.size)
+        w, h = image.size
+        chunk, key = image_id.split("/")
+        meta = {}
+        for m in map(json.loads, open(os.path.join(data_dir, chunk, "metadata.jsonl"),
+                                      encoding="utf-8")):
+            meta[m["file_name"]] = m
+        lines = meta[key + ".jpg"]["lines"]
+        caption = row["reference_strs"][0]
+        assert caption.isascii() is False or all(l["text"] in caption for l in lines)
+        for l in lines:
+            assert '"' + l["text"] in caption or l["text"] in caption, (l["text"], caption)
+        polys = []
+        for box, line in zip(info["ocr_info"], lines):
+            b = box["bounding_box"]
+            # Its arithmetic: int() of the normalised values times the image size, then the
+            # box turned by `yaw` degrees about its top-left corner.
+            x, y = int(b["top_left_x"] * w), int(b["top_left_y"] * h)
+            bw, bh = int(b["width"] * w), int(b["height"] * h)
+            a = np.deg2rad(b["yaw"])
+            rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+            corners = np.array([[0, 0], [bw, 0], [bw, bh], [0, bh]]) @ rot.T + [x, y]
+            polys.append(corners)
+            assert box["word"] == line["text"]
+            for ch in line["chars"]:
+                for px, py in ch["quad"]:
+                    # Inside the turned box (2 px for the int() truncations).
+                    rel = np.linalg.solve(rot, np.array([px - x, py - y]))
+                    assert -2 <= rel[0] <= bw + 2 and -2 <= rel[1] <= bh + 2, (line["text"], rel)
+        # Meaning: the hint's dark pixels (black on white, as its loader expects) lie in the
+        # boxes.
+        dark = np.array(hint.convert("L")) < 128
+        assert dark.any() and np.array(hint.convert("L"))[0, 0] > 200
+        ys, xs = np.nonzero(dark)
+        inside = np.zeros(len(xs), dtype=bool)
+        for poly in polys:
+            a = np.deg2rad(0)
+            x0, y0 = poly[0]
+            e1, e2 = poly[1] - poly[0], poly[3] - poly[0]
+            rel_x = ((xs + 0.5 - x0) * e1[0] + (ys + 0.5 - y0) * e1[1]) / max(e1 @ e1, 1e-9)
+            rel_y = ((xs + 0.5 - x0) * e2[0] + (ys + 0.5 - y0) * e2[1]) / max(e2 @ e2, 1e-9)
+            pad_x, pad_y = 3 / max(np.sqrt(e1 @ e1), 1), 3 / max(np.sqrt(e2 @ e2), 1)
+            inside |= ((rel_x >= -pad_x) & (rel_x <= 1 + pad_x)
+                       & (rel_y >= -pad_y) & (rel_y <= 1 + pad_y))
+        assert inside.mean() >= 0.99, (image_id, inside.mean())
         n += 1
     return n
 
