@@ -181,10 +181,7 @@ type Hint = Option<Vec<u8>>;
 /// A sample's extra members (`KEY.glyph.png`, …) and its GlyphControl hint.
 type Conditions = (Vec<(&'static str, Vec<u8>)>, Hint);
 
-fn condition_members(
-    ctx: &Context,
-    sample: &mut crate::scene::Sample,
-) -> Result<Conditions> {
+fn condition_members(ctx: &Context, sample: &mut crate::scene::Sample) -> Result<Conditions> {
     let cfg = &ctx.recipe.output.conditions;
     if !cfg.any() {
         return Ok((Vec::new(), None));

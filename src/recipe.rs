@@ -665,6 +665,9 @@ pub enum LabelSchema {
     /// PaddleOCR recognition (line crops): `rec_gt.txt`.
     #[serde(alias = "paddleocr-rec")]
     PaddleocrRec,
+    /// TextAtlas5M's released rows (`image_path`, `annotation`, `raw_text`), with the
+    /// detailed fields it announced: `textatlas.jsonl`.
+    Textatlas,
 }
 
 /// Condition rasters for diffusion trainers, each a PNG of the image's size stored as an extra

@@ -28,11 +28,13 @@ pub fn file_of(schema: LabelSchema) -> &'static str {
         LabelSchema::GlyphByt5 => "glyph_byt5.json",
         LabelSchema::PaddleocrDet => "det_gt.txt",
         LabelSchema::PaddleocrRec => "rec_gt.txt",
+        LabelSchema::Textatlas => "textatlas.jsonl",
     }
 }
 
 /// Every label file name a chunk can hold (for `verify`), with one row per record.
-pub const LABEL_FILES: [&str; 7] = [
+pub const LABEL_FILES: [&str; 8] = [
+    "textatlas.jsonl",
     "anytext.json",
     "textdiffuser2_index.txt",
     GC_CAPTIONS,
@@ -489,6 +491,34 @@ pub fn scene_rows(
                 format!("{file_name}\t{}", Value::from(boxes))
             }
             LabelSchema::PaddleocrRec => continue,
+            LabelSchema::Textatlas => {
+                // Released TextAtlas5M rows hold `image_path` and `annotation` (the prompt with
+                // the rendered text in it; TextAtlasEval adds `raw_text`); its detailed release
+                // announces a caption with the text replaced by `<>` and per-box text, box, font
+                // and size, which are given here in that spirit (boxes: [x0, y0, x1, y1] pixels).
+                let mut plain = meta.caption_en.clone();
+                for l in &meta.lines {
+                    plain = plain.replacen(&l.text, "<>", 1);
+                }
+                json!({
+                    "image_path": format!("{chunk}/{file_name}"),
+                    "annotation": meta.caption_en,
+                    "raw_text": meta.lines.iter().map(|l| l.text.as_str()).collect::<Vec<_>>().join(" "),
+                    "plain_caption": plain,
+                    "image_text": meta.lines.iter().map(|l| {
+                        let b = aabb(&l.quad);
+                        let corners = [b[0], b[1], b[0] + b[2], b[1] + b[3]]
+                            .map(|v| (v * 100.0).round() / 100.0);
+                        json!({
+                            "text": l.text,
+                            "bbox": corners,
+                            "font": l.font.family,
+                            "size": l.px_per_em,
+                        })
+                    }).collect::<Vec<_>>(),
+                })
+                .to_string()
+            }
         };
         rows.push(LabelRow {
             file: file_of(schema),

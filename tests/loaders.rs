@@ -102,7 +102,7 @@ fn trainer_annotation_files_parse_as_their_loaders_read_them() {
             &scenes,
             vec![
                 "output.conditions.glyph=true",
-                "output.labels=[anytext, glyphcontrol, glyph_byt5, paddleocr_det]",
+                "output.labels=[anytext, glyphcontrol, glyph_byt5, paddleocr_det, textatlas]",
                 "layout.blocks=[1, 3]",
             ],
         ),
@@ -144,6 +144,7 @@ fn trainer_annotation_files_parse_as_their_loaders_read_them() {
         "\"textdiffuser2\": 24",
         "\"glyphcontrol\": 24",
         "\"glyph_byt5\": 24",
+        "\"textatlas\": 24",
     ] {
         assert!(report.contains(schema), "{schema} missing in {report}");
     }

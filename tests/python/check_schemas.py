@@ -400,6 +400,31 @@ def check_glyph_byt5(data_dir):
     return n
 
 
+def check_textatlas(data_dir):
+    # TextAtlas5M rows: image_path (relative to the dataset root), annotation (the prompt with the
+    # text in it), raw_text; and the announced detailed fields.
+    n = 0
+    for chunk, row in jsonl(data_dir, "textatlas.jsonl"):
+        path = os.path.join(data_dir, row["image_path"])
+        assert os.path.exists(path), path
+        meta = {}
+        for m in map(json.loads, open(os.path.join(chunk, "metadata.jsonl"), encoding="utf-8")):
+            meta[m["file_name"]] = m
+        lines = meta[os.path.basename(path)]["lines"]
+        assert row["raw_text"] == " ".join(l["text"] for l in lines)
+        for l in lines:
+            assert l["text"] in row["annotation"], (l["text"], row["annotation"])
+        assert row["plain_caption"].count("<>") == len(lines), row["plain_caption"]
+        for item, l in zip(row["image_text"], lines):
+            x0, y0, x1, y1 = item["bbox"]
+            pts = np.array([p for c in l["chars"] for p in c["quad"]])
+            assert x0 <= pts[:, 0].min() + 0.01 and x1 >= pts[:, 0].max() - 0.01, item
+            assert y0 <= pts[:, 1].min() + 0.01 and y1 >= pts[:, 1].max() - 0.01, item
+            assert item["text"] == l["text"] and item["size"] >= 16, item
+        n += 1
+    return n
+
+
 def main():
     scenes, crops, td2 = sys.argv[1], sys.argv[2], sys.argv[3]
     counts = {
@@ -409,6 +434,7 @@ def main():
         "glyphcontrol": check_glyphcontrol(scenes),
         "glyph_byt5": check_glyph_byt5(scenes),
         "paddleocr_rec": check_rec(crops),
+        "textatlas": check_textatlas(scenes),
     }
     print(json.dumps(counts))
 
