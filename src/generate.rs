@@ -160,8 +160,6 @@ impl Manifest {
     }
 }
 
-/// Makes one sample ready to store: render, encode, serialise. A scene gives one record; in
-/// line-crop mode it gives one record per text line.
 /// A face's number among the run's faces (`<font-N>` in Glyph-ByT5 captions), from the
 /// `file#index` a label names.
 fn font_id(ctx: &Context, font: &str) -> usize {
@@ -214,6 +212,8 @@ fn condition_members(ctx: &Context, sample: &mut crate::scene::Sample) -> Result
     Ok((extras, hint))
 }
 
+/// Makes one sample ready to store: render, encode, serialise. A scene gives one record; in
+/// line-crop mode it gives one record per text line.
 pub fn produce(
     ctx: &Context,
     index: u64,

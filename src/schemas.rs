@@ -71,17 +71,9 @@ pub fn td2_ocr(meta: &SampleMeta) -> String {
                 .take(word.chars().count())
                 .map(|c| &c.quad)
                 .collect();
-            let points = quads.iter().flat_map(|q| q.iter());
-            let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-            for p in points {
-                x0 = x0.min(p[0]);
-                y0 = y0.min(p[1]);
-                x1 = x1.max(p[0]);
-                y1 = y1.max(p[1]);
-            }
-            if quads.is_empty() {
+            let Some([x0, y0, x1, y1]) = bounds(quads.iter().flat_map(|q| q.iter())) else {
                 continue;
-            }
+            };
             let (w, h) = (i64::from(meta.width), i64::from(meta.height));
             let x0 = (x0.floor() as i64).clamp(0, w - 1);
             let y0 = (y0.floor() as i64).clamp(0, h - 1);
@@ -284,15 +276,17 @@ pub fn byt5_font_name(file: &str, index: u32) -> String {
     }
 }
 
+/// The axis-aligned bounds `[x0, y0, x1, y1]` of some points; `None` for no point.
+fn bounds<'a>(points: impl Iterator<Item = &'a [f64; 2]>) -> Option<[f64; 4]> {
+    points.fold(None, |b, p| {
+        let [x0, y0, x1, y1] = b.unwrap_or([p[0], p[1], p[0], p[1]]);
+        Some([x0.min(p[0]), y0.min(p[1]), x1.max(p[0]), y1.max(p[1])])
+    })
+}
+
 /// A line's axis-aligned box `[x, y, w, h]` in pixels.
 fn aabb(q: &[[f64; 2]; 4]) -> [f64; 4] {
-    let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
-    for p in q {
-        x0 = x0.min(p[0]);
-        y0 = y0.min(p[1]);
-        x1 = x1.max(p[0]);
-        y1 = y1.max(p[1]);
-    }
+    let [x0, y0, x1, y1] = bounds(q.iter()).unwrap_or_default();
     [x0, y0, x1 - x0, y1 - y0]
 }
 
