@@ -3,7 +3,8 @@
 //! so they are `#[ignore]`d by default (a plain `cargo test --release` lists them as ignored,
 //! never as passed) and run with `cargo test --release -- --include-ignored`, which `.ci/run`
 //! does after making the venvs: `HANZI_SYNTH_PYTHON` / `HANZI_SYNTH_PADDLE_PYTHON` (PaddleOCR
-//! needs numpy < 2, hence its own), or `python3` if it can import the packages.
+//! needs numpy < 2, hence its own), or `python3` if it can import the packages. The
+//! TextDiffuser-2 check also needs `HANZI_SYNTH_CLIP_BPE` (OpenAI's CLIP BPE merges file).
 
 use std::path::PathBuf;
 use std::process::Command;

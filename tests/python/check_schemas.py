@@ -187,6 +187,35 @@ def td2_merge_lines(words):
     return lines
 
 
+def clip_tokenizer():
+    # The SD-1.5 CLIP tokenizer TextDiffuser-2 loads, built from OpenAI's BPE merges (shipped in
+    # the open_clip_torch wheel; .ci/run puts them at $HANZI_SYNTH_CLIP_BPE): byte-level
+    # unicode symbols, their `</w>` forms, the merges, then the start and end tokens.
+    import gzip
+    import tempfile
+
+    from transformers import CLIPTokenizer
+
+    path = os.environ.get("HANZI_SYNTH_CLIP_BPE")
+    assert path and os.path.exists(path), "set HANZI_SYNTH_CLIP_BPE (.ci/run does)"
+    byte_symbols = (list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1))
+                    + list(range(ord("®"), ord("ÿ") + 1)))
+    symbols, extra = byte_symbols[:], 0
+    for b in range(256):
+        if b not in byte_symbols:
+            byte_symbols.append(b)
+            symbols.append(256 + extra)
+            extra += 1
+    base = [chr(c) for c in symbols]
+    merges = gzip.open(path).read().decode("utf-8").split("\n")[1:49152 - 256 - 2 + 1]
+    vocab = base + [v + "</w>" for v in base] + ["".join(m.split()) for m in merges]
+    vocab += ["<|startoftext|>", "<|endoftext|>"]
+    folder = tempfile.mkdtemp()
+    json.dump({v: i for i, v in enumerate(vocab)}, open(os.path.join(folder, "vocab.json"), "w"))
+    open(os.path.join(folder, "merges.txt"), "w").write("#version: 0.2\n" + "\n".join(merges) + "\n")
+    return CLIPTokenizer(os.path.join(folder, "vocab.json"), os.path.join(folder, "merges.txt"))
+
+
 def check_textdiffuser2(data_dir):
     # Its --index_file_path is the chunks' index files joined; --dataset_path is the output.
     index = []
@@ -196,6 +225,15 @@ def check_textdiffuser2(data_dir):
         chunk = os.path.dirname(f)
         alphabet |= {l.rstrip("\n") for l in
                      open(os.path.join(chunk, "textdiffuser2_alphabet.txt"), encoding="utf-8")}
+    # Its tokenizer changes: 520 coordinate tokens of each kind, then `[c]` per alphabet
+    # character (the 95 ASCII ones, then ours, in a fixed order).
+    tok = clip_tokenizer()
+    for i in range(520):
+        for kind in "ltrb":
+            tok.add_tokens([kind + str(i)])
+    letters = TD2_ALPHABET + "".join(sorted(alphabet - set(TD2_ALPHABET)))
+    for c in letters:
+        tok.add_tokens(["[%s]" % c])
     n = 0
     for line in index:
         first, second = line.strip().split("_")  # exactly one `_`
@@ -230,6 +268,22 @@ def check_textdiffuser2(data_dir):
             assert all(c in alphabet for c in pred), pred
         merged = td2_merge_lines(words)
         assert sum(len(m[4].replace(" ", "")) for m in merged) == sum(len(w[4]) for w in words)
+        # Its prompt, as token ids: per line l/t/r/b box tokens, a `[c]` token per character,
+        # the end token; characters outside the alphabet would silently become the end token.
+        ids = []
+        for x_min, y_min, x_max, y_max, pred in merged:
+            q = lambda v: int(np.clip(v // (512 // 128), 0, 128))
+            box = ["l%d" % q(x_min), "t%d" % q(y_min), "r%d" % q(x_max), "b%d" % q(y_max)]
+            ids += tok.convert_tokens_to_ids(box)
+            assert ids[-4:] == [49408 + 4 * q(x_min), 49409 + 4 * q(y_min),
+                                49410 + 4 * q(x_max), 49411 + 4 * q(y_max)], (box, ids[-4:])
+            chars = tok.convert_tokens_to_ids(["[%s]" % c for c in pred])
+            assert tok.eos_token_id not in chars and tok.unk_token_id not in chars, pred
+            # `[c]` ids follow the coordinate tokens in alphabet order (49408 + 4·520 = 51488).
+            assert chars == [51488 + letters.index(c) for c in pred], (pred, chars)
+            ids += chars + [tok.eos_token_id]
+        caption_ids = tok(caption, truncation=True).input_ids
+        assert len(caption_ids) <= 77, len(caption_ids)
         n += 1
     return n
 
