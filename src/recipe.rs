@@ -1068,6 +1068,10 @@ impl Recipe {
             if *schema == LabelSchema::Glyphcontrol && !self.output.conditions.glyph {
                 bail!("output.labels: glyphcontrol needs output.conditions.glyph: true");
             }
+            if *schema == LabelSchema::Glyphcontrol && self.output.image_format != ImageFormat::Jpg
+            {
+                bail!("output.labels: glyphcontrol needs output.image_format: jpg (its loader opens ID.jpg)");
+            }
             if *schema == LabelSchema::Textdiffuser2 {
                 let square = self.canvas.buckets.0.is_empty()
                     && self.canvas.width.0 == 512
@@ -1307,6 +1311,19 @@ mod tests {
             err(&["output.format=imagefolder", "output.labels=[glyphcontrol]"])
                 .contains("conditions.glyph")
         );
+        assert!(err(&[
+            "output.format=imagefolder",
+            "output.conditions.glyph=true",
+            "output.image_format=png",
+            "output.labels=[glyphcontrol]"
+        ])
+        .contains("jpg"));
+        assert!(err(&[
+            "output.format=imagefolder",
+            "canvas={width: 768, height: 512}",
+            "output.labels=[textdiffuser2]"
+        ])
+        .contains("512×512"));
         assert!(err(&["output.mode=line_crops", "output.conditions.mask=true"]).contains("scenes"));
         assert!(err(&["output.labels=[yolo]"]).contains("yolo"));
         let ok = check(&[
