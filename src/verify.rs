@@ -513,15 +513,15 @@ fn check_chunk(
             .next()
             .unwrap_or_default()
             .trim_end_matches(".jpg");
-        let same_size = match (
-            image::load_from_memory(&data),
-            contents
-                .get(&format!("{key}.jpg"))
-                .and_then(|i| image::load_from_memory(i).ok()),
-        ) {
-            (Ok(h), Some(i)) => (h.width(), h.height()) == (i.width(), i.height()),
-            _ => false,
+        // Sizes from the headers: the image itself is decoded once, with its record.
+        let size = |bytes: &[u8]| {
+            image::ImageReader::new(std::io::Cursor::new(bytes))
+                .with_guessed_format()
+                .ok()
+                .and_then(|r| r.into_dimensions().ok())
         };
+        let image = contents.get(&format!("{key}.jpg")).and_then(|i| size(i));
+        let same_size = image.is_some() && size(&data) == image;
         if !same_size {
             r.problem(format!(
                 "{}{name}: not a JPEG hint of the size of {key}.jpg",
