@@ -38,5 +38,7 @@ pub mod scene;
 pub mod schemas;
 pub mod sink;
 pub mod stats;
+#[cfg(feature = "train")]
+pub mod train;
 pub mod verify;
 pub mod warp;

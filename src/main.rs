@@ -139,6 +139,19 @@ enum Command {
         #[command(subcommand)]
         action: CorpusAction,
     },
+    /// Train the bundled diffusion model on a recipe's samples (or a written dataset).
+    #[cfg(feature = "train")]
+    Train(hanzi_synth::train::cli::TrainArgs),
+    /// Draw pictures of prompts with a trained model.
+    #[cfg(feature = "train")]
+    Sample(hanzi_synth::train::cli::SampleArgs),
+    /// Judge a trained model: sample every prompt, read the pictures, report accuracy.
+    #[cfg(feature = "train")]
+    Eval(hanzi_synth::train::cli::EvalArgs),
+    /// Compare two recipes: train both with the same budget and seeds, evaluate, report the
+    /// differences and whether they exceed seed noise.
+    #[cfg(feature = "train")]
+    Ab(hanzi_synth::train::cli::AbArgs),
     /// Measure images per second and time per stage for a recipe.
     Bench {
         #[command(flatten)]
@@ -290,8 +303,28 @@ fn recipe_word<T: serde::Serialize>(value: &T) -> String {
     }
 }
 
+/// A trainer command stopped by Ctrl-C (after saving) exits as SIGINT would.
+#[cfg(feature = "train")]
+fn interrupted_if(stopped: bool) -> Flow {
+    if stopped {
+        Flow::Interrupted(2)
+    } else {
+        Flow::Done
+    }
+}
+
 fn dispatch(command: Command) -> Result<Flow> {
     match command {
+        #[cfg(feature = "train")]
+        Command::Train(args) => Ok(interrupted_if(hanzi_synth::train::cli::run_train(&args)?)),
+        #[cfg(feature = "train")]
+        Command::Sample(args) => hanzi_synth::train::cli::run_sample(&args).map(|_| Flow::Done),
+        #[cfg(feature = "train")]
+        Command::Eval(args) => hanzi_synth::train::cli::run_eval(&args).map(|_| Flow::Done),
+        #[cfg(feature = "train")]
+        Command::Ab(args) => Ok(interrupted_if(hanzi_synth::train::cli::run_ab_command(
+            &args,
+        )?)),
         Command::Generate {
             recipe,
             count,
