@@ -112,6 +112,34 @@ pub fn save(
     Ok(())
 }
 
+/// Keeps the EMA weights of `step` as `snapshots/ema-STEP.safetensors` (with `--eval-every`),
+/// so every point of the accuracy curve can be sampled and judged again later
+/// (`eval --snapshot STEP`).
+pub fn save_snapshot(dir: &Path, step: u64, ema: &Denoiser) -> Result<()> {
+    let snaps = dir.join("snapshots");
+    std::fs::create_dir_all(&snaps)?;
+    let path = snapshot_path(dir, step);
+    save_safetensors(ema, &path)?;
+    std::fs::rename(tmp(&path), &path).with_context(|| format!("cannot write {}", path.display()))
+}
+
+pub fn snapshot_path(dir: &Path, step: u64) -> PathBuf {
+    dir.join("snapshots")
+        .join(format!("ema-{step:06}.safetensors"))
+}
+
+/// The EMA weights of snapshot `step`.
+pub fn load_snapshot(dir: &Path, state: &RunState, step: u64, device: &Device) -> Result<Denoiser> {
+    let path = snapshot_path(dir, step);
+    if !path.exists() {
+        bail!(
+            "{} has no snapshot of step {step} (snapshots are kept at each --eval-every step)",
+            dir.display()
+        );
+    }
+    load_into(state.model.init(device), &path)
+}
+
 /// Loads weights saved by [`save`] into a freshly initialised model of the state's shape.
 fn load_into(mut model: Denoiser, path: &Path) -> Result<Denoiser> {
     if !path.exists() {

@@ -138,6 +138,10 @@ pub struct EvalArgs {
     /// A judge folder (default: RUN/judge, trained there on first use).
     #[arg(long)]
     pub judge: Option<PathBuf>,
+    /// Evaluate the snapshot of this step (kept at each --eval-every step) instead of the
+    /// latest weights.
+    #[arg(long)]
+    pub snapshot: Option<u64>,
     #[arg(short, long)]
     pub quiet: bool,
 }
@@ -294,6 +298,7 @@ pub fn run_train(a: &TrainArgs) -> Result<bool> {
             prompts: None,
             sampling,
             judge: None,
+            snapshot: None,
             quiet: a.quiet,
         };
         run_eval(&args)?;
@@ -331,9 +336,16 @@ pub fn run_sample(a: &SampleArgs) -> Result<()> {
 }
 
 pub fn run_eval(a: &EvalArgs) -> Result<()> {
-    let state = RunState::load(&a.run)?;
+    let mut state = RunState::load(&a.run)?;
     let dev = device();
-    let model = load_ema(&a.run, &state, &dev)?;
+    let model = match a.snapshot {
+        Some(step) => {
+            let m = super::checkpoint::load_snapshot(&a.run, &state, step, &dev)?;
+            state.step = step;
+            m
+        }
+        None => load_ema(&a.run, &state, &dev)?,
+    };
     let prompts: Vec<String> = a
         .prompts
         .as_deref()

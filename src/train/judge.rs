@@ -3,7 +3,10 @@
 //! every font of the run, a range of sizes, small rotations and shifts) made by the generator
 //! with a seed of its own, and never sees the diffusion model or its training pictures. Every
 //! report carries its validation: accuracy on held-out clean renders and on noise pictures.
-//! Pictures it is unsure of (top probability below [`CONFIDENT`]) read as nothing.
+//! It has one more class than the vocabulary, "no character", trained on what a half-trained
+//! model draws instead of a glyph — chimeras (halves of two different characters), blank grounds,
+//! grain and blobs — so a fake hanzi reads as nothing rather than as its nearest character.
+//! Pictures it is unsure of (top probability below [`CONFIDENT`]) read as nothing too.
 
 use std::path::{Path, PathBuf};
 
@@ -124,6 +127,10 @@ pub struct Validation {
     /// Share of noise pictures read as any character at all.
     pub noise_read_as_text: f64,
     pub noise_pictures: usize,
+    /// Share of held-out chimeras (top and bottom, or left and right, from two different
+    /// characters) read as a character: fake glyphs should read as nothing.
+    pub chimeras_read_as_text: f64,
+    pub chimera_pictures: usize,
     pub chance: f64,
 }
 
@@ -244,7 +251,13 @@ impl Judge {
         let device = super::trainer::device().autodiff();
         device.seed(seed);
         let index_of = |c: char| chars.iter().position(|&x| x == c);
-        let mut net = GlyphNet::new(chars.len(), &device);
+        let reject = chars.len();
+        let mut train: Vec<(Vec<f32>, Option<char>)> =
+            train.into_iter().map(|(x, c)| (x, Some(c))).collect();
+        let mut neg_rng = Rng::new(seed).fork("judge-negatives");
+        let negatives = negative_inputs(&train, train.len() / 4, &mut neg_rng);
+        train.extend(negatives.into_iter().map(|x| (x, None)));
+        let mut net = GlyphNet::new(chars.len() + 1, &device);
         let mut optim = AdamWConfig::new().with_weight_decay(1e-4).init();
         let loss_fn = CrossEntropyLossConfig::new()
             .with_smoothing(Some(0.05))
@@ -277,7 +290,7 @@ impl Judge {
                 let refs: Vec<&[f32]> = xs.iter().map(|x| x.as_slice()).collect();
                 let ys: Vec<i64> = chunk
                     .iter()
-                    .map(|&k| index_of(train[k].1).map(|i| i as i64).unwrap_or(0))
+                    .map(|&k| train[k].1.and_then(index_of).unwrap_or(reject) as i64)
                     .collect();
                 let x = to_tensor(&refs, &device);
                 let y: Tensor<1, Int> =
@@ -303,6 +316,8 @@ impl Judge {
                     noise_accuracy: 0.0,
                     noise_read_as_text: 0.0,
                     noise_pictures: NOISE_PICTURES,
+                    chimeras_read_as_text: 0.0,
+                    chimera_pictures: 0,
                     chance: 1.0 / chars.len() as f64,
                 },
             },
@@ -319,6 +334,21 @@ impl Judge {
         let (noise_acc, noise_text) = judge.noise_control(seed);
         judge.info.validation.noise_accuracy = noise_acc;
         judge.info.validation.noise_read_as_text = noise_text;
+        let held_chars: Vec<(Vec<f32>, Option<char>)> =
+            held.iter().map(|(x, c)| (x.clone(), Some(*c))).collect();
+        let chimeras = chimera_inputs(
+            &held_chars,
+            NOISE_PICTURES,
+            &mut Rng::new(seed).fork("held-chimeras"),
+        );
+        let refs: Vec<&[f32]> = chimeras.iter().map(|x| x.as_slice()).collect();
+        let read = judge
+            .read_inputs(&refs)
+            .iter()
+            .filter(|r| r.is_some())
+            .count();
+        judge.info.validation.chimeras_read_as_text = read as f64 / chimeras.len().max(1) as f64;
+        judge.info.validation.chimera_pictures = chimeras.len();
         judge.save(dir)?;
         Ok(judge)
     }
@@ -327,40 +357,7 @@ impl Judge {
     fn noise_control(&self, seed: u64) -> (f64, f64) {
         let mut rng = Rng::new(seed).fork("judge-noise");
         let n = NOISE_PICTURES;
-        let pictures: Vec<RgbImage> = (0..n)
-            .map(|k| {
-                let mut img = RgbImage::new(SIDE as u32, SIDE as u32);
-                if k % 2 == 0 {
-                    for p in img.pixels_mut() {
-                        let v = rng.below(256) as u8;
-                        p.0 = [v, v, v];
-                    }
-                } else {
-                    // A few soft dark blobs on a light ground: ink-like but no glyph.
-                    let blobs: Vec<(f64, f64, f64)> = (0..rng.range_u32(1, 4))
-                        .map(|_| {
-                            (
-                                rng.range_f64(6.0, 26.0),
-                                rng.range_f64(6.0, 26.0),
-                                rng.range_f64(2.0, 7.0),
-                            )
-                        })
-                        .collect();
-                    for (x, y, p) in img.enumerate_pixels_mut() {
-                        let ink: f64 = blobs
-                            .iter()
-                            .map(|b| {
-                                let d2 = (x as f64 - b.0).powi(2) + (y as f64 - b.1).powi(2);
-                                (-d2 / (2.0 * b.2 * b.2)).exp()
-                            })
-                            .fold(0.0, f64::max);
-                        let v = (240.0 - 220.0 * ink) as u8;
-                        p.0 = [v, v, v];
-                    }
-                }
-                img
-            })
-            .collect();
+        let pictures: Vec<RgbImage> = (0..n).map(|k| noise_picture(k, &mut rng)).collect();
         let readings = self.read(&pictures);
         let classes = self.info.chars.len() as u64;
         let mut hits = 0;
@@ -381,14 +378,19 @@ impl Judge {
         let mut out = Vec::with_capacity(inputs.len());
         for chunk in inputs.chunks(256) {
             let probs = softmax(self.net.forward(to_tensor(chunk, &self.device)), 1);
-            let classes = self.info.chars.len();
+            let classes = self.info.chars.len() + 1;
             let p: Vec<f32> = probs.into_data().try_to_vec::<f32>().unwrap_or_default();
             for row in p.chunks(classes) {
                 let (best, pb) =
                     row.iter()
                         .enumerate()
                         .fold((0, f32::MIN), |a, (i, &v)| if v > a.1 { (i, v) } else { a });
-                out.push((pb >= CONFIDENT).then(|| self.info.chars[best]));
+                // The last class is "no character".
+                out.push(
+                    (pb >= CONFIDENT)
+                        .then(|| self.info.chars.get(best).copied())
+                        .flatten(),
+                );
             }
         }
         out
@@ -422,7 +424,7 @@ impl Judge {
         )
         .with_context(|| format!("{} is damaged", info_path.display()))?;
         let device = super::trainer::device();
-        let mut net = GlyphNet::new(info.chars.len(), &device);
+        let mut net = GlyphNet::new(info.chars.len() + 1, &device);
         net.load_from(&mut SafetensorsStore::from_file(
             dir.join("judge.safetensors"),
         ))
@@ -453,6 +455,96 @@ impl Judge {
         }
         Judge::train(dir, chars, fonts_from, seed, quiet)
     }
+}
+
+/// Noise picture `k`: uniform grain (even k) or a few soft dark blobs on a light ground (odd k):
+/// ink-like, but no glyph.
+fn noise_picture(k: usize, rng: &mut Rng) -> RgbImage {
+    let mut img = RgbImage::new(SIDE as u32, SIDE as u32);
+    if k % 2 == 0 {
+        for p in img.pixels_mut() {
+            let v = rng.below(256) as u8;
+            p.0 = [v, v, v];
+        }
+    } else {
+        let blobs: Vec<(f64, f64, f64)> = (0..rng.range_u32(1, 4))
+            .map(|_| {
+                (
+                    rng.range_f64(6.0, 26.0),
+                    rng.range_f64(6.0, 26.0),
+                    rng.range_f64(2.0, 7.0),
+                )
+            })
+            .collect();
+        for (x, y, p) in img.enumerate_pixels_mut() {
+            let ink: f64 = blobs
+                .iter()
+                .map(|b| {
+                    let d2 = (x as f64 - b.0).powi(2) + (y as f64 - b.1).powi(2);
+                    (-d2 / (2.0 * b.2 * b.2)).exp()
+                })
+                .fold(0.0, f64::max);
+            let v = (240.0 - 220.0 * ink) as u8;
+            p.0 = [v, v, v];
+        }
+    }
+    img
+}
+
+/// `n` chimeras: the top (or left) part of one character's render joined to the rest of
+/// another's, cut between 35% and 65% — the "convincing fake hanzi" of a model that has
+/// learnt strokes but not identity.
+fn chimera_inputs(renders: &[(Vec<f32>, Option<char>)], n: usize, rng: &mut Rng) -> Vec<Vec<f32>> {
+    let mut out = Vec::with_capacity(n);
+    if renders.len() < 2 {
+        return out;
+    }
+    while out.len() < n {
+        let a = &renders[rng.below(renders.len() as u64) as usize];
+        let b = &renders[rng.below(renders.len() as u64) as usize];
+        if a.1 == b.1 {
+            continue;
+        }
+        let cut = (rng.range_f64(0.35, 0.65) * SIDE as f64) as usize;
+        let rows = rng.chance(0.5);
+        let x: Vec<f32> = (0..SIDE * SIDE)
+            .map(|i| {
+                let (r, c) = (i / SIDE, i % SIDE);
+                let first = if rows { r < cut } else { c < cut };
+                if first {
+                    a.0[i]
+                } else {
+                    b.0[i]
+                }
+            })
+            .collect();
+        out.push(x);
+    }
+    out
+}
+
+/// Negatives for the "no character" class: chimeras (half), noise pictures and blank grounds.
+fn negative_inputs(renders: &[(Vec<f32>, Option<char>)], n: usize, rng: &mut Rng) -> Vec<Vec<f32>> {
+    let mut out = chimera_inputs(renders, n / 2, rng);
+    let mut k = 0;
+    while out.len() < n {
+        let img = if k % 3 == 2 {
+            // A blank ground with a faint gradient.
+            let base = rng.range_f64(200.0, 250.0);
+            let slope = rng.range_f64(-1.0, 1.0);
+            let mut img = RgbImage::new(SIDE as u32, SIDE as u32);
+            for (x, y, p) in img.enumerate_pixels_mut() {
+                let v = (base + slope * (x as f64 - y as f64) * 0.5).clamp(0.0, 255.0) as u8;
+                p.0 = [v, v, v];
+            }
+            img
+        } else {
+            noise_picture(k, rng)
+        };
+        out.push(judge_input(&img));
+        k += 1;
+    }
+    out
 }
 
 /// Where a run keeps its judge unless told otherwise.

@@ -360,6 +360,7 @@ pub fn train(
             super::plot::loss_png(out)?;
         }
         if opts.eval_every > 0 && state.step % opts.eval_every == 0 {
+            checkpoint::save_snapshot(out, state.step, &ema_model)?;
             bar.suspend(|| on_eval(state.step, &ema_model, &state))?;
         }
     }
@@ -367,6 +368,7 @@ pub fn train(
     checkpoint::save(out, &state, &model, &ema_model, &optim)?;
     super::plot::loss_png(out)?;
     if !interrupted && opts.eval_every > 0 && state.step % opts.eval_every != 0 {
+        checkpoint::save_snapshot(out, state.step, &ema_model)?;
         on_eval(state.step, &ema_model, &state)?;
     }
     Ok(TrainOutcome { state, interrupted })
