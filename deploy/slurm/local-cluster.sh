@@ -51,7 +51,8 @@ SlurmctldHost=$host
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
-AuthInfo=socket=$state/munge/munge.socket
+# cred_expire: also how long a requeued job waits before it may start again (default 120 s).
+AuthInfo=socket=$state/munge/munge.socket,cred_expire=10
 CredType=cred/munge
 StateSaveLocation=$state/ctld
 SlurmdSpoolDir=$state/spool
@@ -80,7 +81,7 @@ PartitionName=local Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscr
 CONF
 
 export SLURM_CONF="$conf"
-slurmctld
+slurmctld -c  # -c: no jobs carried over from an earlier start
 slurmd
 for _ in $(seq 60); do
   if sinfo -h -o %t 2>/dev/null | grep -qx idle; then
