@@ -47,7 +47,8 @@ munged --force --key-file="$state/munge/munge.key" --socket="$state/munge/munge.
 
 cat >"$conf" <<CONF
 ClusterName=hanzi-synth-ci
-SlurmctldHost=$host
+# Addresses given, so that nothing depends on the host name resolving.
+SlurmctldHost=$host(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
@@ -76,7 +77,7 @@ SwitchType=switch/none
 MinJobAge=300
 SlurmctldTimeout=30
 SlurmdTimeout=30
-NodeName=$host CPUs=$cpus RealMemory=$mem_mb State=UNKNOWN
+NodeName=$host NodeAddr=127.0.0.1 NodeHostname=$host CPUs=$cpus RealMemory=$mem_mb State=UNKNOWN
 PartitionName=local Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=NO
 CONF
 
