@@ -492,7 +492,8 @@ fn other_run(name: &str, path: &Path, spec: ShardSpec, header: &RunHeader) -> Op
     let base = name;
     if base == "manifest.json" && merged_here(path, header) {
         return Some(format!(
-            "{base}: this run, its shard sets already merged (`--resume` finds nothing to do)"
+            "{base}: a run made without --shard — this very run, merged or made on one \
+             machine (`--resume` finds nothing to do)"
         ));
     }
     if base == "manifest.json" || base == "progress.jsonl" {

@@ -649,11 +649,11 @@ fn dispatch(command: Command) -> Result<Flow> {
             );
             match mode {
                 Mode::Full => println!(
-                    "mode: full (every shard's checksum, every record re-checked; {:.1} s)",
+                    "mode: full (every shard's size and SHA-256, every record re-checked; {:.1} s)",
                     t.elapsed().as_secs_f64()
                 ),
                 Mode::Fast { seed, .. } => println!(
-                    "mode: fast (every shard's checksum and record count; {} of {} record(s) \
+                    "mode: fast (every shard's size, SHA-256 and record count; {} of {} record(s) \
                      re-checked, sampled with seed {seed}; {:.1} s)",
                     report.records_checked,
                     report.records,

@@ -30,7 +30,10 @@ fn kubernetes_indexed_job_maps_its_index_to_a_shard_set() {
     assert_eq!(job["kind"], "Job");
     let spec = &job["spec"];
     assert_eq!(spec["completionMode"], "Indexed");
-    assert_eq!(spec["podReplacementPolicy"], "Failed", "one pod per shard set at a time");
+    assert_eq!(
+        spec["podReplacementPolicy"], "Failed",
+        "one pod per shard set at a time"
+    );
     let n = spec["completions"].as_u64().expect("completions");
     let pod = &spec["template"]["spec"];
     assert_eq!(

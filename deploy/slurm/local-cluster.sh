@@ -11,12 +11,22 @@ action="${1:-start}"
 state="${2:-/tmp/hanzi-synth-slurm}"
 conf="$state/slurm.conf"
 
+# Stops the daemons this script started (by their pid files) and waits until they are gone, so
+# that a new start finds its ports free.
 stop() {
   for pidfile in "$state/slurmd.pid" "$state/slurmctld.pid" "$state/munged.pid"; do
-    if [ -f "$pidfile" ]; then
-      kill "$(cat "$pidfile")" 2>/dev/null || true
-      rm -f "$pidfile"
+    [ -f "$pidfile" ] || continue
+    pid="$(cat "$pidfile")"
+    if kill "$pid" 2>/dev/null; then
+      for _ in $(seq 100); do
+        kill -0 "$pid" 2>/dev/null || break
+        # Gone but not yet reaped (a container whose init does not reap): as good as gone.
+        [ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" = Z ] && break
+        sleep 0.1
+      done
+      kill -9 "$pid" 2>/dev/null || true
     fi
+    rm -f "$pidfile"
   done
 }
 
