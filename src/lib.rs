@@ -26,6 +26,7 @@ pub mod generate;
 pub mod geometry;
 pub mod journal;
 pub mod layout;
+pub mod merge;
 pub mod noise;
 pub mod outlines;
 pub mod placement;
