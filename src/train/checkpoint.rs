@@ -47,6 +47,10 @@ pub struct RunState {
 
 pub const STATE: &str = "state.json";
 
+/// The one metadata entry of our safetensors files (burn's defaults are a hash map whose order
+/// changes from run to run, which would make equal weights differ in bytes).
+pub const PRODUCER: &str = concat!("hanzi-synth ", env!("CARGO_PKG_VERSION"), " (burn 0.22)");
+
 impl RunState {
     pub fn load(dir: &Path) -> Result<RunState> {
         let p = dir.join(STATE);
@@ -77,7 +81,29 @@ fn save_safetensors(module: &Denoiser, path: &Path) -> Result<()> {
         SafetensorsStore::from_file(tmp(path)).metadata("format", "hanzi-synth denoiser");
     module
         .save_into(&mut store)
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    canonical_header(&tmp(path))
+}
+
+/// Rewrites a safetensors file's JSON header with its keys sorted (burn writes them in hash-map
+/// order, so equal weights would give different bytes from run to run), padded with spaces to
+/// keep the data 8-byte aligned. Tensor data and offsets are untouched.
+pub fn canonical_header(path: &Path) -> Result<()> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let damaged = || anyhow::anyhow!("{} is not a safetensors file", path.display());
+    let len = u64::from_le_bytes(bytes.get(..8).ok_or_else(damaged)?.try_into()?) as usize;
+    let header = bytes.get(8..8 + len).ok_or_else(damaged)?;
+    let tree: std::collections::BTreeMap<String, serde_json::Value> =
+        serde_json::from_slice(header).map_err(|_| damaged())?;
+    let mut text = serde_json::to_string(&tree)?;
+    while !(8 + text.len()).is_multiple_of(8) {
+        text.push(' ');
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
+    out.extend_from_slice(text.as_bytes());
+    out.extend_from_slice(&bytes[8 + len..]);
+    std::fs::write(path, out).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Saves a checkpoint: training weights, optimiser state, EMA weights, then the state.

@@ -404,10 +404,13 @@ impl Judge {
     }
 
     fn save(&self, dir: &Path) -> Result<()> {
-        let mut store = SafetensorsStore::from_file(dir.join("judge.safetensors"));
+        let mut store = SafetensorsStore::from_file(dir.join("judge.safetensors"))
+            .clear_metadata()
+            .metadata("producer", super::checkpoint::PRODUCER);
         self.net
             .save_into(&mut store)
             .map_err(|e| anyhow::anyhow!("cannot write the judge: {e}"))?;
+        super::checkpoint::canonical_header(&dir.join("judge.safetensors"))?;
         std::fs::write(
             dir.join("judge.json"),
             serde_json::to_string_pretty(&self.info)? + "\n",

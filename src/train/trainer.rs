@@ -259,7 +259,8 @@ pub fn train(
         };
         (state, data)
     };
-    if data.vocab != state.vocab {
+    // Frequencies pass through JSON text: compare the table itself.
+    if data.vocab.chars != state.vocab.chars || data.vocab.max_chars != state.vocab.max_chars {
         bail!(
             "the training data's character table differs from the one the run in {} started \
              with; resume with the same recipe or folder",
