@@ -1,0 +1,365 @@
+//! `hanzi_synth._native`: the generator behind the `hanzi_synth` Python package.
+//!
+//! It loads a recipe exactly as the CLI does (same parser, same `--set` overrides, same errors)
+//! and makes samples with the CLI's own [`produce`](hanzi_synth::generate::produce), so sample
+//! *i* here is byte for byte the record `generate` writes for sample *i*. Rendering runs with
+//! the GIL released; batches run on a rayon pool. The pure-Python layer (`hanzi_synth/`) turns
+//! the plain tuples returned here into dicts and numpy arrays.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes};
+use rayon::prelude::*;
+
+use hanzi_synth::generate::produce_with_pixels;
+use hanzi_synth::recipe::{OutputMode, Recipe, DEFAULT_RECIPE_YAML};
+use hanzi_synth::scene::{Context, StageTimes};
+
+pyo3::create_exception!(
+    hanzi_synth,
+    RecipeError,
+    PyValueError,
+    "A recipe or its inputs are invalid: the message is the CLI's (file, line and column)."
+);
+
+/// What `image` holds in a record.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ImageMode {
+    /// The picture the stored bytes were encoded from (no decode, lossless).
+    Pixels,
+    /// The stored bytes decoded again: what a loader of the CLI's shards sees.
+    Decoded,
+    /// No array (bytes only, e.g. for GPU decoding).
+    Skip,
+}
+
+/// A raster ready for numpy: raw bytes, height, width, channels, bytes per channel.
+struct Raster {
+    bytes: Vec<u8>,
+    height: u32,
+    width: u32,
+    channels: u32,
+    bytes_per_channel: u32,
+}
+
+/// One record made outside the GIL.
+struct Made {
+    key: String,
+    index: u64,
+    image: Option<Raster>,
+    encoded: Vec<u8>,
+    ext: &'static str,
+    caption: String,
+    meta_json: String,
+    /// Members stored beside the image, as in the shard (`glyph.png`, …).
+    extras: Vec<(&'static str, Vec<u8>)>,
+    /// Those members decoded (`glyph`, `mask`, `charseg`).
+    conditions: Vec<(String, Raster)>,
+}
+
+fn rgb_raster(img: image::RgbImage) -> Raster {
+    Raster {
+        height: img.height(),
+        width: img.width(),
+        channels: 3,
+        bytes_per_channel: 1,
+        bytes: img.into_raw(),
+    }
+}
+
+/// Decodes a stored condition PNG (8-bit gray, or 16-bit for a large character table).
+fn gray_raster(png: &[u8]) -> anyhow::Result<Raster> {
+    let img = image::load_from_memory_with_format(png, image::ImageFormat::Png)?;
+    let (width, height) = (img.width(), img.height());
+    Ok(match img {
+        image::DynamicImage::ImageLuma16(g) => Raster {
+            bytes: g.into_raw().iter().flat_map(|v| v.to_ne_bytes()).collect(),
+            height,
+            width,
+            channels: 1,
+            bytes_per_channel: 2,
+        },
+        other => Raster {
+            bytes: other.into_luma8().into_raw(),
+            height,
+            width,
+            channels: 1,
+            bytes_per_channel: 1,
+        },
+    })
+}
+
+/// Sample `index`, every record of it; a panic becomes an error naming the sample, as in the
+/// CLI.
+fn make(ctx: &Context, index: u64, mode: ImageMode) -> anyhow::Result<Vec<Made>> {
+    let produced = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        produce_with_pixels(ctx, index, &mut StageTimes::default())
+    }))
+    .unwrap_or_else(|p| {
+        let why = p
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(anyhow::anyhow!(
+            "internal error while making sample {index} (please report it): {why}"
+        ))
+    });
+    let (records, _, pixels) = produced?;
+    records
+        .into_iter()
+        .zip(pixels)
+        .map(|(r, px)| {
+            let image = match mode {
+                ImageMode::Pixels => Some(rgb_raster(px)),
+                ImageMode::Decoded => Some(rgb_raster(
+                    image::load_from_memory(&r.image)
+                        .map_err(|e| anyhow::anyhow!("sample {index}: cannot decode: {e}"))?
+                        .into_rgb8(),
+                )),
+                ImageMode::Skip => None,
+            };
+            let conditions = r
+                .extras
+                .iter()
+                .filter_map(|(suffix, data)| {
+                    let name = suffix.strip_suffix(".png")?;
+                    Some(gray_raster(data).map(|g| (name.to_string(), g)))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            Ok(Made {
+                key: r.key,
+                index: r.index,
+                image,
+                encoded: r.image,
+                ext: r.image_ext,
+                caption: r.caption,
+                meta_json: r.meta_json,
+                extras: r.extras,
+                conditions,
+            })
+        })
+        .collect()
+}
+
+type RasterTuple<'py> = (Bound<'py, PyByteArray>, u32, u32, u32, u32);
+
+fn raster_to_py<'py>(py: Python<'py>, r: &Raster) -> RasterTuple<'py> {
+    // A bytearray, so the numpy array over it is writable (torch.from_numpy wants that).
+    (
+        PyByteArray::new(py, &r.bytes),
+        r.height,
+        r.width,
+        r.channels,
+        r.bytes_per_channel,
+    )
+}
+
+/// (key, index, image, encoded, ext, caption, metadata json, extras, conditions)
+type RecordTuple<'py> = (
+    String,
+    u64,
+    Option<RasterTuple<'py>>,
+    Bound<'py, PyBytes>,
+    &'static str,
+    String,
+    String,
+    Vec<(&'static str, Bound<'py, PyBytes>)>,
+    Vec<(String, RasterTuple<'py>)>,
+);
+
+fn made_to_py(py: Python<'_>, m: Made) -> RecordTuple<'_> {
+    (
+        m.key,
+        m.index,
+        m.image.as_ref().map(|r| raster_to_py(py, r)),
+        PyBytes::new(py, &m.encoded),
+        m.ext,
+        m.caption,
+        m.meta_json,
+        m.extras
+            .iter()
+            .map(|(s, d)| (*s, PyBytes::new(py, d)))
+            .collect(),
+        m.conditions
+            .iter()
+            .map(|(n, r)| (n.clone(), raster_to_py(py, r)))
+            .collect(),
+    )
+}
+
+fn recipe_error(e: anyhow::Error) -> PyErr {
+    RecipeError::new_err(format!("{e:#}"))
+}
+
+fn sample_error(e: anyhow::Error) -> PyErr {
+    PyRuntimeError::new_err(format!("{e:#}"))
+}
+
+/// The generator for one recipe and seed: assets loaded once, samples made on demand.
+#[pyclass(frozen, module = "hanzi_synth._native")]
+struct Generator {
+    ctx: Context,
+    mode: ImageMode,
+    /// Worker pools by thread count, each for the process that made it: a pool's threads do
+    /// not survive a fork (DataLoader workers), so a forked copy builds its own.
+    pools: Mutex<HashMap<usize, (u32, Arc<rayon::ThreadPool>)>>,
+}
+
+impl Generator {
+    fn pool(&self, threads: usize) -> PyResult<Arc<rayon::ThreadPool>> {
+        let pid = std::process::id();
+        let mut pools = self.pools.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((owner, pool)) = pools.get(&threads) {
+            if *owner == pid {
+                return Ok(pool.clone());
+            }
+        }
+        let pool = Arc::new(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .map_err(|e| PyRuntimeError::new_err(format!("cannot start threads: {e}")))?,
+        );
+        if let Some((_, stale)) = pools.insert(threads, (pid, pool.clone())) {
+            // The parent's pool: its threads are not in this process, so never tell them to
+            // stop (or wait for them); just forget it.
+            std::mem::forget(stale);
+        }
+        Ok(pool)
+    }
+}
+
+#[pymethods]
+impl Generator {
+    /// `yaml` (recipe text, or None for the bundled default) or `path` (a recipe file); `sets`
+    /// are the CLI's `--set path=value` strings; `seed` and `count` are `--seed` and `-n`.
+    #[new]
+    #[pyo3(signature = (yaml=None, path=None, origin=None, sets=Vec::new(), seed=None, count=None, image="pixels"))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        yaml: Option<String>,
+        path: Option<String>,
+        origin: Option<String>,
+        sets: Vec<String>,
+        seed: Option<u64>,
+        count: Option<u64>,
+        image: &str,
+    ) -> PyResult<Self> {
+        let mode = match image {
+            "pixels" => ImageMode::Pixels,
+            "decoded" => ImageMode::Decoded,
+            "none" => ImageMode::Skip,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "image={other:?}: expected \"pixels\", \"decoded\" or None"
+                )))
+            }
+        };
+        let ctx = py.detach(|| -> anyhow::Result<Context> {
+            let base = match (&yaml, &path) {
+                (_, Some(p)) => Recipe::load(Path::new(p))?,
+                (Some(text), None) => {
+                    Recipe::from_yaml(text, origin.as_deref().unwrap_or("<string>"))?
+                }
+                (None, None) => Recipe::from_yaml(DEFAULT_RECIPE_YAML, "default recipe")?,
+            };
+            let mut r = base.with_overrides(&sets)?;
+            if let Some(s) = seed {
+                r.seed = s;
+            }
+            if let Some(n) = count {
+                r.count = n;
+                r.check().map_err(|e| e.context("count"))?;
+            }
+            Context::new(r)
+        });
+        Ok(Generator {
+            ctx: ctx.map_err(recipe_error)?,
+            mode,
+            pools: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Samples in the recipe (`count`, or `-n`).
+    #[getter]
+    fn count(&self) -> u64 {
+        self.ctx.recipe.count
+    }
+
+    #[getter]
+    fn seed(&self) -> u64 {
+        self.ctx.recipe.seed
+    }
+
+    /// The hash `generate` stores in every sample and the manifest.
+    #[getter]
+    fn recipe_hash(&self) -> String {
+        self.ctx.recipe_hash.clone()
+    }
+
+    /// `scenes` (one record per sample) or `line_crops` (one per text line).
+    #[getter]
+    fn mode(&self) -> &'static str {
+        match self.ctx.recipe.output.mode {
+            OutputMode::Scenes => "scenes",
+            OutputMode::LineCrops => "line_crops",
+        }
+    }
+
+    /// The whole recipe after overrides, as JSON (what the manifest's `recipe` holds).
+    #[getter]
+    fn recipe_json(&self) -> PyResult<String> {
+        serde_json::to_string(&self.ctx.recipe).map_err(|e| PyRuntimeError::new_err(e.to_string()))
+    }
+
+    /// The records of sample `index`, made on this thread with the GIL released.
+    fn records<'py>(&self, py: Python<'py>, index: u64) -> PyResult<Vec<RecordTuple<'py>>> {
+        let made = py
+            .detach(|| make(&self.ctx, index, self.mode))
+            .map_err(sample_error)?;
+        Ok(made.into_iter().map(|m| made_to_py(py, m)).collect())
+    }
+
+    /// The records of many samples (one list per index, in order), made on a pool of
+    /// `threads` threads with the GIL released.
+    fn batch<'py>(
+        &self,
+        py: Python<'py>,
+        indices: Vec<u64>,
+        threads: usize,
+    ) -> PyResult<Vec<Vec<RecordTuple<'py>>>> {
+        let pool = self.pool(threads.max(1))?;
+        let made: anyhow::Result<Vec<Vec<Made>>> = py.detach(|| {
+            pool.install(|| {
+                indices
+                    .par_iter()
+                    .map(|&i| make(&self.ctx, i, self.mode))
+                    .collect()
+            })
+        });
+        Ok(made
+            .map_err(sample_error)?
+            .into_iter()
+            .map(|records| records.into_iter().map(|m| made_to_py(py, m)).collect())
+            .collect())
+    }
+}
+
+/// The tool version and JPEG encoder, as `hanzi-synth --version` prints them: byte-identical
+/// output needs the same.
+#[pyfunction]
+fn version() -> &'static str {
+    hanzi_synth::VERSION
+}
+
+#[pymodule]
+mod _native {
+    #[pymodule_export]
+    use super::{version, Generator, RecipeError};
+}
