@@ -59,15 +59,17 @@ def _worker() -> tuple[int, int]:
     return (0, 1) if info is None else (info.id, info.num_workers)
 
 
-def _distributed() -> tuple[int, int]:
-    """(rank, world size) of an initialised ``torch.distributed`` group; (0, 1) otherwise."""
+def _distributed() -> Optional[tuple[int, int]]:
+    """(rank, world size) of an initialised ``torch.distributed`` group, else None. DataLoader
+    workers are processes of their own where the group is not initialised: ask in the process
+    that makes the DataLoader."""
     try:
         import torch.distributed as dist
     except ImportError:
-        return 0, 1
+        return None
     if dist.is_available() and dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()
-    return 0, 1
+    return None
 
 
 def split_indices(order: list, rank: int, world_size: int, worker: int, workers: int) -> list:
@@ -133,6 +135,10 @@ class _Base:
         seed ``seed + epoch`` is made here, so forked DataLoader workers inherit it."""
         self.epoch = int(epoch)
         self._gen = self._generator_for(self.epoch)
+        self._note_process()
+
+    def _note_process(self) -> None:
+        """Records what only the DataLoader's own process knows (see the iterable dataset)."""
 
     @property
     def seed(self) -> int:
@@ -158,12 +164,16 @@ class _Base:
     def __reduce__(self):
         # The torch variant is made at run time and cannot be pickled by name: rebuild from the
         # public class and the arguments (spawn/forkserver DataLoader workers).
-        return (_rebuild, (self._public, self._kwargs, self.epoch))
+        return (_rebuild, (self._public, self._kwargs, self.epoch, self._carried()))
+
+    def _carried(self) -> dict:
+        return {}
 
 
-def _rebuild(cls: type, kwargs: dict, epoch: int):
+def _rebuild(cls: type, kwargs: dict, epoch: int, carried: dict):
     ds = cls(**kwargs)
     ds.set_epoch(epoch)
+    ds.__dict__.update(carried)
     return ds
 
 
@@ -199,8 +209,10 @@ class SyntheticIterableDataset(_Base):
     number r·W + w on, so each sample is made exactly once per epoch. Yields
     ``transform(record)`` one record at a time (a line-crop sample gives one per line).
 
-    rank, world_size: the distributed split; default: ``torch.distributed``'s if initialised,
-                 else one process. Ranks' shares differ by at most one sample.
+    rank, world_size: the distributed split; default: ``torch.distributed``'s, read when the
+                 dataset is made or ``set_epoch`` is called (DataLoader workers cannot see the
+                 group), else when iterating; one process if it is not initialised. Ranks'
+                 shares differ by at most one sample.
     shuffle:     visit the samples in a random order, the same in every process (seeded by the
                  epoch's seed and the epoch), so the split stays exact.
     chunk_size:  samples made per call (default: 4 per thread, at least 16).
@@ -235,11 +247,22 @@ class SyntheticIterableDataset(_Base):
             raise ValueError(f"rank {rank} is outside 0..{world_size - 1}")
         self.rank, self.world_size = rank, world_size
         self.shuffle, self.chunk_size, self.prefetch = shuffle, chunk_size, prefetch
+        self._group: Optional[tuple[int, int]] = None
+        self._note_process()
+
+    def _note_process(self) -> None:
+        # The distributed group as seen here (made or set_epoch'd in the training process),
+        # for the DataLoader's workers, which cannot see it.
+        if getattr(self, "rank", None) is None:
+            self._group = _distributed() or getattr(self, "_group", None)
+
+    def _carried(self) -> dict:
+        return {"_group": self._group}
 
     def _split(self) -> tuple[int, int]:
         if self.rank is not None:
             return self.rank, self.world_size
-        return _distributed()
+        return _distributed() or self._group or (0, 1)
 
     def order(self) -> list:
         """Every sample index of this epoch, in visiting order (the same in every process)."""

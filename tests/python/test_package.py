@@ -307,6 +307,19 @@ def check_split_exactly_once():
                             seen += ds.indices()
                     assert sorted(seen) == list(range(count)), (world, workers, shuffle, seen)
         fake.dist = fake.worker = None
+        # DataLoader workers are processes where the group is not initialised: the rank seen
+        # where the dataset was made (or set_epoch was called) holds there, pickled too.
+        seen = []
+        for rank in range(3):
+            fake.dist = (rank, 3)
+            made_here = SyntheticIterableDataset(overrides=SMALL, count=count, seed=2)
+            fake.dist = None
+            for w in range(2):
+                fake.worker = (w, 2)
+                seen += made_here.indices()
+                seen += pickle.loads(pickle.dumps(made_here)).indices()
+        fake.worker = None
+        assert sorted(seen) == sorted(2 * list(range(count))), seen
         # Real iteration: 2 ranks × 3 workers yield each record once, the CLI's bytes.
         stored = generate("split", ["-n", str(count), "--seed", "2", *sets(SMALL)])
         keys = []
