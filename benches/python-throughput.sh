@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Images/s through the Python package's `g.batch` against the CLI's, same machine, all cores,
 # no disk. Alternates CLI and Python runs ROUNDS times (a busy machine drifts) and prints every
-# run, the medians and the ratio:
+# run, the medians and the ratios:
 #   cargo build --release && pip install ./python
 #   benches/python-throughput.sh [ROUNDS] [SAMPLES] [RECIPE] [PYTHON]
-# CLI: `hanzi-synth bench`'s all-threads pass (make and encode every sample, nothing written)
+# CLI: `hanzi-synth bench`'s all-threads pass (make and encode every sample, nothing written),
 # and `generate` into a tmpfs folder (/dev/shm: tar framing and checksums, no disk; its wall
 # time includes loading the assets). Python: `Generator.batch` over the same samples in chunks
 # of 64 (made and encoded as the CLI does, then handed to Python: pixels copied into numpy,
-# metadata parsed), after the same warm-up as `bench` and excluding the load.
+# metadata parsed), and `SyntheticIterableDataset` iterated in one process, after the same
+# warm-up as `bench` and excluding the load. Images per CPU-second (user + sys of the whole
+# process) are printed too: on a machine other jobs share, they move less than images/s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds="${1:-3}"
@@ -23,42 +25,45 @@ trap 'rm -rf "$shm"' EXIT
 "$bin" bench -n 1 -j 1 | grep -E '^(machine|JPEG encoder)' || true
 echo "recipe $recipe, $samples samples, $(nproc) threads, $rounds rounds"
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-cli_bench=() cli_gen=() py_batch=() py_iter=()
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", 100 * a / b }'; }
+cb=() cbc=() cg=() pb=() pbc=() pi=() pic=()
 for round in $(seq "$rounds"); do
-  b="$("$bin" bench -r "$recipe" -n "$samples" | sed -nE 's/^[0-9]+ threads +([0-9.]+) images\/s.*/\1/p')"
-  cli_bench+=("$b")
+  read -r b bc < <("$bin" bench -r "$recipe" -n "$samples" |
+    sed -nE 's/^[0-9]+ threads +([0-9.]+) images\/s, ([0-9.]+) images\/CPU-s.*/\1 \2/p')
   t0="$(date +%s.%N)"
   "$bin" generate -r "$recipe" -n "$samples" -o "$shm/out" --overwrite -q
   t1="$(date +%s.%N)"
   g="$(awk -v n="$samples" -v a="$t0" -v b="$t1" 'BEGIN { print n / (b - a) }')"
-  cli_gen+=("$g")
-  read -r p i < <("$python" - "$recipe" "$samples" <<'PY'
+  read -r p pc i ic < <("$python" - "$recipe" "$samples" <<'PY'
 import sys, time
 from hanzi_synth import Generator
 from hanzi_synth.torch import SyntheticIterableDataset
 recipe, n = sys.argv[1], int(sys.argv[2])
 g = Generator(recipe, count=n + 16)
 g.batch(range(n, n + 16))  # warm the caches (outlines, shaping plans), as `bench` does
-t = time.perf_counter()
-for s in range(0, n, 64):
-    g.batch(range(s, min(s + 64, n)))
-batch = n / (time.perf_counter() - t)
-ds = SyntheticIterableDataset(g)
-t = time.perf_counter()
-made = sum(1 for _ in ds)
-it = made / (time.perf_counter() - t)
-print(f"{batch:.1f} {it:.1f}")
+def timed(f):
+    w, c = time.perf_counter(), time.process_time()
+    made = f()
+    return made / (time.perf_counter() - w), made / (time.process_time() - c)
+def batches():
+    for s in range(0, n, 64):
+        g.batch(range(s, min(s + 64, n)))
+    return n
+first_n = Generator(recipe, count=n)  # the same samples 0..n-1 (count is part of the recipe)
+first_n.batch(range(min(16, n)))
+ds = SyntheticIterableDataset(first_n)
+print(*(f"{x:.1f}" for x in (*timed(batches), *timed(lambda: sum(1 for _ in ds)))))
 PY
 )
-  py_batch+=("$p")
-  py_iter+=("$i")
-  printf 'round %d: CLI bench %.1f, CLI generate to tmpfs %.1f, Python g.batch %.1f, Python iterable dataset %.1f images/s\n' \
-    "$round" "$b" "$g" "$p" "$i"
+  cb+=("$b") cbc+=("$bc") cg+=("$g") pb+=("$p") pbc+=("$pc") pi+=("$i") pic+=("$ic")
+  printf 'round %d: CLI bench %.1f (%.1f/CPU-s), CLI generate to tmpfs %.1f, Python g.batch %.1f (%.1f/CPU-s), iterable dataset %.1f (%.1f/CPU-s) images/s\n' \
+    "$round" "$b" "$bc" "$g" "$p" "$pc" "$i" "$ic"
 done
-mb="$(printf '%s\n' "${cli_bench[@]}" | median)"
-mg="$(printf '%s\n' "${cli_gen[@]}" | median)"
-mp="$(printf '%s\n' "${py_batch[@]}" | median)"
-mi="$(printf '%s\n' "${py_iter[@]}" | median)"
-printf 'medians: CLI bench %.1f, CLI generate to tmpfs %.1f, Python g.batch %.1f (%.0f%% of CLI bench), iterable dataset %.1f (%.0f%%) images/s\n' \
-  "$mb" "$mg" "$mp" "$(awk -v a="$mp" -v b="$mb" 'BEGIN { print 100 * a / b }')" \
-  "$mi" "$(awk -v a="$mi" -v b="$mb" 'BEGIN { print 100 * a / b }')"
+m() { printf '%s\n' "$@" | median; }
+mb="$(m "${cb[@]}")" mbc="$(m "${cbc[@]}")" mg="$(m "${cg[@]}")"
+mp="$(m "${pb[@]}")" mpc="$(m "${pbc[@]}")" mi="$(m "${pi[@]}")" mic="$(m "${pic[@]}")"
+echo "medians, images/s (images/CPU-s):"
+echo "  CLI bench, all threads      $mb ($mbc)"
+echo "  CLI generate to tmpfs       $mg"
+echo "  Python g.batch              $mp ($mpc): $(ratio "$mp" "$mb") of the CLI ($(ratio "$mpc" "$mbc") per CPU-s)"
+echo "  Python iterable dataset     $mi ($mic): $(ratio "$mi" "$mb") of the CLI ($(ratio "$mic" "$mbc") per CPU-s)"

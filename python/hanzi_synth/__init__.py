@@ -14,8 +14,6 @@ import operator
 import os
 from typing import Any, Iterable, Iterator, Mapping, Sequence, Union
 
-import numpy as np
-
 from . import _native
 from ._native import RecipeError
 
@@ -71,13 +69,6 @@ def _looks_like_path(recipe: str) -> bool:
     return "\n" not in recipe and (
         recipe.endswith((".yaml", ".yml")) or os.path.exists(recipe)
     )
-
-
-def _raster(t: tuple) -> np.ndarray:
-    data, height, width, channels, bytes_per_channel = t
-    dtype = np.uint8 if bytes_per_channel == 1 else np.uint16
-    shape = (height, width, channels) if channels > 1 else (height, width)
-    return np.frombuffer(data, dtype=dtype).reshape(shape)
 
 
 class Generator:
@@ -202,30 +193,12 @@ class Generator:
             raise IndexError(f"sample {i} is outside 0..{n - 1}")
         return i
 
-    @staticmethod
-    def _record(t: tuple) -> dict:
-        key, index, image, encoded, ext, caption, meta_json, extras, conditions = t
-        rec = {
-            "key": key,
-            "index": index,
-            "image": None if image is None else _raster(image),
-            "jpeg" if ext == "jpg" else ext: encoded,
-            "caption": caption,
-            "metadata": json.loads(meta_json),
-            "metadata_json": meta_json,
-        }
-        if extras:
-            rec["extras"] = dict(extras)
-            for name, raster in conditions:
-                rec[name] = _raster(raster)
-        return rec
-
     def _sample(self, records: list) -> Union[dict, list]:
         return records[0] if self.mode == "scenes" else records
 
     def records(self, i: int) -> list[dict]:
         """Every record of sample ``i``: one for a scene, one per text line for crops."""
-        return [self._record(t) for t in self._native.records(self._index(i))]
+        return self._native.records(self._index(i))
 
     def __getitem__(self, i: Union[int, slice]) -> Union[dict, list]:
         if isinstance(i, slice):
@@ -234,16 +207,15 @@ class Generator:
 
     def batch(self, indices: Iterable[int], threads: int | None = None) -> list:
         """``[g[i] for i in indices]``, made in parallel on ``threads`` threads (default: the
-        generator's) with the GIL released, in the order given."""
+        generator's) with the GIL released, in the order given. Samples are handed to Python
+        as they are finished while the threads make the rest."""
         idx = [self._index(i) for i in indices]
-        made = self._native.batch(idx, threads or self.threads)
-        return [self._sample([self._record(t) for t in records]) for records in made]
+        return [self._sample(records) for records in self._native.batch(idx, threads or self.threads)]
 
     def batch_records(self, indices: Iterable[int], threads: int | None = None) -> list[dict]:
         """All records of the samples ``indices``, flattened, in order (crops: one per line)."""
         idx = [self._index(i) for i in indices]
-        made = self._native.batch(idx, threads or self.threads)
-        return [self._record(t) for records in made for t in records]
+        return [rec for records in self._native.batch(idx, threads or self.threads) for rec in records]
 
     def __iter__(self) -> Iterator:
         """Samples 0, 1, … in order, made a batch at a time on all threads."""

@@ -3,16 +3,17 @@
 //! It loads a recipe exactly as the CLI does (same parser, same `--set` overrides, same errors)
 //! and makes samples with the CLI's own [`produce`](hanzi_synth::generate::produce), so sample
 //! *i* here is byte for byte the record `generate` writes for sample *i*. Rendering runs with
-//! the GIL released; batches run on a rayon pool. The pure-Python layer (`hanzi_synth/`) turns
-//! the plain tuples returned here into dicts and numpy arrays.
+//! the GIL released; batches run on a rayon pool while finished samples are turned into Python
+//! dicts and numpy arrays here. The pure-Python layer (`hanzi_synth/`) adds the documented API.
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes};
+use pyo3::types::{PyByteArray, PyBytes, PyDict};
 use rayon::prelude::*;
 
 use hanzi_synth::generate::produce_with_pixels;
@@ -146,50 +147,74 @@ fn make(ctx: &Context, index: u64, mode: ImageMode) -> anyhow::Result<Vec<Made>>
         .collect()
 }
 
-type RasterTuple<'py> = (Bound<'py, PyByteArray>, u32, u32, u32, u32);
-
-fn raster_to_py<'py>(py: Python<'py>, r: &Raster) -> RasterTuple<'py> {
-    // A bytearray, so the numpy array over it is writable (torch.from_numpy wants that).
-    (
-        PyByteArray::new(py, &r.bytes),
-        r.height,
-        r.width,
-        r.channels,
-        r.bytes_per_channel,
-    )
+/// Python's `json.loads` and `numpy.frombuffer`, looked up once per generator.
+struct PyHelpers {
+    loads: Py<PyAny>,
+    frombuffer: Py<PyAny>,
+    uint8: Py<PyAny>,
+    uint16: Py<PyAny>,
 }
 
-/// (key, index, image, encoded, ext, caption, metadata json, extras, conditions)
-type RecordTuple<'py> = (
-    String,
-    u64,
-    Option<RasterTuple<'py>>,
-    Bound<'py, PyBytes>,
-    &'static str,
-    String,
-    String,
-    Vec<(&'static str, Bound<'py, PyBytes>)>,
-    Vec<(String, RasterTuple<'py>)>,
-);
+impl PyHelpers {
+    fn new(py: Python<'_>) -> PyResult<Self> {
+        let np = py.import("numpy")?;
+        Ok(PyHelpers {
+            loads: py.import("json")?.getattr("loads")?.unbind(),
+            frombuffer: np.getattr("frombuffer")?.unbind(),
+            uint8: np.getattr("uint8")?.unbind(),
+            uint16: np.getattr("uint16")?.unbind(),
+        })
+    }
 
-fn made_to_py(py: Python<'_>, m: Made) -> RecordTuple<'_> {
-    (
-        m.key,
-        m.index,
-        m.image.as_ref().map(|r| raster_to_py(py, r)),
-        PyBytes::new(py, &m.encoded),
-        m.ext,
-        m.caption,
-        m.meta_json,
-        m.extras
-            .iter()
-            .map(|(s, d)| (*s, PyBytes::new(py, d)))
-            .collect(),
-        m.conditions
-            .iter()
-            .map(|(n, r)| (n.clone(), raster_to_py(py, r)))
-            .collect(),
-    )
+    /// A numpy array over a copy of the raster (a bytearray, so the array is writable, as
+    /// `torch.from_numpy` wants).
+    fn array<'py>(&self, py: Python<'py>, r: &Raster) -> PyResult<Bound<'py, PyAny>> {
+        let dtype = if r.bytes_per_channel == 1 {
+            &self.uint8
+        } else {
+            &self.uint16
+        };
+        let flat = self
+            .frombuffer
+            .bind(py)
+            .call1((PyByteArray::new(py, &r.bytes), dtype.bind(py)))?;
+        if r.channels == 1 {
+            flat.call_method1("reshape", ((r.height, r.width),))
+        } else {
+            flat.call_method1("reshape", ((r.height, r.width, r.channels),))
+        }
+    }
+
+    /// The record as the dict the package documents (see `hanzi_synth.Generator`).
+    fn record<'py>(&self, py: Python<'py>, m: Made) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("key", m.key)?;
+        d.set_item("index", m.index)?;
+        match &m.image {
+            Some(r) => d.set_item("image", self.array(py, r)?)?,
+            None => d.set_item("image", py.None())?,
+        }
+        let name = if m.ext == "jpg" { "jpeg" } else { m.ext };
+        d.set_item(name, PyBytes::new(py, &m.encoded))?;
+        d.set_item("caption", m.caption)?;
+        d.set_item("metadata", self.loads.bind(py).call1((&m.meta_json,))?)?;
+        d.set_item("metadata_json", m.meta_json)?;
+        if !m.extras.is_empty() {
+            let extras = PyDict::new(py);
+            for (suffix, data) in &m.extras {
+                extras.set_item(*suffix, PyBytes::new(py, data))?;
+            }
+            d.set_item("extras", extras)?;
+            for (name, r) in &m.conditions {
+                d.set_item(name, self.array(py, r)?)?;
+            }
+        }
+        Ok(d)
+    }
+
+    fn records<'py>(&self, py: Python<'py>, made: Vec<Made>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        made.into_iter().map(|m| self.record(py, m)).collect()
+    }
 }
 
 fn recipe_error(e: anyhow::Error) -> PyErr {
@@ -205,6 +230,7 @@ fn sample_error(e: anyhow::Error) -> PyErr {
 struct Generator {
     ctx: Context,
     mode: ImageMode,
+    helpers: PyHelpers,
     /// Worker pools by thread count, each for the process that made it: a pool's threads do
     /// not survive a fork (DataLoader workers), so a forked copy builds its own.
     pools: Mutex<HashMap<usize, (u32, Arc<rayon::ThreadPool>)>>,
@@ -282,6 +308,7 @@ impl Generator {
         Ok(Generator {
             ctx: ctx.map_err(recipe_error)?,
             mode,
+            helpers: PyHelpers::new(py)?,
             pools: Mutex::new(HashMap::new()),
         })
     }
@@ -318,36 +345,75 @@ impl Generator {
         serde_json::to_string(&self.ctx.recipe).map_err(|e| PyRuntimeError::new_err(e.to_string()))
     }
 
-    /// The records of sample `index`, made on this thread with the GIL released.
-    fn records<'py>(&self, py: Python<'py>, index: u64) -> PyResult<Vec<RecordTuple<'py>>> {
+    /// The records of sample `index` (dicts), made on this thread with the GIL released.
+    fn records<'py>(&self, py: Python<'py>, index: u64) -> PyResult<Vec<Bound<'py, PyDict>>> {
         let made = py
             .detach(|| make(&self.ctx, index, self.mode))
             .map_err(sample_error)?;
-        Ok(made.into_iter().map(|m| made_to_py(py, m)).collect())
+        self.helpers.records(py, made)
     }
 
-    /// The records of many samples (one list per index, in order), made on a pool of
-    /// `threads` threads with the GIL released.
+    /// The records of many samples (one list of dicts per index, in order), made on a pool of
+    /// `threads` threads without the GIL. Each sample is turned into Python objects as soon as
+    /// it is made, on this thread, while the pool makes the next ones: no pause between
+    /// making and handing over.
     fn batch<'py>(
         &self,
         py: Python<'py>,
         indices: Vec<u64>,
         threads: usize,
-    ) -> PyResult<Vec<Vec<RecordTuple<'py>>>> {
+    ) -> PyResult<Vec<Vec<Bound<'py, PyDict>>>> {
         let pool = self.pool(threads.max(1))?;
-        let made: anyhow::Result<Vec<Vec<Made>>> = py.detach(|| {
-            pool.install(|| {
-                indices
-                    .par_iter()
-                    .map(|&i| make(&self.ctx, i, self.mode))
-                    .collect()
-            })
-        });
-        Ok(made
-            .map_err(sample_error)?
-            .into_iter()
-            .map(|records| records.into_iter().map(|m| made_to_py(py, m)).collect())
-            .collect())
+        let stop = AtomicBool::new(false);
+        let (ctx, mode) = (&self.ctx, self.mode);
+        let mut out: Vec<Option<Vec<Bound<'py, PyDict>>>> =
+            (0..indices.len()).map(|_| None).collect();
+        std::thread::scope(|scope| -> PyResult<()> {
+            let (tx, rx) = mpsc::channel::<(usize, anyhow::Result<Vec<Made>>)>();
+            let (indices, stop) = (&indices, &stop);
+            scope.spawn(move || {
+                pool.install(|| {
+                    indices
+                        .par_iter()
+                        .enumerate()
+                        .for_each_with(tx, |tx, (pos, &i)| {
+                            if !stop.load(Ordering::Relaxed) {
+                                let _ = tx.send((pos, make(ctx, i, mode)));
+                            }
+                        })
+                })
+            });
+            let mut rx = Some(rx);
+            let mut failure = None;
+            for _ in 0..indices.len() {
+                let receiver = rx.take().expect("kept between iterations");
+                let (receiver, next) = py.detach(move || {
+                    let next = receiver.recv();
+                    (receiver, next)
+                });
+                rx = Some(receiver);
+                let Ok((pos, made)) = next else { break };
+                match made
+                    .map_err(sample_error)
+                    .and_then(|m| self.helpers.records(py, m))
+                {
+                    Ok(records) => out[pos] = Some(records),
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+            }
+            // Let the pool finish (skipping what is left) without holding the GIL.
+            stop.store(true, Ordering::Relaxed);
+            if let Some(receiver) = rx {
+                py.detach(move || while receiver.recv().is_ok() {});
+            }
+            failure.map_or(Ok(()), Err)
+        })?;
+        out.into_iter()
+            .map(|r| r.ok_or_else(|| PyRuntimeError::new_err("a sample was not made")))
+            .collect()
     }
 }
 

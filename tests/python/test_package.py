@@ -225,7 +225,7 @@ def check_gil_released():
     time.sleep(0.05)
     before = ticks[0]
     start = time.perf_counter()
-    g._native.batch(list(range(200)), 1)  # Rust only: no Python work while rendering
+    g._native.batch(list(range(200)), 1)  # the native call alone
     took = time.perf_counter() - start
     during = ticks[0] - before
     stop.set()
