@@ -76,8 +76,9 @@ class Generator:
 
     recipe:    None (the bundled default, as ``generate`` without ``-r``), a recipe file path
                (``str`` ending in .yaml/.yml or naming a file, or a ``pathlib.Path``), or YAML
-               text. Invalid recipes raise :class:`RecipeError` with the CLI's message (file,
-               line and column).
+               text (its relative paths start at the current folder, as the bundled recipe's).
+               Invalid recipes raise :class:`RecipeError` with the CLI's message (file, line
+               and column).
     overrides: ``{"text.size": [40, 60]}`` or ``["text.size=[40,60]"]``: the CLI's ``--set``.
     seed:      ``--seed`` (default: the recipe's).
     count:     ``-n``: the number of samples, ``len(g)`` (default: the recipe's ``count``). The

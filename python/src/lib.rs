@@ -393,9 +393,11 @@ impl Generator {
                 });
                 rx = Some(receiver);
                 let Ok((pos, made)) = next else { break };
+                // Ctrl-C stops a long batch here, between samples.
                 match made
                     .map_err(sample_error)
                     .and_then(|m| self.helpers.records(py, m))
+                    .and_then(|r| py.check_signals().map(|()| r))
                 {
                     Ok(records) => out[pos] = Some(records),
                     Err(e) => {

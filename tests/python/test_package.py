@@ -234,6 +234,24 @@ def check_gil_released():
     assert during > 1000 * took, f"{during} spins in {took:.2f} s: the GIL was held"
 
 
+def check_ctrl_c_stops_a_batch():
+    import signal
+
+    g = Generator(overrides=SMALL, count=3000, threads=1)
+    first = g[0]["jpeg"]
+    timer = threading.Timer(0.2, lambda: os.kill(os.getpid(), signal.SIGINT))
+    start = time.perf_counter()
+    timer.start()
+    try:
+        g.batch(range(3000))  # several seconds of work
+    except KeyboardInterrupt:
+        took = time.perf_counter() - start
+    else:
+        raise AssertionError("the batch ran to its end")
+    assert took < 2, f"stopped after {took:.1f} s"
+    assert g[0]["jpeg"] == first  # still usable
+
+
 # -- dataset splitting, through a stand-in torch ----------------------------------------------
 
 
@@ -441,6 +459,7 @@ def main():
         check_recipe_errors,
         check_pickle_and_fork,
         check_gil_released,
+        check_ctrl_c_stops_a_batch,
         check_split_exactly_once,
         check_no_torch_import,
         check_readme_examples,
