@@ -6,7 +6,6 @@
 //! the GIL released; batches run on a rayon pool while finished samples are turned into Python
 //! dicts and numpy arrays here. The pure-Python layer (`hanzi_synth/`) adds the documented API.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
@@ -225,39 +224,43 @@ fn sample_error(e: anyhow::Error) -> PyErr {
     PyRuntimeError::new_err(format!("{e:#}"))
 }
 
+/// Rayon pools by thread count, each tagged with the process that started it. A pool's
+/// threads do not survive a fork (DataLoader workers): a forked child that finds its parent's
+/// pool starts its own instead of queueing work no thread will run. Loading a recipe runs in
+/// one of these too, never in rayon's global pool, for the same reason.
+static POOLS: Mutex<Vec<(usize, u32, Arc<rayon::ThreadPool>)>> = Mutex::new(Vec::new());
+
+fn pool(threads: usize) -> PyResult<Arc<rayon::ThreadPool>> {
+    let pid = std::process::id();
+    let mut pools = POOLS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, _, pool)) = pools.iter().find(|(t, p, _)| *t == threads && *p == pid) {
+        return Ok(pool.clone());
+    }
+    let pool = Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| PyRuntimeError::new_err(format!("cannot start threads: {e}")))?,
+    );
+    // A parent's pools: their threads are not in this process, so never tell them to stop (or
+    // wait for them); just forget them.
+    let (mut mine, stale): (Vec<_>, Vec<_>) = pools.drain(..).partition(|(_, p, _)| *p == pid);
+    std::mem::forget(stale);
+    mine.push((threads, pid, pool.clone()));
+    *pools = mine;
+    Ok(pool)
+}
+
+fn all_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// The generator for one recipe and seed: assets loaded once, samples made on demand.
 #[pyclass(frozen, module = "hanzi_synth._native")]
 struct Generator {
     ctx: Context,
     mode: ImageMode,
     helpers: PyHelpers,
-    /// Worker pools by thread count, each for the process that made it: a pool's threads do
-    /// not survive a fork (DataLoader workers), so a forked copy builds its own.
-    pools: Mutex<HashMap<usize, (u32, Arc<rayon::ThreadPool>)>>,
-}
-
-impl Generator {
-    fn pool(&self, threads: usize) -> PyResult<Arc<rayon::ThreadPool>> {
-        let pid = std::process::id();
-        let mut pools = self.pools.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((owner, pool)) = pools.get(&threads) {
-            if *owner == pid {
-                return Ok(pool.clone());
-            }
-        }
-        let pool = Arc::new(
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .map_err(|e| PyRuntimeError::new_err(format!("cannot start threads: {e}")))?,
-        );
-        if let Some((_, stale)) = pools.insert(threads, (pid, pool.clone())) {
-            // The parent's pool: its threads are not in this process, so never tell them to
-            // stop (or wait for them); just forget it.
-            std::mem::forget(stale);
-        }
-        Ok(pool)
-    }
 }
 
 #[pymethods]
@@ -287,6 +290,7 @@ impl Generator {
                 )))
             }
         };
+        let loader = pool(all_cores())?;
         let ctx = py.detach(|| -> anyhow::Result<Context> {
             let base = match (&yaml, &path) {
                 (_, Some(p)) => Recipe::load(Path::new(p))?,
@@ -303,13 +307,12 @@ impl Generator {
                 r.count = n;
                 r.check().map_err(|e| e.context("count"))?;
             }
-            Context::new(r)
+            loader.install(|| Context::new(r))
         });
         Ok(Generator {
             ctx: ctx.map_err(recipe_error)?,
             mode,
             helpers: PyHelpers::new(py)?,
-            pools: Mutex::new(HashMap::new()),
         })
     }
 
@@ -363,7 +366,7 @@ impl Generator {
         indices: Vec<u64>,
         threads: usize,
     ) -> PyResult<Vec<Vec<Bound<'py, PyDict>>>> {
-        let pool = self.pool(threads.max(1))?;
+        let pool = pool(threads.max(1))?;
         let stop = AtomicBool::new(false);
         let (ctx, mode) = (&self.ctx, self.mode);
         let mut out: Vec<Option<Vec<Bound<'py, PyDict>>>> =

@@ -204,11 +204,18 @@ def check_pickle_and_fork():
     # A forked child (DataLoader workers) must get a pool of its own, not wait on the parent's.
     ctx = multiprocessing.get_context("fork")
     q = ctx.Queue()
-    p = ctx.Process(target=lambda: q.put([s["jpeg"] for s in g.batch(range(6))]))
+    p = ctx.Process(target=lambda: q.put([s["jpeg"] for s in g.batch(range(6))]), daemon=True)
     p.start()
-    got = q.get(timeout=120)
+    got = q.get(timeout=60)  # a hung child fails here (daemon: never waited for)
     p.join(timeout=30)
     assert p.exitcode == 0 and got == [s["jpeg"] for s in first]
+    # … and load a recipe of its own (loading runs on threads too), e.g. a datasets generator
+    # function that makes its Generator inside each worker.
+    p = ctx.Process(target=lambda: q.put(Generator(overrides=SMALL, seed=4, count=6)[5]["jpeg"]), daemon=True)
+    p.start()
+    got = q.get(timeout=60)  # a hung child fails here (daemon: never waited for)
+    p.join(timeout=30)
+    assert p.exitcode == 0 and got == first[5]["jpeg"]
 
 
 def check_gil_released():
