@@ -23,7 +23,9 @@ use crate::journal::{journal_name, Journal, RunHeader, ShardEntry};
 use crate::recipe::{OutputFormat, OutputMode, Recipe};
 use crate::scene::{render_sample, sample_key, Context, StageTimes};
 use crate::schemas::{crop_rows, scene_rows};
-use crate::sink::{EncodedSample, ImageFolderSink, LmdbSink, ShardInfo, Sink, WebDatasetSink};
+use crate::sink::{
+    EncodedSample, ImageFolderSink, LmdbSink, ShardInfo, Sink, StreamSink, WebDatasetSink,
+};
 
 /// `--shard k/N`: this machine makes the output shards `j` with `j % N == k`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,6 +63,7 @@ pub fn run_indices(
 }
 
 pub struct RunOptions {
+    /// The output folder, or `-`: one WebDataset tar stream on stdout (see [`RunOptions::streams`]).
     pub out: PathBuf,
     pub threads: usize,
     pub shard: Option<ShardSpec>,
@@ -70,6 +73,14 @@ pub struct RunOptions {
     pub resume: bool,
     /// Set (to the signal number) by SIGINT/SIGTERM: stop after discarding the open shard.
     pub stop: Arc<AtomicUsize>,
+}
+
+impl RunOptions {
+    /// `-o -`: the samples go to stdout as one tar stream; nothing is written to disk (no
+    /// journal, no manifest), so there is nothing to resume or overwrite.
+    pub fn streams(&self) -> bool {
+        self.out.as_os_str() == "-"
+    }
 }
 
 /// Per-sample facts aggregated into the manifest.
@@ -91,8 +102,9 @@ pub struct SampleFacts {
 }
 
 /// The record of a finished run. It holds nothing that depends on timing or thread count, so
-/// the same recipe, seed and count give the same manifest bytes (resumed or not).
-#[derive(Debug, Serialize)]
+/// the same recipe, seed and count give the same manifest bytes (resumed or not). It is read
+/// back by `merge`, which sums shard sets' manifests into the single run's.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Manifest {
     pub tool: String,
     pub recipe_hash: String,
@@ -109,6 +121,11 @@ pub struct Manifest {
     pub background_sources: BTreeMap<String, u64>,
     pub directions: BTreeMap<String, u64>,
     pub characters_covered: usize,
+    /// Shard-set manifests only: the distinct characters drawn, in code point order, so that
+    /// `merge` can count the union (`characters_covered` of the whole run). Absent from a
+    /// single run's manifest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub characters: Option<String>,
     pub corpus_characters: usize,
     pub corpus_words: usize,
     pub words_without_font: usize,
@@ -465,7 +482,7 @@ impl Tally {
 /// A file or folder name this tool writes into an output folder, read back: the shard number
 /// for shards (finished or temporary), `None` for manifests and journals. Anything else in
 /// the folder is not ours and is left alone.
-fn our_output(name: &str) -> Option<Option<u64>> {
+pub(crate) fn our_output(name: &str) -> Option<Option<u64>> {
     let shard = |s: &str| {
         (s.len() == 6 && s.bytes().all(|b| b.is_ascii_digit()))
             .then(|| s.parse::<u64>().ok())
@@ -489,6 +506,12 @@ fn our_output(name: &str) -> Option<Option<u64>> {
 /// recipe, seed, count or tool.
 fn other_run(name: &str, path: &Path, spec: ShardSpec, header: &RunHeader) -> Option<String> {
     let base = name;
+    if base == "manifest.json" && merged_here(path, header) {
+        return Some(format!(
+            "{base}: a run made without --shard — this very run, merged or made on one \
+             machine (`--resume` finds nothing to do)"
+        ));
+    }
     if base == "manifest.json" || base == "progress.jsonl" {
         return Some(format!("{base}: a run made without --shard"));
     }
@@ -534,6 +557,21 @@ fn other_run(name: &str, path: &Path, spec: ShardSpec, header: &RunHeader) -> Op
         )),
         None => Some(format!("{base}: unreadable")),
     }
+}
+
+/// Is `manifest` (a folder's `manifest.json`) the whole run that a `--shard` task with
+/// `header` is part of, i.e. the task's shard set is already made and merged?
+fn merged_here(manifest: &Path, header: &RunHeader) -> bool {
+    std::fs::read(manifest)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .is_some_and(|m| {
+            m["shard"].is_null()
+                && m["recipe_hash"] == header.recipe_hash.as_str()
+                && m["seed"] == header.seed
+                && m["count"] == header.count
+                && m["tool"] == header.tool.as_str()
+        })
 }
 
 /// How a run begins, decided from what the output folder holds.
@@ -589,6 +627,10 @@ pub fn prepare_output_dir(
         None => false,
     };
     let mine: Vec<&(String, PathBuf)> = entries.iter().filter(|(n, _)| is_this_run(n)).collect();
+    // A retried or requeued task whose run has been merged meanwhile: done.
+    if spec.is_some() && resume && merged_here(&dir.join("manifest.json"), header) {
+        return Ok(Start::Complete);
+    }
     // A `--shard` task shares its folder only with the other tasks of the same run.
     if let Some(s) = spec {
         let others: Vec<String> = entries
@@ -720,7 +762,7 @@ pub enum Outcome {
 }
 
 /// The shards a run makes, in order.
-fn run_shards(count: u64, per_shard: u64, shard: Option<ShardSpec>) -> Vec<u64> {
+pub(crate) fn run_shards(count: u64, per_shard: u64, shard: Option<ShardSpec>) -> Vec<u64> {
     (0..count.div_ceil(per_shard))
         .filter(|j| shard.is_none_or(|s| j % s.n == s.k))
         .collect()
@@ -732,7 +774,8 @@ type Made = (u64, Vec<EncodedSample>, SampleFacts);
 /// records it in the journal before starting the next.
 struct ShardWriter {
     sink: Box<dyn Sink>,
-    journal: Journal,
+    /// `None` for a stream, which cannot be resumed.
+    journal: Option<Journal>,
     per_shard: u64,
     open: Option<(u64, Tally)>,
     completed: Vec<ShardEntry>,
@@ -761,7 +804,9 @@ impl ShardWriter {
         if let Some((shard, tally)) = self.open.take() {
             let info = self.sink.close_shard()?;
             let entry = ShardEntry { shard, info, tally };
-            self.journal.append(&entry)?;
+            if let Some(journal) = self.journal.as_mut() {
+                journal.append(&entry)?;
+            }
             self.completed.push(entry);
         }
         Ok(())
@@ -803,13 +848,28 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Outcome> {
         recipe: serde_json::to_value(recipe)?,
         base_dir: std::path::absolute(&recipe.base_dir).unwrap_or_default(),
     };
-    let start = prepare_output_dir(&opts.out, &header, per_shard, opts.overwrite, opts.resume)?;
+    let streams = opts.streams();
+    if streams && (opts.resume || opts.overwrite) {
+        bail!("-o - writes to stdout: there is nothing to resume or overwrite");
+    }
+    if streams && recipe.output.format != OutputFormat::Webdataset {
+        bail!("-o - streams WebDataset tar: the recipe's output.format must be webdataset");
+    }
+    let start = if streams {
+        Start::Fresh
+    } else {
+        prepare_output_dir(&opts.out, &header, per_shard, opts.overwrite, opts.resume)?
+    };
     let done = match start {
         Start::Complete => return Ok(Outcome::AlreadyComplete),
         Start::Fresh => Vec::new(),
         Start::Resume(done) => done,
     };
-    let journal = Journal::create(&opts.out, &header, opts.shard, &done)?;
+    let journal = if streams {
+        None
+    } else {
+        Some(Journal::create(&opts.out, &header, opts.shard, &done)?)
+    };
     let all_shards = run_shards(recipe.count, per_shard, opts.shard);
     let todo: Vec<u64> = all_shards
         .iter()
@@ -825,6 +885,9 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Outcome> {
         .build()
         .context("cannot start worker threads")?;
     let sink: Box<dyn Sink> = match recipe.output.format {
+        OutputFormat::Webdataset if streams => Box::new(StreamSink::new(
+            std::io::BufWriter::with_capacity(1 << 20, std::io::stdout()),
+        )),
         OutputFormat::Webdataset => Box::new(WebDatasetSink::new(&opts.out)),
         OutputFormat::Imagefolder => {
             let root = if recipe.output.labels_root.is_empty() {
@@ -887,6 +950,7 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Outcome> {
             }
             if stop.load(Ordering::SeqCst) == 0 {
                 shard_writer.close()?;
+                shard_writer.sink.finish()?;
             }
             Ok(())
         };
@@ -926,6 +990,9 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Outcome> {
     let mut completed = shard_writer.completed;
     let kept = completed.len();
     let kept_note = |e: anyhow::Error| {
+        if streams {
+            return e;
+        }
         anyhow::anyhow!(
             "{e:#}\n{kept} completed shard(s) in {} are kept. If the cause lies outside the \
              recipe (disk space, permissions, an input file), fix it and finish with \
@@ -970,6 +1037,7 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Outcome> {
         background_sources: tally.background_sources,
         directions: tally.directions,
         characters_covered: tally.chars.len(),
+        characters: opts.shard.map(|_| tally.chars.iter().collect::<String>()),
         corpus_characters: ctx.corpus.chars.len(),
         corpus_words: ctx.corpus.words.len(),
         words_without_font: ctx.words_without_font,
@@ -998,19 +1066,29 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Outcome> {
         backgrounds_skipped: ctx.backgrounds.skipped.clone(),
         recipe: recipe.clone(),
     };
-    let path = opts.out.join(Manifest::file_name(opts.shard));
-    let tmp = opts
-        .out
-        .join(format!("{}.tmp", Manifest::file_name(opts.shard)));
-    let text = serde_json::to_string_pretty(&m)?;
+    if streams {
+        return Ok(Outcome::Complete(Box::new(m)));
+    }
+    write_manifest(&opts.out, &Manifest::file_name(opts.shard), &m).map_err(kept_note)?;
+    if let Some(journal) = shard_writer.journal {
+        journal.remove()?;
+    }
+    Ok(Outcome::Complete(Box::new(m)))
+}
+
+/// Writes a manifest atomically (a temporary file, synced, renamed): a folder with a manifest
+/// is complete. `generate` and `merge` share it, so a merged manifest has the same bytes as
+/// the single run's.
+pub(crate) fn write_manifest(dir: &Path, name: &str, m: &Manifest) -> Result<()> {
+    let path = dir.join(name);
+    let tmp = dir.join(format!("{name}.tmp"));
+    let text = serde_json::to_string_pretty(m)?;
     std::fs::write(&tmp, text)
         .and_then(|()| std::fs::File::open(&tmp)?.sync_all())
         .and_then(|()| std::fs::rename(&tmp, &path))
-        .with_context(|| format!("cannot write {}", path.display()))
-        .map_err(kept_note)?;
-    crate::sink::sync_dir(&opts.out);
-    shard_writer.journal.remove()?;
-    Ok(Outcome::Complete(Box::new(m)))
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    crate::sink::sync_dir(dir);
+    Ok(())
 }
 
 /// [`produce`], with a panic turned into an error naming the sample: one bad sample must stop

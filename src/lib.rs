@@ -26,6 +26,7 @@ pub mod generate;
 pub mod geometry;
 pub mod journal;
 pub mod layout;
+pub mod merge;
 pub mod noise;
 pub mod outlines;
 pub mod placement;
@@ -38,5 +39,7 @@ pub mod scene;
 pub mod schemas;
 pub mod sink;
 pub mod stats;
+#[cfg(feature = "train")]
+pub mod train;
 pub mod verify;
 pub mod warp;

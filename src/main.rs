@@ -16,7 +16,7 @@ use hanzi_synth::generate::{run, Outcome, RunOptions, ShardSpec};
 use hanzi_synth::preview::contact_sheet;
 use hanzi_synth::recipe::{Recipe, DEFAULT_RECIPE_YAML};
 use hanzi_synth::scene::Context;
-use hanzi_synth::verify::verify;
+use hanzi_synth::verify::{verify_mode, Mode};
 
 #[derive(Parser)]
 #[command(
@@ -65,7 +65,7 @@ enum Command {
         /// Number of samples (overrides the recipe's `count`).
         #[arg(short = 'n', long, value_parser = at_least_one)]
         count: Option<u64>,
-        /// Output folder.
+        /// Output folder; `-` writes one WebDataset tar stream to stdout instead (nothing on disk).
         #[arg(short, long, default_value = "out")]
         out: PathBuf,
         /// Worker threads (default: all cores).
@@ -113,6 +113,23 @@ enum Command {
     Verify {
         /// The output folder.
         dir: PathBuf,
+        /// For huge sets: every shard's size, checksum and record count, but only a seeded
+        /// random sample of records re-checked (--records, --seed).
+        #[arg(long)]
+        fast: bool,
+        /// With --fast: how many records to re-check [default: 1000].
+        #[arg(long, requires = "fast", value_parser = at_least_one)]
+        records: Option<u64>,
+        /// With --fast: the seed that picks the records [default: 0].
+        #[arg(long, requires = "fast")]
+        seed: Option<u64>,
+    },
+    /// Join the output of `generate --shard k/N` tasks in a folder into one run: writes the
+    /// manifest.json a single machine writes (same bytes) and removes the shard manifests.
+    /// Refuses incomplete or mixed shard sets and unfinished tasks.
+    Merge {
+        /// The output folder the tasks wrote into.
+        dir: PathBuf,
     },
     /// Audit an output folder: counts and distributions read back from every record (JSON and
     /// a PNG chart page), corpus word coverage, and the integrity checks of `verify`. Exits
@@ -139,6 +156,19 @@ enum Command {
         #[command(subcommand)]
         action: CorpusAction,
     },
+    /// Train the bundled diffusion model on a recipe's samples (or a written dataset).
+    #[cfg(feature = "train")]
+    Train(hanzi_synth::train::cli::TrainArgs),
+    /// Draw pictures of prompts with a trained model.
+    #[cfg(feature = "train")]
+    Sample(hanzi_synth::train::cli::SampleArgs),
+    /// Judge a trained model: sample every prompt, read the pictures, report accuracy.
+    #[cfg(feature = "train")]
+    Eval(hanzi_synth::train::cli::EvalArgs),
+    /// Compare two recipes: train both with the same budget and seeds, evaluate, report the
+    /// differences and whether they exceed seed noise.
+    #[cfg(feature = "train")]
+    Ab(hanzi_synth::train::cli::AbArgs),
     /// Measure images per second and time per stage for a recipe.
     Bench {
         #[command(flatten)]
@@ -290,8 +320,28 @@ fn recipe_word<T: serde::Serialize>(value: &T) -> String {
     }
 }
 
+/// A trainer command stopped by Ctrl-C (after saving) exits as SIGINT would.
+#[cfg(feature = "train")]
+fn interrupted_if(stopped: bool) -> Flow {
+    if stopped {
+        Flow::Interrupted(2)
+    } else {
+        Flow::Done
+    }
+}
+
 fn dispatch(command: Command) -> Result<Flow> {
     match command {
+        #[cfg(feature = "train")]
+        Command::Train(args) => Ok(interrupted_if(hanzi_synth::train::cli::run_train(&args)?)),
+        #[cfg(feature = "train")]
+        Command::Sample(args) => hanzi_synth::train::cli::run_sample(&args).map(|_| Flow::Done),
+        #[cfg(feature = "train")]
+        Command::Eval(args) => hanzi_synth::train::cli::run_eval(&args).map(|_| Flow::Done),
+        #[cfg(feature = "train")]
+        Command::Ab(args) => Ok(interrupted_if(hanzi_synth::train::cli::run_ab_command(
+            &args,
+        )?)),
         Command::Generate {
             recipe,
             count,
@@ -326,6 +376,25 @@ fn dispatch(command: Command) -> Result<Flow> {
             if let Some(n) = count {
                 r.count = n;
                 r.check().context("-n")?;
+            }
+            let streams = out.as_os_str() == "-";
+            if streams {
+                let conflict = if resume || overwrite {
+                    Some("-o - writes to stdout: there is nothing to --resume or --overwrite")
+                } else if r.output.format != hanzi_synth::recipe::OutputFormat::Webdataset {
+                    Some(
+                        "-o - streams WebDataset tar; the recipe's output.format is not \
+                     webdataset (add --set output.format=webdataset, or write to a folder)",
+                    )
+                } else {
+                    None
+                };
+                if let Some(why) = conflict {
+                    use clap::CommandFactory;
+                    Cli::command()
+                        .error(clap::error::ErrorKind::ArgumentConflict, why)
+                        .exit();
+                }
             }
             let t = Instant::now();
             let ctx = Context::new(r)?;
@@ -368,7 +437,11 @@ fn dispatch(command: Command) -> Result<Flow> {
                 eprintln!(
                     "wrote {} samples to {} in {:.1} s ({:.1} images/s, {} threads)",
                     m.samples,
-                    out.display(),
+                    if streams {
+                        "stdout (one tar stream)".to_string()
+                    } else {
+                        out.display().to_string()
+                    },
                     secs,
                     m.samples as f64 / secs,
                     threads
@@ -462,11 +535,15 @@ fn dispatch(command: Command) -> Result<Flow> {
                         );
                     }
                 }
-                eprintln!(
-                    "  manifest      {}",
-                    out.join(hanzi_synth::generate::Manifest::file_name(shard))
-                        .display()
-                );
+                if streams {
+                    eprintln!("  manifest      none (a stream writes nothing to disk)");
+                } else {
+                    eprintln!(
+                        "  manifest      {}",
+                        out.join(hanzi_synth::generate::Manifest::file_name(shard))
+                            .display()
+                    );
+                }
             }
             Ok(Flow::Done)
         }
@@ -537,8 +614,48 @@ fn dispatch(command: Command) -> Result<Flow> {
                 )
             }
         }
-        Command::Verify { dir } => {
-            let report = verify(&dir)?;
+        Command::Merge { dir } => {
+            let t = Instant::now();
+            match hanzi_synth::merge::merge(&dir)? {
+                hanzi_synth::merge::Merged::Written {
+                    sets,
+                    shards,
+                    samples,
+                } => println!(
+                    "{}: merged {sets} shard set(s) into manifest.json ({shards} shard(s), \
+                     {samples} samples) in {:.2} s; shard manifests removed. Next: \
+                     `hanzi-synth verify {}`",
+                    dir.display(),
+                    t.elapsed().as_secs_f64(),
+                    dir.display()
+                ),
+                hanzi_synth::merge::Merged::Already { removed: 0 } => println!(
+                    "{}: already one run (manifest.json); nothing to merge",
+                    dir.display()
+                ),
+                hanzi_synth::merge::Merged::Already { removed } => println!(
+                    "{}: already merged; removed {removed} leftover shard manifest(s) of it",
+                    dir.display()
+                ),
+            }
+            Ok(Flow::Done)
+        }
+        Command::Verify {
+            dir,
+            fast,
+            records,
+            seed,
+        } => {
+            let mode = if fast {
+                Mode::Fast {
+                    records: records.unwrap_or(1000),
+                    seed: seed.unwrap_or(0),
+                }
+            } else {
+                Mode::Full
+            };
+            let t = Instant::now();
+            let report = verify_mode(&dir, mode)?;
             for p in &report.problems {
                 println!("problem: {p}");
             }
@@ -563,6 +680,19 @@ fn dispatch(command: Command) -> Result<Flow> {
                 report.shards,
                 report.records
             );
+            match mode {
+                Mode::Full => println!(
+                    "mode: full (every shard's size and SHA-256, every record re-checked; {:.1} s)",
+                    t.elapsed().as_secs_f64()
+                ),
+                Mode::Fast { seed, .. } => println!(
+                    "mode: fast (every shard's size, SHA-256 and record count; {} of {} record(s) \
+                     re-checked, sampled with seed {seed}; {:.1} s)",
+                    report.records_checked,
+                    report.records,
+                    t.elapsed().as_secs_f64()
+                ),
+            }
             if !report.ok() {
                 bail!(
                     "{} problem(s) found in {}",

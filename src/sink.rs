@@ -56,6 +56,10 @@ pub trait Sink: Send {
     fn close_shard(&mut self) -> Result<ShardInfo>;
     /// Removes the open shard's temporary files (best effort: this runs on error paths).
     fn discard(&mut self);
+    /// Ends the output after its last shard (a stream's end-of-archive marker).
+    fn finish(&mut self) -> Result<()> {
+        Ok(())
+    }
 }
 
 pub fn hex(digest: &[u8]) -> String {
@@ -225,6 +229,81 @@ impl Sink for WebDatasetSink {
             drop(builder);
             let _ = fs::remove_file(self.paths(shard).0);
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One WebDataset tar stream (`generate -o -`)
+// ---------------------------------------------------------------------------------------------
+
+/// Every sample, in index order, as one tar stream on stdout: the members and bytes of the
+/// shard files a folder run writes, concatenated without their end-of-archive blocks, then
+/// one end-of-archive (two zero blocks). Each sample is built in memory by a fresh builder
+/// (tar headers do not depend on what came before) and its end blocks cut off; the end marker
+/// is written only by [`Sink::finish`], so a stream cut short by a signal or an error never
+/// looks complete to a reader.
+pub struct StreamSink<W: Write + Send> {
+    out: W,
+    open: Option<(u64, u64, u64)>,
+}
+
+/// The two zero blocks that end a tar archive.
+const TAR_END: usize = 1024;
+
+impl<W: Write + Send> StreamSink<W> {
+    pub fn new(out: W) -> StreamSink<W> {
+        StreamSink { out, open: None }
+    }
+}
+
+/// What a write to the stream failing means for the user.
+fn stream_error(e: io::Error) -> anyhow::Error {
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        anyhow::anyhow!("cannot write to stdout: the reading side of the pipe closed")
+    } else {
+        anyhow::anyhow!("cannot write to stdout: {e}")
+    }
+}
+
+impl<W: Write + Send> Sink for StreamSink<W> {
+    fn open_shard(&mut self, shard: u64) -> Result<()> {
+        self.open = Some((shard, 0, 0));
+        Ok(())
+    }
+
+    fn write(&mut self, s: &EncodedSample) -> Result<()> {
+        let (_, records, bytes) = self.open.as_mut().context("no open shard")?;
+        let mut builder = tar::Builder::new(Vec::new());
+        builder.mode(tar::HeaderMode::Deterministic);
+        append_sample(&mut builder, s)?;
+        let mut data = builder.into_inner()?;
+        data.truncate(data.len() - TAR_END);
+        self.out.write_all(&data).map_err(stream_error)?;
+        *records += 1;
+        *bytes += data.len() as u64;
+        Ok(())
+    }
+
+    fn close_shard(&mut self) -> Result<ShardInfo> {
+        let (shard, records, bytes) = self.open.take().context("no open shard")?;
+        self.out.flush().map_err(stream_error)?;
+        Ok(ShardInfo {
+            name: format!("{shard:06}.tar"),
+            records,
+            // What the shard file would hold; its checksum is not computed for a stream.
+            bytes: bytes + TAR_END as u64,
+            sha256: String::new(),
+        })
+    }
+
+    fn discard(&mut self) {
+        self.open = None;
+        let _ = self.out.flush();
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        self.out.write_all(&[0; TAR_END]).map_err(stream_error)?;
+        self.out.flush().map_err(stream_error)
     }
 }
 

@@ -5,6 +5,11 @@
 //! every key has an image, a caption and metadata; the image decodes at the size the metadata
 //! states; the caption matches; every label quad lies inside the image; each line's characters
 //! match its text and exist in the font the label names (when that font can be read here).
+//!
+//! Fast mode (`--fast`, for huge sets) keeps the shard level whole — every shard is read once,
+//! its size, checksum, member names and record count checked — and re-checks the records of a
+//! seeded random sample only (decoding images is what costs). Each shard is read in one pass
+//! either way: the checksum is taken from the bytes the tar reader consumes.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
@@ -24,11 +29,23 @@ use crate::stats::DatasetStats;
 /// Problems listed in full; beyond this only the count grows.
 const LISTED_PROBLEMS: usize = 50;
 
+/// How much of every shard `verify` re-reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Every record: image decoded, labels checked.
+    Full,
+    /// Every shard's size, checksum and record count; the records of a seeded random sample of
+    /// `records` (the same sample for the same folder and seed).
+    Fast { records: u64, seed: u64 },
+}
+
 #[derive(Default, Debug)]
 pub struct VerifyReport {
     pub manifests: usize,
     pub shards: usize,
     pub records: u64,
+    /// Records whose image and labels were re-checked (all of them unless in fast mode).
+    pub records_checked: u64,
     /// Records whose font could not be opened here, so coverage was not re-checked.
     pub fonts_unchecked: u64,
     pub problem_count: u64,
@@ -49,6 +66,7 @@ impl VerifyReport {
 
     fn absorb(&mut self, o: VerifyReport) {
         self.records += o.records;
+        self.records_checked += o.records_checked;
         self.fonts_unchecked += o.fonts_unchecked;
         self.problem_count += o.problem_count;
         let room = LISTED_PROBLEMS.saturating_sub(self.problems.len());
@@ -76,19 +94,61 @@ impl FontCache {
     }
 }
 
-/// Verifies an output folder.
+/// Verifies an output folder, every record.
 pub fn verify(dir: &Path) -> Result<VerifyReport> {
-    run(dir, None)
+    run(dir, None, Mode::Full)
+}
+
+/// Verifies an output folder in the given mode.
+pub fn verify_mode(dir: &Path, mode: Mode) -> Result<VerifyReport> {
+    run(dir, None, mode)
 }
 
 /// Verifies an output folder and feeds every record's metadata to `stats`.
 pub fn verify_observing(dir: &Path, stats: DatasetStats) -> Result<(VerifyReport, DatasetStats)> {
-    let mut report = run(dir, Some(stats))?;
+    let mut report = run(dir, Some(stats), Mode::Full)?;
     let stats = report.stats.take().unwrap_or_default();
     Ok((report, stats))
 }
 
-fn run(dir: &Path, stats: Option<DatasetStats>) -> Result<VerifyReport> {
+/// `count` distinct numbers below `total`, drawn by Floyd's algorithm from `seed`: memory in
+/// proportion to the sample, not to the dataset.
+fn sample_positions(total: u64, count: u64, seed: u64) -> BTreeSet<u64> {
+    let mut rng = crate::rng::Rng::new(seed);
+    let mut picked = BTreeSet::new();
+    for j in total.saturating_sub(count)..total {
+        let t = rng.below(j + 1);
+        if !picked.insert(t) {
+            picked.insert(j);
+        }
+    }
+    picked
+}
+
+/// Which records of each shard a run re-checks: `None` for all of them.
+fn record_picks(jobs: &[(String, ShardInfo)], mode: Mode) -> Vec<Option<BTreeSet<u64>>> {
+    let Mode::Fast { records, seed } = mode else {
+        return vec![None; jobs.len()];
+    };
+    let total: u64 = jobs.iter().map(|(_, s)| s.records).sum();
+    let mut picked = sample_positions(total, records.min(total), seed)
+        .into_iter()
+        .peekable();
+    let mut start = 0u64;
+    jobs.iter()
+        .map(|(_, s)| {
+            let end = start + s.records;
+            let mut mine = BTreeSet::new();
+            while let Some(p) = picked.next_if(|p| *p < end) {
+                mine.insert(p - start);
+            }
+            start = end;
+            Some(mine)
+        })
+        .collect()
+}
+
+fn run(dir: &Path, stats: Option<DatasetStats>, mode: Mode) -> Result<VerifyReport> {
     let mut report = VerifyReport {
         stats,
         ..VerifyReport::default()
@@ -175,12 +235,16 @@ fn run(dir: &Path, stats: Option<DatasetStats>) -> Result<VerifyReport> {
         }
     }
     report.shards = jobs.len();
+    // Shards in name order, so a fast-mode sample depends only on the folder and the seed.
+    jobs.sort_by(|a, b| a.1.name.cmp(&b.1.name));
+    let picks = record_picks(&jobs, mode);
     let fonts = FontCache::default();
     let parts: Vec<VerifyReport> = jobs
         .par_iter()
-        .map(|(format, info)| {
+        .zip(picks.par_iter())
+        .map(|((format, info), pick)| {
             let stats = report.stats.as_ref().map(DatasetStats::fork);
-            check_shard(dir, format, info, &fonts, stats)
+            check_shard(dir, format, info, &fonts, stats, pick.as_ref())
         })
         .collect();
     for p in parts {
@@ -285,16 +349,18 @@ fn check_shard(
     info: &ShardInfo,
     fonts: &FontCache,
     stats: Option<DatasetStats>,
+    pick: Option<&BTreeSet<u64>>,
 ) -> VerifyReport {
     let mut r = VerifyReport {
         stats,
         ..VerifyReport::default()
     };
     let path = dir.join(info.name.trim_end_matches('/'));
+    let chosen = Chosen(pick);
     let outcome = match format {
-        "webdataset" => check_tar(&path, info, fonts, &mut r),
-        "imagefolder" => check_chunk(&path, info, fonts, &mut r),
-        "lmdb" => check_lmdb(&path, info, fonts, &mut r),
+        "webdataset" => check_tar(&path, info, fonts, chosen, &mut r),
+        "imagefolder" => check_chunk(&path, info, fonts, chosen, &mut r),
+        "lmdb" => check_lmdb(&path, info, fonts, chosen, &mut r),
         other => {
             r.problem(format!("{}: unknown format {other:?}", info.name));
             Ok(())
@@ -339,62 +405,108 @@ struct Record {
     conditions: Vec<(String, Vec<u8>)>,
 }
 
+/// The records of a shard to re-check, by position: all, or a fast-mode sample.
+#[derive(Clone, Copy)]
+struct Chosen<'a>(Option<&'a BTreeSet<u64>>);
+
+impl Chosen<'_> {
+    fn has(&self, position: u64) -> bool {
+        self.0.is_none_or(|p| p.contains(&position))
+    }
+}
+
+/// Reads through to its inner reader, hashing and counting what passes: a shard's checksum
+/// from the same read that parses it.
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
 /// Member suffixes of condition rasters (see `conditions.rs`).
 const CONDITION_MEMBERS: [&str; 3] = ["glyph.png", "mask.png", "charseg.png"];
 
-fn check_tar(path: &Path, info: &ShardInfo, fonts: &FontCache, r: &mut VerifyReport) -> Result<()> {
-    let mut hasher = Sha256::new();
-    let mut bytes = 0u64;
-    let mut f = BufReader::new(File::open(path).context("cannot open")?);
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf).context("cannot read")?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        bytes += n as u64;
-    }
-    check_sums(info, bytes, &hex(&hasher.finalize()), r);
-
-    let mut archive = tar::Archive::new(BufReader::new(File::open(path)?));
-    let mut current = Record::default();
+fn check_tar(
+    path: &Path,
+    info: &ShardInfo,
+    fonts: &FontCache,
+    chosen: Chosen,
+    r: &mut VerifyReport,
+) -> Result<()> {
+    let mut archive = tar::Archive::new(HashingReader {
+        inner: BufReader::with_capacity(1 << 20, File::open(path).context("cannot open")?),
+        hasher: Sha256::new(),
+        bytes: 0,
+    });
     let mut records = 0u64;
-    for entry in archive.entries().context("not a tar file")? {
-        let mut entry = entry.context("damaged tar entry")?;
-        let name = String::from_utf8_lossy(&entry.path_bytes()).to_string();
-        if name.contains('/') || name.starts_with('.') {
-            r.problem(format!(
-                "{}: member {name:?} is not a plain file name",
-                info.name
-            ));
-            continue;
-        }
-        // WebDataset's key is the name up to the first dot of the base name.
-        let (key, ext) = name.split_once('.').unwrap_or((&name, ""));
-        let mut data = Vec::new();
-        entry
-            .read_to_end(&mut data)
-            .with_context(|| format!("cannot read member {name}"))?;
-        if key != current.key {
-            if !current.key.is_empty() {
-                records += 1;
-                check_record(&info.name, std::mem::take(&mut current), fonts, r);
+    let parsed = (|| -> Result<()> {
+        let mut current = Record::default();
+        // Whether the record being gathered is re-checked (its members are read).
+        let mut checked = false;
+        for entry in archive.entries().context("not a tar file")? {
+            let mut entry = entry.context("damaged tar entry")?;
+            let name = String::from_utf8_lossy(&entry.path_bytes()).to_string();
+            if name.contains('/') || name.starts_with('.') {
+                r.problem(format!(
+                    "{}: member {name:?} is not a plain file name",
+                    info.name
+                ));
+                continue;
             }
-            current.key = key.to_string();
+            // WebDataset's key is the name up to the first dot of the base name.
+            let (key, ext) = name.split_once('.').unwrap_or((&name, ""));
+            if key != current.key {
+                if !current.key.is_empty() {
+                    records += 1;
+                    let done = std::mem::take(&mut current);
+                    if checked {
+                        check_record(&info.name, done, fonts, r);
+                    }
+                }
+                current.key = key.to_string();
+                checked = chosen.has(records);
+            }
+            let known =
+                matches!(ext, "jpg" | "png" | "txt" | "json") || CONDITION_MEMBERS.contains(&ext);
+            if !known {
+                r.problem(format!("{}: unexpected member {key}.{ext}", info.name));
+            }
+            if !checked || !known {
+                continue; // the tar reader skips the data (reading it: the checksum sees it)
+            }
+            let mut data = Vec::new();
+            entry
+                .read_to_end(&mut data)
+                .with_context(|| format!("cannot read member {name}"))?;
+            match ext {
+                "jpg" | "png" => current.image = Some((ext.to_string(), data)),
+                "txt" => current.caption = Some(String::from_utf8_lossy(&data).to_string()),
+                "json" => current.meta = Some(data),
+                c => current.conditions.push((c.to_string(), data)),
+            }
         }
-        match ext {
-            "jpg" | "png" => current.image = Some((ext.to_string(), data)),
-            "txt" => current.caption = Some(String::from_utf8_lossy(&data).to_string()),
-            "json" => current.meta = Some(data),
-            c if CONDITION_MEMBERS.contains(&c) => current.conditions.push((c.to_string(), data)),
-            other => r.problem(format!("{}: unexpected member {key}.{other}", info.name)),
+        if !current.key.is_empty() {
+            records += 1;
+            if checked {
+                check_record(&info.name, current, fonts, r);
+            }
         }
-    }
-    if !current.key.is_empty() {
-        records += 1;
-        check_record(&info.name, current, fonts, r);
-    }
+        Ok(())
+    })();
+    // The end-of-archive blocks (and anything after them) count for the checksum too.
+    let mut rest = archive.into_inner();
+    std::io::copy(&mut rest, &mut std::io::sink()).context("cannot read")?;
+    check_sums(info, rest.bytes, &hex(&rest.hasher.finalize()), r);
+    parsed?;
     count_records(info, records, r);
     Ok(())
 }
@@ -404,6 +516,7 @@ fn check_lmdb(
     path: &Path,
     info: &ShardInfo,
     fonts: &FontCache,
+    chosen: Chosen,
     r: &mut VerifyReport,
 ) -> Result<()> {
     let data_path = path.join("data.mdb");
@@ -430,6 +543,9 @@ fn check_lmdb(
         .and_then(|v| v.parse().ok())
         .context("no readable num-samples")?;
     for i in 1..=n {
+        if !chosen.has(i - 1) {
+            continue;
+        }
         let meta = get(&format!("meta-{i:09}"))?;
         let key = meta
             .as_deref()
@@ -464,6 +580,7 @@ fn check_chunk(
     path: &Path,
     info: &ShardInfo,
     fonts: &FontCache,
+    chosen: Chosen,
     r: &mut VerifyReport,
 ) -> Result<()> {
     // The chunk's files, and those of its sample folders as `KEY/NAME` (TextDiffuser-2), in
@@ -596,7 +713,9 @@ fn check_chunk(
             meta: Some(line.to_vec()),
             conditions,
         };
-        check_record(&info.name, record, fonts, r);
+        if chosen.has(records - 1) {
+            check_record(&info.name, record, fonts, r);
+        }
     }
     for file in crate::schemas::LABEL_FILES {
         let Some(data) = contents.remove(file) else {
@@ -642,6 +761,7 @@ fn check_chunk(
 
 /// Image/label consistency of one record.
 fn check_record(shard: &str, rec: Record, fonts: &FontCache, r: &mut VerifyReport) {
+    r.records_checked += 1;
     let at = format!("{shard} {}", rec.key);
     let Some((ext, image)) = rec.image else {
         return r.problem(format!("{at}: no image"));

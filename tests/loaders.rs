@@ -296,3 +296,35 @@ fn generate_verified(dir: &std::path::Path, n: &str, sets: &[&str]) {
         String::from_utf8_lossy(&verify.stdout)
     );
 }
+
+#[test]
+#[ignore = "needs the Python clients: run with --include-ignored (.ci/run does)"]
+fn a_tar_stream_loads_through_a_webdataset_pipe_url() {
+    // `generate -o -` as the `pipe:` URL webdataset reads shards from (as for object storage:
+    // `pipe:aws s3 cp s3://… -`): every sample, in order, with its members.
+    let py = python("HANZI_SYNTH_PYTHON", "webdataset");
+    let url = format!(
+        // No braces: webdataset brace-expands URLs.
+        "pipe:'{}' generate -o - -n 12 -q --set canvas.width=128 --set canvas.height=128 \
+         --set 'text.size=[12, 28]'",
+        env!("CARGO_BIN_EXE_hanzi-synth")
+    );
+    let script = r#"
+import json, sys, webdataset as wds
+keys = []
+for s in wds.WebDataset(sys.argv[1], shardshuffle=False):
+    meta = json.loads(s["json"])
+    assert meta["key"] == s["__key__"], (meta["key"], s["__key__"])
+    assert s["txt"].decode() == meta["caption"]
+    assert s["jpg"][:2] == b"\xff\xd8"
+    keys.append(s["__key__"])
+print(json.dumps(keys))
+"#;
+    let report = run_check(
+        Command::new(&py).args(["-c", script, &url]),
+        "webdataset pipe:",
+    );
+    let keys: Vec<String> = serde_json::from_str(report.trim()).unwrap();
+    let expected: Vec<String> = (0..12).map(|i| format!("{i:09}")).collect();
+    assert_eq!(keys, expected);
+}
