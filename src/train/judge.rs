@@ -35,7 +35,7 @@ pub const SIDE: usize = 32;
 /// Below this top probability a picture reads as nothing (counted wrong).
 pub const CONFIDENT: f32 = 0.5;
 /// Clean renders per character for training and for the held-out check.
-const TRAIN_PER_CHAR: u64 = 160;
+const TRAIN_PER_CHAR: u64 = 240;
 const HELD_OUT_PER_CHAR: u64 = 30;
 const NOISE_PICTURES: usize = 400;
 
@@ -263,7 +263,7 @@ impl Judge {
             .with_smoothing(Some(0.05))
             .init(&device);
         let batch = 64;
-        let epochs = 10;
+        let epochs = 12;
         let steps = epochs * train.len().div_ceil(batch);
         let mut rng = Rng::new(seed).fork("judge-train");
         let mut order: Vec<usize> = (0..train.len()).collect();
