@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import operator
 import os
-from typing import Any, Iterable, Iterator, Mapping, Sequence, Union
+from typing import Any, Iterable, Iterator, Mapping, Union
 
 from . import _native
 from ._native import RecipeError

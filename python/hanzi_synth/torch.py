@@ -20,7 +20,6 @@ with ``persistent_workers=True`` the workers keep the epoch they started with.
 
 from __future__ import annotations
 
-import os
 import types
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterator, Optional
