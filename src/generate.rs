@@ -236,13 +236,24 @@ pub fn produce(
     index: u64,
     times: &mut StageTimes,
 ) -> Result<(Vec<EncodedSample>, SampleFacts)> {
+    let (records, facts, _) = produce_with_pixels(ctx, index, times)?;
+    Ok((records, facts))
+}
+
+/// [`produce`], also giving each record's picture as it was just before encoding (the same
+/// order as the records): the Python package hands out pixels without decoding its own JPEGs.
+pub fn produce_with_pixels(
+    ctx: &Context,
+    index: u64,
+    times: &mut StageTimes,
+) -> Result<(Vec<EncodedSample>, SampleFacts, Vec<image::RgbImage>)> {
     let mut compositor = CpuCompositor;
     let mut sample = render_sample(ctx, index, &mut compositor, times)
         .with_context(|| format!("sample {index}"))?;
     let t = Instant::now();
     let out = &ctx.recipe.output;
     let ext = out.image_format.extension();
-    let records = match out.mode {
+    let (records, pixels) = match out.mode {
         OutputMode::Scenes => {
             let (extras, hint) = condition_members(ctx, &mut sample)?;
             let key = sample_key(index);
@@ -274,7 +285,7 @@ pub fn produce(
             } else {
                 Vec::new()
             };
-            vec![EncodedSample {
+            let record = EncodedSample {
                 index,
                 key,
                 image,
@@ -292,12 +303,14 @@ pub fn produce(
                         )]
                     })
                     .unwrap_or_default(),
-            }]
+            };
+            let pixels = std::mem::replace(&mut sample.image, image::RgbImage::new(0, 0));
+            (vec![record], vec![pixels])
         }
         OutputMode::LineCrops => line_crops(&sample, out)
             .into_iter()
             .map(|c| {
-                Ok(EncodedSample {
+                let record = EncodedSample {
                     index,
                     key: c.meta.key.clone(),
                     image: encode(&c.image, out.image_format, out.jpeg_quality)?,
@@ -308,9 +321,12 @@ pub fn produce(
                     labels: crop_rows(&out.labels, &c.meta, &format!("{}.{ext}", c.meta.key)),
                     folder: Vec::new(),
                     shared: Vec::new(),
-                })
+                };
+                Ok((record, c.image))
             })
-            .collect::<Result<Vec<_>>>()?,
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .unzip(),
     };
     times.encode += t.elapsed();
     let meta = &sample.meta;
@@ -360,7 +376,7 @@ pub fn produce(
             .collect(),
         camera_skipped: meta.notes.contains("camera skipped"),
     };
-    Ok((records, facts))
+    Ok((records, facts, pixels))
 }
 
 /// Running totals of the facts, kept by the writer per shard and summed for the manifest:

@@ -153,6 +153,31 @@ fn trainer_annotation_files_parse_as_their_loaders_read_them() {
     std::fs::remove_dir_all(root).unwrap();
 }
 
+/// The `hanzi_synth` Python package (python/, installed into the venv by .ci/run) makes the
+/// CLI's samples byte for byte, splits them exactly once over DataLoader workers and ranks,
+/// raises recipe errors with their line, and its README examples run (tests/python/
+/// test_package.py). A stale install (Rust changed since `pip install ./python`) fails here.
+#[test]
+#[ignore = "needs the Python package: run with --include-ignored (.ci/run installs it)"]
+fn python_package_makes_the_clis_samples() {
+    let py = python("HANZI_SYNTH_PYTHON", "hanzi_synth, datasets, PIL");
+    let root = std::env::temp_dir().join(format!("hanzi-synth-pypkg-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/test_package.py");
+    let report = run_check(
+        Command::new(&py)
+            .args([script, env!("CARGO_BIN_EXE_hanzi-synth")])
+            .env("TMPDIR", &root)
+            .env("HF_DATASETS_OFFLINE", "1")
+            .env("HF_HUB_OFFLINE", "1")
+            .env("HF_DATASETS_CACHE", root.join("hf-cache")),
+        "python package checks (after changing Rust code, reinstall: pip install ./python)",
+    );
+    assert!(report.contains(" checks passed, 0 failed"), "{report}");
+    std::fs::remove_dir_all(root).unwrap();
+}
+
 #[test]
 #[ignore = "needs the Python clients: run with --include-ignored (.ci/run does)"]
 fn lmdb_shards_read_as_ocr_trainers_read_them() {
