@@ -69,10 +69,10 @@ mod tests {
         let device = Device::flex();
         let a: Linear = LinearConfig::new(2, 2).init(&device);
         let b: Linear = LinearConfig::new(2, 2).init(&device);
-        let before: Vec<f32> = a.weight.val().into_data().to_vec().unwrap();
-        let target: Vec<f32> = b.weight.val().into_data().to_vec().unwrap();
+        let before: Vec<f32> = a.weight.val().into_data().try_to_vec::<f32>().unwrap();
+        let target: Vec<f32> = b.weight.val().into_data().try_to_vec::<f32>().unwrap();
         let a = update(a, &b, 0.75);
-        let after: Vec<f32> = a.weight.val().into_data().to_vec().unwrap();
+        let after: Vec<f32> = a.weight.val().into_data().try_to_vec::<f32>().unwrap();
         for i in 0..4 {
             let want = 0.75 * before[i] + 0.25 * target[i];
             assert!((after[i] - want).abs() < 1e-6);

@@ -464,7 +464,7 @@ impl Judge {
 /// ink-like, but no glyph.
 fn noise_picture(k: usize, rng: &mut Rng) -> RgbImage {
     let mut img = RgbImage::new(SIDE as u32, SIDE as u32);
-    if k % 2 == 0 {
+    if k.is_multiple_of(2) {
         for p in img.pixels_mut() {
             let v = rng.below(256) as u8;
             p.0 = [v, v, v];

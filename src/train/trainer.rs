@@ -143,7 +143,7 @@ pub fn open_data(spec: &DataSpec) -> Result<Data> {
 /// Image side the model shape supports: a power-of-two multiple of its downsampling.
 fn check_side(side: usize, levels: usize) -> Result<()> {
     let unit = 1usize << (levels - 1);
-    if side < 16 || side > 256 || !side.is_multiple_of(unit) {
+    if !(16..=256).contains(&side) || !side.is_multiple_of(unit) {
         bail!(
             "the trainer takes square images of 16 to 256 pixels, a multiple of {unit}; these are \
              {side}x{side} (set the training recipe's canvas, e.g. canvas: {{width: 32, height: 32}})"
