@@ -1094,10 +1094,13 @@ pub(crate) fn write_manifest(dir: &Path, name: &str, m: &Manifest) -> Result<()>
 /// [`produce`], with a panic turned into an error naming the sample: one bad sample must stop
 /// the run cleanly (completed shards kept), not abort the process mid-write.
 fn produce_guarded(ctx: &Context, index: u64) -> Result<(Vec<EncodedSample>, SampleFacts)> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        produce(ctx, index, &mut StageTimes::default())
-    }))
-    .unwrap_or_else(|p| {
+    guarded(index, || produce(ctx, index, &mut StageTimes::default()))
+}
+
+/// Runs `make` (the making of sample `index`) with a panic turned into an error that names the
+/// sample; shared by the CLI and the Python package.
+pub fn guarded<T>(index: u64, make: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(make)).unwrap_or_else(|p| {
         let why = p
             .downcast_ref::<&str>()
             .map(|s| s.to_string())

@@ -15,7 +15,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict};
 use rayon::prelude::*;
 
-use hanzi_synth::generate::produce_with_pixels;
+use hanzi_synth::generate::{guarded, produce_with_pixels};
 use hanzi_synth::recipe::{OutputMode, Recipe, DEFAULT_RECIPE_YAML};
 use hanzi_synth::scene::{Context, StageTimes};
 
@@ -96,18 +96,8 @@ fn gray_raster(png: &[u8]) -> anyhow::Result<Raster> {
 /// Sample `index`, every record of it; a panic becomes an error naming the sample, as in the
 /// CLI.
 fn make(ctx: &Context, index: u64, mode: ImageMode) -> anyhow::Result<Vec<Made>> {
-    let produced = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    let produced = guarded(index, || {
         produce_with_pixels(ctx, index, &mut StageTimes::default())
-    }))
-    .unwrap_or_else(|p| {
-        let why = p
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| p.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        Err(anyhow::anyhow!(
-            "internal error while making sample {index} (please report it): {why}"
-        ))
     });
     let (records, _, pixels) = produced?;
     records

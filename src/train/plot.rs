@@ -40,16 +40,11 @@ pub fn loss_png(dir: &Path) -> Result<()> {
     if points.is_empty() {
         return Ok(());
     }
-    register_font();
-    let (w, h) = (900u32, 500u32);
-    let mut buf = vec![0u8; (w * h * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
-        root.fill(&WHITE)?;
+    draw_png(&dir.join("loss.png"), |root| {
         let max_step = points.iter().map(|p| p.0).fold(1.0, f64::max);
         let lo = points.iter().map(|p| p.1).fold(f64::MAX, f64::min);
         let hi = points.iter().map(|p| p.1).fold(0.0, f64::max);
-        let mut chart = ChartBuilder::on(&root)
+        let mut chart = ChartBuilder::on(root)
             .caption("training loss (weighted MSE)", ("sans-serif", 22))
             .margin(12)
             .x_label_area_size(36)
@@ -62,9 +57,8 @@ pub fn loss_png(dir: &Path) -> Result<()> {
             .label_style(("sans-serif", 14))
             .draw()?;
         chart.draw_series(LineSeries::new(points, &RGBColor(40, 90, 170)))?;
-        root.present()?;
-    }
-    save_png(&dir.join("loss.png"), w, h, buf)
+        Ok(())
+    })
 }
 
 /// Writes `dir/curve.png` from `dir/curve.jsonl` (overall character accuracy per evaluation,
@@ -74,14 +68,9 @@ pub fn curve_png(dir: &Path) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
-    register_font();
-    let (w, h) = (900u32, 500u32);
-    let mut buf = vec![0u8; (w * h * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
-        root.fill(&WHITE)?;
+    draw_png(&dir.join("curve.png"), |root| {
         let max_step = rows.iter().map(|r| get(r, "step")).fold(1.0, f64::max);
-        let mut chart = ChartBuilder::on(&root)
+        let mut chart = ChartBuilder::on(root)
             .caption(
                 "judge character accuracy of samples vs training steps",
                 ("sans-serif", 22),
@@ -125,12 +114,24 @@ pub fn curve_png(dir: &Path) -> Result<()> {
                 ))?;
             }
         }
-        root.present()?;
-    }
-    save_png(&dir.join("curve.png"), w, h, buf)
+        Ok(())
+    })
 }
 
-fn save_png(path: &Path, w: u32, h: u32, buf: Vec<u8>) -> Result<()> {
+/// A 900×500 white chart page drawn by `draw` in the bundled sans face, written as a PNG.
+fn draw_png(
+    path: &Path,
+    draw: impl FnOnce(&DrawingArea<BitMapBackend, plotters::coord::Shift>) -> Result<()>,
+) -> Result<()> {
+    register_font();
+    let (w, h) = (900u32, 500u32);
+    let mut buf = vec![0u8; (w * h * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+        root.fill(&WHITE)?;
+        draw(&root)?;
+        root.present()?;
+    }
     image::RgbImage::from_raw(w, h, buf)
         .expect("buffer of the chart size")
         .save(path)
