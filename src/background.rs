@@ -88,13 +88,64 @@ const MAX_PIXELS: u64 = 50_000_000;
 
 enum PhotoSource {
     Decoded(Arc<RgbImage>),
-    File(PathBuf),
+    /// Decoded when drawn; `size` is the file's full size (known from the start-up check).
+    File {
+        path: PathBuf,
+        size: (u32, u32),
+    },
 }
 
 struct Photo {
     /// `bundled:backgrounds/NAME` or the file path.
     name: String,
     source: PhotoSource,
+}
+
+/// A background with every random choice made: what a painter draws. Image coordinates are
+/// those of the source as the painter sees it (for a photo decoded when drawn: after its
+/// pre-scaling by [`prescaled_size`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum BackgroundPlan {
+    /// A crop of image `index` of the photo (or texture) pool: canvas pixel centre (x + 0.5)
+    /// samples source point `x0 + (x + 0.5) / scale − 0.5` (mirrored horizontally if asked).
+    Image {
+        texture: bool,
+        index: usize,
+        scale: f64,
+        x0: f64,
+        y0: f64,
+        mirror: bool,
+    },
+    Solid {
+        color: [u8; 3],
+    },
+    /// From `from` to `to` along `angle` (radians) across the canvas.
+    LinearGradient {
+        from: [u8; 3],
+        to: [u8; 3],
+        angle: f64,
+    },
+    /// From `from` at the centre to `to` at `radius` (pixels).
+    RadialGradient {
+        from: [u8; 3],
+        to: [u8; 3],
+        centre: (f64, f64),
+        radius: f64,
+    },
+    /// Fractal value noise of cells of `cell` pixels between two colours.
+    Noise {
+        from: [u8; 3],
+        to: [u8; 3],
+        seed: u64,
+        cell: f64,
+    },
+    /// Paper: blotches, fibres and grain around `base`.
+    Paper {
+        base: [u8; 3],
+        seed: u64,
+        blotch: f32,
+        grain: f32,
+    },
 }
 
 /// What a background is, for the metadata.
@@ -168,6 +219,9 @@ fn jpeg_is_complete(bytes: &[u8]) -> bool {
     bytes[..end].ends_with(&[0xFF, 0xD9])
 }
 
+/// A user image that passed the start-up check: pre-scaled, and its full size.
+type CheckedImage = (RgbImage, (u32, u32));
+
 /// Memory for pre-scaled user photos kept decoded; photos past it are decoded when drawn.
 const DECODED_BUDGET_BYTES: usize = 256 << 20;
 
@@ -217,24 +271,27 @@ impl BackgroundPool {
         // kept while the budget lasts.
         let mut kept_bytes = 0usize;
         for chunk in files.chunks(64) {
-            let checked: Vec<Result<RgbImage, String>> = chunk
+            let checked: Vec<Result<CheckedImage, String>> = chunk
                 .par_iter()
                 .map(|p| {
                     check_user_image(p).map(|img| {
-                        let n = need(&img);
-                        prescale(img, n)
+                        let (n, size) = (need(&img), img.dimensions());
+                        (prescale(img, n), size)
                     })
                 })
                 .collect();
             for (path, check) in chunk.iter().zip(checked) {
                 let name = path.display().to_string();
                 match check {
-                    Ok(img) => {
+                    Ok((img, size)) => {
                         let source = if kept_bytes + img.len() <= DECODED_BUDGET_BYTES {
                             kept_bytes += img.len();
                             PhotoSource::Decoded(Arc::new(img))
                         } else {
-                            PhotoSource::File(path.clone())
+                            PhotoSource::File {
+                                path: path.clone(),
+                                size,
+                            }
                         };
                         photos.push(Photo { name, source });
                     }
@@ -301,53 +358,184 @@ impl BackgroundPool {
         })
     }
 
-    /// Draws a background for a `width × height` canvas.
-    pub fn draw(
-        &self,
-        width: u32,
-        height: u32,
-        rng: &mut Rng,
-    ) -> Result<(RgbImage, BackgroundInfo)> {
+    /// Plans a background for a `width × height` canvas: every random choice, no pixels.
+    pub fn plan(&self, width: u32, height: u32, rng: &mut Rng) -> (BackgroundPlan, BackgroundInfo) {
         let kind = self.kinds[rng.weighted(&self.weights)];
-        let (img, source) = match kind {
+        let (plan, source) = match kind {
             BackgroundKind::Photo | BackgroundKind::Texture => {
-                let pool = if kind == BackgroundKind::Photo {
-                    &self.photos
-                } else {
+                let texture = kind == BackgroundKind::Texture;
+                let pool = if texture {
                     &self.textures
+                } else {
+                    &self.photos
                 };
-                let photo = &pool[rng.below(pool.len() as u64) as usize];
-                let img = match &photo.source {
-                    PhotoSource::Decoded(img) => crop_photo(img, width, height, self.zoom, rng),
-                    PhotoSource::File(path) => {
+                let index = rng.below(pool.len() as u64) as usize;
+                let photo = &pool[index];
+                let (sw, sh) = self.source_size(photo, width, height);
+                let (scale, x0, y0, mirror) = plan_crop((sw, sh), width, height, self.zoom, rng);
+                let plan = BackgroundPlan::Image {
+                    texture,
+                    index,
+                    scale,
+                    x0,
+                    y0,
+                    mirror,
+                };
+                (plan, photo.name.clone())
+            }
+            BackgroundKind::Solid => {
+                let color = pastel_or_any(&self.colors, rng);
+                (BackgroundPlan::Solid { color }, format!("rgb{color:?}"))
+            }
+            BackgroundKind::LinearGradient => {
+                let (from, to) = (
+                    pastel_or_any(&self.colors, rng),
+                    pastel_or_any(&self.colors, rng),
+                );
+                let angle = rng.f64() * std::f64::consts::TAU;
+                let desc = format!("linear rgb{from:?}→rgb{to:?} {:.0}°", angle.to_degrees());
+                (BackgroundPlan::LinearGradient { from, to, angle }, desc)
+            }
+            BackgroundKind::RadialGradient => {
+                let (from, to) = (
+                    pastel_or_any(&self.colors, rng),
+                    pastel_or_any(&self.colors, rng),
+                );
+                let (w, h) = (f64::from(width), f64::from(height));
+                let centre = (rng.range_f64(0.2, 0.8) * w, rng.range_f64(0.2, 0.8) * h);
+                let radius = rng.range_f64(0.5, 1.2) * w.hypot(h) / 2.0;
+                let desc = format!("radial rgb{from:?}→rgb{to:?}");
+                let plan = BackgroundPlan::RadialGradient {
+                    from,
+                    to,
+                    centre,
+                    radius,
+                };
+                (plan, desc)
+            }
+            BackgroundKind::Noise => {
+                let (from, to) = (
+                    pastel_or_any(&self.colors, rng),
+                    pastel_or_any(&self.colors, rng),
+                );
+                let seed = rng.next_u64();
+                let cell = rng.range_f64(24.0, 160.0);
+                let desc = format!("noise rgb{from:?}/rgb{to:?} cell {cell:.0}");
+                (
+                    BackgroundPlan::Noise {
+                        from,
+                        to,
+                        seed,
+                        cell,
+                    },
+                    desc,
+                )
+            }
+            BackgroundKind::Paper => {
+                let base = if self.colors.is_empty() {
+                    PAPERS[rng.below(PAPERS.len() as u64) as usize]
+                } else {
+                    pastel_or_any(&self.colors, rng)
+                };
+                let seed = rng.next_u64();
+                let blotch = rng.range_f64(6.0, 18.0) as f32;
+                let grain = rng.range_f64(3.0, 9.0) as f32;
+                let desc = format!("paper rgb{base:?}");
+                (
+                    BackgroundPlan::Paper {
+                        base,
+                        seed,
+                        blotch,
+                        grain,
+                    },
+                    desc,
+                )
+            }
+        };
+        (plan, BackgroundInfo { kind, source })
+    }
+
+    /// The size of `photo` as the painter samples it for a `width × height` canvas.
+    fn source_size(&self, photo: &Photo, width: u32, height: u32) -> (u32, u32) {
+        match &photo.source {
+            PhotoSource::Decoded(img) => img.dimensions(),
+            PhotoSource::File { size, .. } => {
+                prescaled_size(*size, cover(*size, width, height) * self.zoom.1)
+            }
+        }
+    }
+
+    /// Paints a planned background (the CPU reference).
+    pub fn paint(&self, plan: &BackgroundPlan, width: u32, height: u32) -> Result<RgbImage> {
+        Ok(match *plan {
+            BackgroundPlan::Image {
+                texture,
+                index,
+                scale,
+                x0,
+                y0,
+                mirror,
+            } => {
+                let pool = if texture {
+                    &self.textures
+                } else {
+                    &self.photos
+                };
+                let crop = |src: &RgbImage| paint_crop(src, width, height, scale, (x0, y0), mirror);
+                match &pool[index].source {
+                    PhotoSource::Decoded(img) => crop(img),
+                    PhotoSource::File { path, size } => {
                         let bytes = std::fs::read(path).with_context(|| {
                             format!("cannot read background {}", path.display())
                         })?;
                         let decoded = decode(&bytes).with_context(|| {
                             format!("cannot decode background {}", path.display())
                         })?;
-                        let cover = (f64::from(width) / f64::from(decoded.width()))
-                            .max(f64::from(height) / f64::from(decoded.height()));
-                        let small = prescale(decoded, cover * self.zoom.1);
-                        crop_photo(&small, width, height, self.zoom, rng)
+                        let need = cover(*size, width, height) * self.zoom.1;
+                        crop(&prescale(decoded, need))
                     }
-                };
-                (img, photo.name.clone())
+                }
             }
-            BackgroundKind::Solid => {
-                let c = pastel_or_any(&self.colors, rng);
-                (
-                    RgbImage::from_pixel(width, height, Rgb(c)),
-                    format!("rgb{c:?}"),
-                )
+            BackgroundPlan::Solid { color } => RgbImage::from_pixel(width, height, Rgb(color)),
+            BackgroundPlan::LinearGradient { from, to, angle } => {
+                linear_gradient(width, height, from, to, angle)
             }
-            BackgroundKind::LinearGradient => linear_gradient(width, height, &self.colors, rng),
-            BackgroundKind::RadialGradient => radial_gradient(width, height, &self.colors, rng),
-            BackgroundKind::Noise => smooth_noise(width, height, &self.colors, rng),
-            BackgroundKind::Paper => paper(width, height, &self.colors, rng),
-        };
-        Ok((img, BackgroundInfo { kind, source }))
+            BackgroundPlan::RadialGradient {
+                from,
+                to,
+                centre,
+                radius,
+            } => radial_gradient(width, height, from, to, centre, radius),
+            BackgroundPlan::Noise {
+                from,
+                to,
+                seed,
+                cell,
+            } => smooth_noise(width, height, from, to, seed, cell),
+            BackgroundPlan::Paper {
+                base,
+                seed,
+                blotch,
+                grain,
+            } => paper(width, height, base, seed, blotch, grain),
+        })
     }
+
+    /// Plans and paints a background for a `width × height` canvas.
+    pub fn draw(
+        &self,
+        width: u32,
+        height: u32,
+        rng: &mut Rng,
+    ) -> Result<(RgbImage, BackgroundInfo)> {
+        let (plan, info) = self.plan(width, height, rng);
+        Ok((self.paint(&plan, width, height)?, info))
+    }
+}
+
+/// How much a `size` image must be scaled to cover a `width × height` canvas.
+fn cover(size: (u32, u32), width: u32, height: u32) -> f64 {
+    (f64::from(width) / f64::from(size.0)).max(f64::from(height) / f64::from(size.1))
 }
 
 /// A base colour: from the recipe's palette (slightly varied) when it has one.
@@ -393,21 +581,32 @@ fn bilinear_axis(
         .collect()
 }
 
-/// Random crop of `src` scaled to cover the canvas, `zoom` times further, maybe mirrored.
-fn crop_photo(
-    src: &RgbImage,
+/// A random crop of a `(sw, sh)` source scaled to cover the canvas, `zoom` times further,
+/// maybe mirrored: (scale, window origin x, y, mirror).
+fn plan_crop(
+    (sw, sh): (u32, u32),
     width: u32,
     height: u32,
     zoom: (f64, f64),
     rng: &mut Rng,
-) -> RgbImage {
-    let (sw, sh) = (f64::from(src.width()), f64::from(src.height()));
-    let cover = (f64::from(width) / sw).max(f64::from(height) / sh);
-    let scale = cover * rng.range_f64(zoom.0, zoom.1);
+) -> (f64, f64, f64, bool) {
+    let scale = cover((sw, sh), width, height) * rng.range_f64(zoom.0, zoom.1);
+    let (sw, sh) = (f64::from(sw), f64::from(sh));
     let (vw, vh) = (f64::from(width) / scale, f64::from(height) / scale);
     let ox = rng.range_f64(0.0, (sw - vw).max(0.0));
     let oy = rng.range_f64(0.0, (sh - vh).max(0.0));
-    let mirror = rng.chance(0.5);
+    (scale, ox, oy, rng.chance(0.5))
+}
+
+/// Paints a planned crop of `src` (see [`BackgroundPlan::Image`]).
+fn paint_crop(
+    src: &RgbImage,
+    width: u32,
+    height: u32,
+    scale: f64,
+    (ox, oy): (f64, f64),
+    mirror: bool,
+) -> RgbImage {
     let xs = bilinear_axis(width, ox, scale, src.width(), mirror);
     let ys = bilinear_axis(height, oy, scale, src.height(), false);
     let mut out = RgbImage::new(width, height);
@@ -457,6 +656,15 @@ fn prescale(mut img: RgbImage, mut need: f64) -> RgbImage {
     img
 }
 
+/// The size [`prescale`] gives a `size` image needed at `need` times its own.
+fn prescaled_size((mut w, mut h): (u32, u32), mut need: f64) -> (u32, u32) {
+    while need <= 0.5 && w >= 4 && h >= 4 {
+        (w, h) = (w / 2, h / 2);
+        need *= 2.0;
+    }
+    (w, h)
+}
+
 fn halve(img: &RgbImage) -> RgbImage {
     let (w, h) = (img.width() / 2, img.height() / 2);
     let stride = img.width() as usize * 3;
@@ -503,75 +711,51 @@ fn from_ramp(width: u32, height: u32, colors: &[[u8; 3]], t: impl Fn(u32, u32) -
     img
 }
 
-fn linear_gradient(
-    width: u32,
-    height: u32,
-    palette: &[[u8; 3]],
-    rng: &mut Rng,
-) -> (RgbImage, String) {
-    let (a, b) = (pastel_or_any(palette, rng), pastel_or_any(palette, rng));
-    let angle = rng.f64() * std::f64::consts::TAU;
+fn linear_gradient(width: u32, height: u32, a: [u8; 3], b: [u8; 3], angle: f64) -> RgbImage {
     let (dx, dy) = (angle.cos(), angle.sin());
     let (w, h) = (f64::from(width), f64::from(height));
     let half = (w * dx.abs() + h * dy.abs()) / 2.0;
     // t = (p / half + 1) / 2 with p the projection of the pixel centre on the direction.
     let (kx, ky) = ((dx / (2.0 * half)) as f32, (dy / (2.0 * half)) as f32);
     let t0 = (0.5 + ((0.5 - w / 2.0) * dx + (0.5 - h / 2.0) * dy) / (2.0 * half)) as f32;
-    let img = from_ramp(width, height, &ramp(a, b), |x, y| {
+    from_ramp(width, height, &ramp(a, b), |x, y| {
         t0 + kx * x as f32 + ky * y as f32
-    });
-    (
-        img,
-        format!("linear rgb{a:?}→rgb{b:?} {:.0}°", angle.to_degrees()),
-    )
+    })
 }
 
 fn radial_gradient(
     width: u32,
     height: u32,
-    palette: &[[u8; 3]],
-    rng: &mut Rng,
-) -> (RgbImage, String) {
-    let (a, b) = (pastel_or_any(palette, rng), pastel_or_any(palette, rng));
-    let (w, h) = (f64::from(width), f64::from(height));
-    let (cx, cy) = (rng.range_f64(0.2, 0.8) * w, rng.range_f64(0.2, 0.8) * h);
-    let r = rng.range_f64(0.5, 1.2) * w.hypot(h) / 2.0;
+    a: [u8; 3],
+    b: [u8; 3],
+    (cx, cy): (f64, f64),
+    r: f64,
+) -> RgbImage {
     let (cx, cy, inv_r) = ((cx - 0.5) as f32, (cy - 0.5) as f32, (1.0 / r) as f32);
-    let img = from_ramp(width, height, &ramp(a, b), |x, y| {
+    from_ramp(width, height, &ramp(a, b), |x, y| {
         let (dx, dy) = (x as f32 - cx, y as f32 - cy);
         (dx * dx + dy * dy).sqrt() * inv_r
-    });
-    (img, format!("radial rgb{a:?}→rgb{b:?}"))
+    })
 }
 
-fn smooth_noise(width: u32, height: u32, palette: &[[u8; 3]], rng: &mut Rng) -> (RgbImage, String) {
-    let (a, b) = (pastel_or_any(palette, rng), pastel_or_any(palette, rng));
-    let seed = rng.next_u64();
-    let cell = rng.range_f64(24.0, 160.0);
+fn smooth_noise(width: u32, height: u32, a: [u8; 3], b: [u8; 3], seed: u64, cell: f64) -> RgbImage {
     let field = fractal_field(seed, width, height, cell, 4);
-    let img = from_ramp(width, height, &ramp(a, b), |x, y| {
+    from_ramp(width, height, &ramp(a, b), |x, y| {
         field[(y * width + x) as usize]
-    });
-    (img, format!("noise rgb{a:?}/rgb{b:?} cell {cell:.0}"))
+    })
 }
 
-fn paper(width: u32, height: u32, palette: &[[u8; 3]], rng: &mut Rng) -> (RgbImage, String) {
-    const PAPERS: [[u8; 3]; 6] = [
-        [246, 242, 232],
-        [238, 228, 204],
-        [250, 250, 246],
-        [214, 190, 150],
-        [236, 222, 222],
-        [226, 234, 222],
-    ];
-    let base = if palette.is_empty() {
-        PAPERS[rng.below(PAPERS.len() as u64) as usize]
-    } else {
-        pastel_or_any(palette, rng)
-    };
-    let seed = rng.next_u64();
-    let blotch = rng.range_f64(6.0, 18.0) as f32;
-    let grain = rng.range_f64(3.0, 9.0) as f32;
+/// Base colours of paper when the recipe gives none.
+const PAPERS: [[u8; 3]; 6] = [
+    [246, 242, 232],
+    [238, 228, 204],
+    [250, 250, 246],
+    [214, 190, 150],
+    [236, 222, 222],
+    [226, 234, 222],
+];
+
+fn paper(width: u32, height: u32, base: [u8; 3], seed: u64, blotch: f32, grain: f32) -> RgbImage {
     // Blotches: cells of 96, 48 and 24 px. Fibres: noise stretched along x (12 × 2 px cells).
     let blotches = fractal_field(seed, width, height, 96.0, 3);
     let mut fibres = vec![0f32; (width * height) as usize];
@@ -597,7 +781,7 @@ fn paper(width: u32, height: u32, palette: &[[u8; 3]], rng: &mut Rng) -> (RgbIma
             }
         }
     }
-    (img, format!("paper rgb{base:?}"))
+    img
 }
 
 #[cfg(test)]
@@ -648,8 +832,10 @@ mod tests {
         });
         for seed in 0..8 {
             let (w, h) = (64, 48);
-            let fast = crop_photo(&src, w, h, (1.0, 2.5), &mut Rng::new(seed));
-            // Same random draws as crop_photo, then the textbook per-pixel formula.
+            let (scale, ox, oy, mirror) =
+                plan_crop((90, 70), w, h, (1.0, 2.5), &mut Rng::new(seed));
+            let fast = paint_crop(&src, w, h, scale, (ox, oy), mirror);
+            // The same random draws, then the textbook per-pixel formula.
             let mut rng = Rng::new(seed);
             let cover = (64.0 / 90.0f64).max(48.0 / 70.0);
             let scale = cover * rng.range_f64(1.0, 2.5);
@@ -683,7 +869,16 @@ mod tests {
         assert_eq!(small.dimensions(), (500, 250));
         // A 2×2 box average turns the pixel-level pattern into its mean.
         assert!(small.pixels().all(|p| p.0 == [100, 50, 7]));
-        assert_eq!(prescale(img, 0.6).dimensions(), (2000, 1000));
+        assert_eq!(prescale(img.clone(), 0.6).dimensions(), (2000, 1000));
+        // The painter of a photo decoded when drawn relies on knowing the size beforehand.
+        for need in [0.05, 0.2, 0.26, 0.5, 0.51, 1.0] {
+            let odd = RgbImage::new(1999, 1001);
+            assert_eq!(
+                prescale(odd, need).dimensions(),
+                prescaled_size((1999, 1001), need),
+                "{need}"
+            );
+        }
     }
 
     #[test]

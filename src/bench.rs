@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use rayon::prelude::*;
 
-use crate::composite::CpuCompositor;
 use crate::crop::line_crops;
 use crate::encode::encode;
 use crate::generate::produce;
+use crate::paint::CpuPainter;
 use crate::recipe::OutputMode;
 use crate::scene::{render_sample, Context, StageTimes};
 use crate::sink::append_sample;
@@ -156,7 +156,7 @@ fn encode_floor(ctx: &Context, n: u64) -> Result<(u64, Pass)> {
     let mut pass = Pass::default();
     let mut count = 0;
     for i in 0..n {
-        let sample = render_sample(ctx, i, &mut CpuCompositor, &mut StageTimes::default())?;
+        let sample = render_sample(ctx, i, &mut CpuPainter, &mut StageTimes::default())?;
         let pictures = match out.mode {
             OutputMode::Scenes => vec![sample.image],
             OutputMode::LineCrops => line_crops(&sample, out)

@@ -1,8 +1,8 @@
 //! Composite: puts coloured text layers onto the background.
 //!
-//! Compositing sits behind the [`Compositor`] trait so that a GPU implementation can produce the
-//! same pictures; [`CpuCompositor`] is the reference. Blending is integer arithmetic on 8-bit
-//! values, so results are bit-identical on every machine.
+//! The CPU kernel of the painter's layer step (see `crate::paint`): a layer's coverage, warped
+//! to the canvas, blends its paint in. Blending is integer arithmetic on 8-bit values, so
+//! results are bit-identical on every machine.
 
 use image::RgbImage;
 
@@ -35,14 +35,18 @@ pub struct TextLayer<'a> {
     pub blend: BlendMode,
 }
 
-pub trait Compositor {
-    /// Draws `layers` in order onto `canvas`.
-    fn composite(&mut self, canvas: &mut RgbImage, layers: &[TextLayer<'_>]);
+/// Draws `layers` in order onto `canvas`: bilinear inverse warp, then "over" or multiply.
+pub fn composite(canvas: &mut RgbImage, layers: &[TextLayer<'_>]) {
+    for layer in layers {
+        let warped = warp_alpha(
+            layer.alpha,
+            &layer.to_canvas,
+            canvas.width(),
+            canvas.height(),
+        );
+        blend(canvas, &warped, layer.paint, layer.opacity, layer.blend);
+    }
 }
-
-/// The reference CPU compositor: bilinear inverse warp, then "over" or multiply blending.
-#[derive(Default)]
-pub struct CpuCompositor;
 
 /// Blends `paint` through a canvas-space alpha box.
 pub fn blend(
@@ -98,20 +102,6 @@ pub fn blend(
     }
 }
 
-impl Compositor for CpuCompositor {
-    fn composite(&mut self, canvas: &mut RgbImage, layers: &[TextLayer<'_>]) {
-        for layer in layers {
-            let warped = warp_alpha(
-                layer.alpha,
-                &layer.to_canvas,
-                canvas.width(),
-                canvas.height(),
-            );
-            blend(canvas, &warped, layer.paint, layer.opacity, layer.blend);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,7 +121,7 @@ mod tests {
             opacity: 255,
             blend: BlendMode::Normal,
         };
-        CpuCompositor.composite(&mut canvas, &[layer]);
+        composite(&mut canvas, &[layer]);
         assert_eq!(canvas.get_pixel(1, 2).0, [0, 0, 255]);
         assert_eq!(canvas.get_pixel(2, 2).0, [100, 50, 128]);
         assert_eq!(canvas.get_pixel(0, 0).0, [200, 100, 0]);
@@ -152,7 +142,7 @@ mod tests {
             opacity: 255,
             blend: BlendMode::Multiply,
         };
-        CpuCompositor.composite(&mut canvas, &[layer]);
+        composite(&mut canvas, &[layer]);
         assert_eq!(canvas.get_pixel(0, 0).0, [100, 100, 0]);
 
         let mut canvas = RgbImage::from_pixel(4, 1, image::Rgb([0, 0, 0]));
@@ -168,7 +158,7 @@ mod tests {
             opacity: 128,
             blend: BlendMode::Normal,
         };
-        CpuCompositor.composite(&mut canvas, &[layer]);
+        composite(&mut canvas, &[layer]);
         let row: Vec<u8> = (0..4).map(|x| canvas.get_pixel(x, 0).0[0]).collect();
         assert!(row.windows(2).all(|w| w[0] < w[1]), "{row:?}");
         assert!(

@@ -14,9 +14,9 @@ use tiny_skia::{FillRule, Mask, PathBuilder, Transform};
 
 use crate::fonts::FontSet;
 use crate::geometry::{point_in_polygon, Point, Rect};
+use crate::plan::Sample;
 use crate::recipe::ConditionsConfig;
 use crate::render::render_block;
-use crate::scene::Sample;
 use crate::warp::{warp_alpha, WarpedAlpha};
 
 /// A character-segmentation map: 8-bit while the table fits, 16-bit past 255 characters.

@@ -11,8 +11,8 @@ use serde::Serialize;
 
 use crate::geometry::{Homography, Point, Quad, Rect};
 use crate::layout::LineLayout;
+use crate::plan::{FontMeta, Sample};
 use crate::recipe::{Direction, OutputConfig};
-use crate::scene::{FontMeta, Sample};
 use crate::warp::bilinear_rgb;
 
 /// Longest crop side, in pixels (longer lines are scaled down to fit).

@@ -1,8 +1,9 @@
 //! Effects: whole-image post-processing after compositing — camera framing, colour jitter,
 //! vignette, gaussian and motion blur, sensor noise, JPEG re-compression.
 //!
-//! Only the camera moves pixels; it returns its homography so the scene moves every label with
-//! it. Each effect draws from its own random sub-stream, so enabling one does not change the
+//! Planning draws every parameter ([`plan_pixel_effects`] → [`PixelEffect`]); applying one is
+//! pixel work only ([`PixelEffect::apply`]), so any painter applies the same plan. Only the
+//! camera moves pixels; it returns its homography so the planner moves every label with it. Each effect draws from its own random sub-stream, so enabling one does not change the
 //! others. All arithmetic that decides pixel values is integer or plain IEEE f64/f32 without
 //! platform-dependent intrinsics.
 
@@ -69,11 +70,72 @@ pub fn warp_image(img: &RgbImage, h_cam: &Homography) -> RgbImage {
     warp_rgb(img, &inv)
 }
 
-/// Brightness shift, contrast and saturation scale, by up to `amount`.
-fn color_jitter(img: &mut RgbImage, amount: f64, rng: &mut Rng) -> String {
-    let brightness = rng.range_f64(-amount, amount) * 255.0;
-    let contrast = 1.0 + rng.range_f64(-amount, amount) * 2.0;
-    let saturation = 1.0 + rng.range_f64(-amount, amount) * 3.0;
+/// A whole-image effect with every parameter drawn: what a painter applies. Planned by
+/// [`plan_pixel_effects`]; the description in the metadata comes from these values only.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PixelEffect {
+    /// Brightness shift (levels), contrast and saturation scale.
+    ColorJitter {
+        brightness: f64,
+        contrast: f64,
+        saturation: f64,
+    },
+    /// Darkening towards the corners by up to `strength`.
+    Vignette { strength: f64 },
+    /// A box-cascade blur of `radius` (see [`gaussian_like`]) for the drawn `sigma`.
+    GaussianBlur { sigma: f64, radius: usize },
+    /// The mean of `taps` samples along `angle` (radians).
+    MotionBlur { taps: i64, angle: f64 },
+    /// Gaussian-like noise of `sigma` levels from the per-row stream of `seed`.
+    Noise { sigma: f64, seed: u64 },
+    /// JPEG re-compression at `quality`.
+    Jpeg { quality: u8 },
+}
+
+impl PixelEffect {
+    /// The effect as written in the metadata's `effects`.
+    pub fn describe(&self) -> String {
+        match *self {
+            PixelEffect::ColorJitter {
+                brightness,
+                contrast,
+                saturation,
+            } => format!(
+                "color_jitter brightness {brightness:.1} contrast {contrast:.3} saturation \
+                 {saturation:.3}"
+            ),
+            PixelEffect::Vignette { strength } => format!("vignette {strength:.3}"),
+            PixelEffect::GaussianBlur { sigma, .. } => format!("gaussian_blur {sigma:.2}"),
+            PixelEffect::MotionBlur { taps, angle } => {
+                format!("motion_blur {taps} px at {:.1}°", angle.to_degrees())
+            }
+            PixelEffect::Noise { sigma, .. } => format!("noise {sigma:.2}"),
+            PixelEffect::Jpeg { quality } => format!("jpeg quality {quality}"),
+        }
+    }
+
+    /// Applies the effect to `img` (the CPU reference).
+    pub fn apply(&self, img: &mut RgbImage) {
+        match *self {
+            PixelEffect::ColorJitter {
+                brightness,
+                contrast,
+                saturation,
+            } => color_jitter(img, brightness, contrast, saturation),
+            PixelEffect::Vignette { strength } => vignette(img, strength),
+            PixelEffect::GaussianBlur { radius, .. } => {
+                let (w, h) = (img.width() as usize, img.height() as usize);
+                gaussian_like(img.as_mut(), w, h, 3, radius);
+            }
+            PixelEffect::MotionBlur { taps, angle } => motion_blur(img, taps, angle),
+            PixelEffect::Noise { sigma, seed } => noise(img, sigma, seed),
+            PixelEffect::Jpeg { quality } => jpeg_artefacts(img, quality),
+        }
+    }
+}
+
+/// Brightness shift, contrast and saturation scale.
+fn color_jitter(img: &mut RgbImage, brightness: f64, contrast: f64, saturation: f64) {
     // Levels after brightness and contrast, in 1/256 steps; saturation in 1/256.
     let lut: Vec<i32> = (0..256)
         .map(|v| (((f64::from(v) - 128.0) * contrast + 128.0 + brightness) * 256.0).round() as i32)
@@ -92,13 +154,10 @@ fn color_jitter(img: &mut RgbImage, amount: f64, rng: &mut Rng) -> String {
             *o = ((out + 128) >> 8).clamp(0, 255) as u8;
         }
     }
-    format!(
-        "color_jitter brightness {brightness:.1} contrast {contrast:.3} saturation {saturation:.3}"
-    )
 }
 
 /// Darkens towards the corners by up to `strength`.
-fn vignette(img: &mut RgbImage, strength: f64) -> String {
+fn vignette(img: &mut RgbImage, strength: f64) {
     let (w, h) = (f64::from(img.width()), f64::from(img.height()));
     let (cx, cy) = (w / 2.0, h / 2.0);
     let norm = strength / (cx * cx + cy * cy);
@@ -117,13 +176,10 @@ fn vignette(img: &mut RgbImage, strength: f64) -> String {
             }
         }
     }
-    format!("vignette {strength:.3}")
 }
 
-/// Averages `length` samples along a random direction.
-fn motion_blur(img: &mut RgbImage, length: f64, rng: &mut Rng) -> String {
-    let angle = rng.range_f64(0.0, std::f64::consts::PI);
-    let n = length.round().max(1.0) as i64;
+/// Averages `n` samples along `angle`.
+fn motion_blur(img: &mut RgbImage, n: i64, angle: f64) {
     let offsets: Vec<(i64, i64)> = (0..n)
         .map(|k| {
             let t = k as f64 - (n - 1) as f64 / 2.0;
@@ -161,14 +217,12 @@ fn motion_blur(img: &mut RgbImage, length: f64, rng: &mut Rng) -> String {
             *o = ((s + n as u32 / 2) / n as u32) as u8;
         }
     }
-    format!("motion_blur {n} px at {:.1}°", angle.to_degrees())
 }
 
 /// Adds approximately gaussian noise of `sigma` levels per channel: one random byte per value
 /// from a per-row stream, mapped through [`noise::GAUSSIAN`], so every row's noise is
 /// independent of evaluation order.
-fn noise(img: &mut RgbImage, sigma: f64, rng: &mut Rng) -> String {
-    let seed = rng.next_u64();
+fn noise(img: &mut RgbImage, sigma: f64, seed: u64) {
     // Noise in 1/256 levels per byte value.
     let table: Vec<i32> = noise::GAUSSIAN
         .iter()
@@ -183,21 +237,17 @@ fn noise(img: &mut RgbImage, sigma: f64, rng: &mut Rng) -> String {
             *v = ((out + 128) >> 8).clamp(0, 255) as u8;
         }
     }
-    format!("noise {sigma:.2}")
 }
 
 /// Re-encodes as JPEG at `quality` and decodes again: blocking and ringing artefacts.
-fn jpeg_artefacts(img: &mut RgbImage, quality: f64) -> String {
-    let q = quality.round().clamp(1.0, 100.0) as u8;
-    if let Ok(bytes) = crate::encode::encode(img, crate::recipe::ImageFormat::Jpg, q) {
+fn jpeg_artefacts(img: &mut RgbImage, quality: u8) {
+    if let Ok(bytes) = crate::encode::encode(img, crate::recipe::ImageFormat::Jpg, quality) {
         if let Ok(decoded) = crate::encode::decode_jpeg(&bytes) {
             *img = decoded;
         }
     }
-    format!("jpeg quality {q}")
 }
 
-/// Applies the pixel effects (all but the camera) in recipe order; returns what was applied.
 /// Strongest gaussian blur (sigma, px) for text of `px` pixels per em: a 16-px character keeps
 /// strokes about a pixel apart, so it tolerates sigma 1.
 pub fn max_blur_sigma(px: f64) -> f64 {
@@ -215,42 +265,67 @@ pub fn min_jpeg_quality(px: f64) -> f64 {
     (90.0 - 2.0 * px).clamp(30.0, 90.0)
 }
 
-/// Applies the whole-image effects; `text_px` is the smallest text in the picture (pixels per
-/// em as drawn), which bounds blur, motion blur and JPEG strength so that it stays legible.
-pub fn apply_pixel_effects(
+/// Draws the whole-image effects (all but the camera) in recipe order; `text_px` is the
+/// smallest text in the picture (pixels per em as drawn), which bounds blur, motion blur and
+/// JPEG strength so that it stays legible.
+pub fn plan_pixel_effects(cfg: &EffectsConfig, rng: &Rng, text_px: f64) -> Vec<PixelEffect> {
+    let mut planned = Vec::new();
+    let mut r = rng.fork("color_jitter");
+    if let Some(a) = draw(&cfg.color_jitter, &mut r) {
+        planned.push(PixelEffect::ColorJitter {
+            brightness: r.range_f64(-a, a) * 255.0,
+            contrast: 1.0 + r.range_f64(-a, a) * 2.0,
+            saturation: 1.0 + r.range_f64(-a, a) * 3.0,
+        });
+    }
+    if let Some(strength) = draw(&cfg.vignette, &mut rng.fork("vignette")) {
+        planned.push(PixelEffect::Vignette { strength });
+    }
+    if let Some(sigma) = draw(&cfg.gaussian_blur, &mut rng.fork("gaussian_blur")) {
+        let sigma = sigma.min(max_blur_sigma(text_px));
+        planned.push(PixelEffect::GaussianBlur {
+            sigma,
+            radius: radius_for_sigma(sigma),
+        });
+    }
+    let mut r = rng.fork("motion_blur");
+    if let Some(len) = draw(&cfg.motion_blur, &mut r) {
+        let len = len.min(max_motion_blur(text_px));
+        let angle = r.range_f64(0.0, std::f64::consts::PI);
+        planned.push(PixelEffect::MotionBlur {
+            taps: len.round().max(1.0) as i64,
+            angle,
+        });
+    }
+    let mut r = rng.fork("noise");
+    if let Some(sigma) = draw(&cfg.noise, &mut r) {
+        planned.push(PixelEffect::Noise {
+            sigma,
+            seed: r.next_u64(),
+        });
+    }
+    if let Some(q) = draw(&cfg.jpeg, &mut rng.fork("jpeg")) {
+        let q = q.max(min_jpeg_quality(text_px));
+        planned.push(PixelEffect::Jpeg {
+            quality: q.round().clamp(1.0, 100.0) as u8,
+        });
+    }
+    planned
+}
+
+/// Plans and applies the whole-image effects; returns their descriptions.
+#[cfg(test)]
+fn apply_pixel_effects(
     img: &mut RgbImage,
     cfg: &EffectsConfig,
     rng: &Rng,
     text_px: f64,
 ) -> Vec<String> {
-    let mut applied = Vec::new();
-    let mut r = rng.fork("color_jitter");
-    if let Some(a) = draw(&cfg.color_jitter, &mut r) {
-        applied.push(color_jitter(img, a, &mut r));
+    let planned = plan_pixel_effects(cfg, rng, text_px);
+    for e in &planned {
+        e.apply(img);
     }
-    if let Some(s) = draw(&cfg.vignette, &mut rng.fork("vignette")) {
-        applied.push(vignette(img, s));
-    }
-    if let Some(sigma) = draw(&cfg.gaussian_blur, &mut rng.fork("gaussian_blur")) {
-        let sigma = sigma.min(max_blur_sigma(text_px));
-        let (w, h) = (img.width() as usize, img.height() as usize);
-        gaussian_like(img.as_mut(), w, h, 3, radius_for_sigma(sigma));
-        applied.push(format!("gaussian_blur {sigma:.2}"));
-    }
-    let mut r = rng.fork("motion_blur");
-    if let Some(len) = draw(&cfg.motion_blur, &mut r) {
-        let len = len.min(max_motion_blur(text_px));
-        applied.push(motion_blur(img, len, &mut r));
-    }
-    let mut r = rng.fork("noise");
-    if let Some(s) = draw(&cfg.noise, &mut r) {
-        applied.push(noise(img, s, &mut r));
-    }
-    if let Some(q) = draw(&cfg.jpeg, &mut rng.fork("jpeg")) {
-        let q = q.max(min_jpeg_quality(text_px));
-        applied.push(jpeg_artefacts(img, q));
-    }
-    applied
+    planned.iter().map(PixelEffect::describe).collect()
 }
 
 #[cfg(test)]

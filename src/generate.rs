@@ -15,13 +15,14 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::composite::CpuCompositor;
 use crate::conditions::{encode_charseg, encode_gray, render_conditions};
 use crate::crop::line_crops;
 use crate::encode::encode;
 use crate::journal::{journal_name, Journal, RunHeader, ShardEntry};
+use crate::paint::CpuPainter;
+use crate::plan::sample_key;
 use crate::recipe::{OutputFormat, OutputMode, Recipe};
-use crate::scene::{render_sample, sample_key, Context, StageTimes};
+use crate::scene::{render_sample, Context, StageTimes};
 use crate::schemas::{crop_rows, scene_rows};
 use crate::sink::{
     EncodedSample, ImageFolderSink, LmdbSink, ShardInfo, Sink, StreamSink, WebDatasetSink,
@@ -196,7 +197,7 @@ type Hint = Option<Vec<u8>>;
 /// A sample's extra members (`KEY.glyph.png`, …) and its GlyphControl hint.
 type Conditions = (Vec<(&'static str, Vec<u8>)>, Hint);
 
-fn condition_members(ctx: &Context, sample: &mut crate::scene::Sample) -> Result<Conditions> {
+fn condition_members(ctx: &Context, sample: &mut crate::plan::Sample) -> Result<Conditions> {
     let cfg = &ctx.recipe.output.conditions;
     if !cfg.any() {
         return Ok((Vec::new(), None));
@@ -247,8 +248,8 @@ pub fn produce_with_pixels(
     index: u64,
     times: &mut StageTimes,
 ) -> Result<(Vec<EncodedSample>, SampleFacts, Vec<image::RgbImage>)> {
-    let mut compositor = CpuCompositor;
-    let mut sample = render_sample(ctx, index, &mut compositor, times)
+    let mut painter = CpuPainter;
+    let mut sample = render_sample(ctx, index, &mut painter, times)
         .with_context(|| format!("sample {index}"))?;
     let t = Instant::now();
     let out = &ctx.recipe.output;

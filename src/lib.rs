@@ -2,8 +2,9 @@
 //!
 //! Pipeline stages, one module each, plain data between them:
 //! corpus → fonts → layout → render → warp → composite → encode → sink.
-//! [`scene`] runs the stages for one sample; [`generate`] runs many samples in parallel and
-//! streams them, in order, into a sink.
+//! [`scene`] plans one sample as pure data ([`plan::Plan`], every label included) and a
+//! [`paint::Painter`] paints it; [`generate`] runs many samples in parallel and streams them,
+//! in order, into a sink.
 
 /// Version and JPEG encoder build, as `--version` prints it and the manifest's `tool` records it:
 /// a dataset is byte-reproducible only with the same version and encoder.
@@ -29,7 +30,9 @@ pub mod layout;
 pub mod merge;
 pub mod noise;
 pub mod outlines;
+pub mod paint;
 pub mod placement;
+pub mod plan;
 pub mod preview;
 pub mod quota;
 pub mod recipe;

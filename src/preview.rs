@@ -5,8 +5,8 @@ use anyhow::{Context as _, Result};
 use image::RgbImage;
 use tiny_skia::{Paint, PathBuilder, Pixmap, PixmapPaint, Stroke, Transform};
 
-use crate::composite::CpuCompositor;
 use crate::crop::line_crops;
+use crate::paint::CpuPainter;
 use crate::recipe::OutputMode;
 use crate::scene::{render_sample, Context, StageTimes};
 
@@ -41,12 +41,7 @@ fn crop_sheet(ctx: &Context, start: u64, n: u64, width: u32) -> Result<Pixmap> {
     let gap = 4;
     let mut crops = Vec::new();
     for k in 0..n {
-        let sample = render_sample(
-            ctx,
-            start + k,
-            &mut CpuCompositor,
-            &mut StageTimes::default(),
-        )?;
+        let sample = render_sample(ctx, start + k, &mut CpuPainter, &mut StageTimes::default())?;
         crops.extend(line_crops(&sample, &ctx.recipe.output));
     }
     // Row packing: horizontal crops in rows, then the vertical ones side by side.
@@ -122,12 +117,7 @@ pub fn contact_sheet(
     char_paint.set_color_rgba8(255, 40, 40, 220);
     char_paint.anti_alias = true;
     for k in 0..n {
-        let sample = render_sample(
-            ctx,
-            start + k,
-            &mut CpuCompositor,
-            &mut StageTimes::default(),
-        )?;
+        let sample = render_sample(ctx, start + k, &mut CpuPainter, &mut StageTimes::default())?;
         let pm = to_pixmap(&sample.image);
         let (cw, ch) = (sample.image.width(), sample.image.height());
         let scale = (tw as f32 / cw as f32).min(th as f32 / ch as f32);

@@ -19,7 +19,7 @@ use crate::rng::mix64;
 pub const LAYER_PAD: f64 = 2.0;
 
 /// An 8-bit coverage image.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct AlphaLayer {
     pub width: u32,
     pub height: u32,

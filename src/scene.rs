@@ -1,6 +1,7 @@
-//! Scene: runs every stage for one sample. Sample *i* is a pure function of the loaded
-//! [`Context`] (recipe and assets) and `(seed, i)`; each stage draws from its own named
-//! sub-stream of the sample's random stream.
+//! Scene: plans one sample. Sample *i* is a pure function of the loaded [`Context`] (recipe
+//! and assets) and `(seed, i)`; each stage draws from its own named sub-stream of the sample's
+//! random stream. The result is a [`Plan`] (pure data, every label); a [`Painter`] makes its
+//! pixels.
 //!
 //! A scene is a background with one or more text blocks. Each block gets its text, face, layout
 //! (lines, alignment, title, curve), looks (fill, outline, shadow, glow, plate, wear), size fitted
@@ -12,23 +13,27 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 use image::RgbImage;
-use serde::Serialize;
 
-use crate::background::{BackgroundInfo, BackgroundPool};
+use crate::background::BackgroundPool;
 use crate::blur::radius_for_sigma;
 use crate::caption::{caption_en, caption_variants, make_caption, scene_phrase_en};
 use crate::color::{choose_color_by, effective_contrast, luminance, luminance_spread};
-use crate::composite::{Compositor, Paint, TextLayer};
+use crate::composite::Paint;
 use crate::corpus::Corpus;
-use crate::effects::{apply_pixel_effects, camera, warp_image};
+use crate::effects::{camera, plan_pixel_effects};
 use crate::fonts::FontSet;
 use crate::geometry::{convex_separated, Homography, Point, Quad, Rect};
 use crate::layout::{
     block_px_per_em, layout_block, line_px_per_em, BlockLayout, BlockStyle, Curve, Spacing,
 };
+use crate::paint::Painter;
 use crate::placement::TextureMap;
+use crate::plan::{
+    json_point, json_quad, round4, sample_key, BlockMeta, CharMeta, FontMeta, LayerPlan, LineMeta,
+    Plan, PlateMeta, RenderedBlock, Sample, SampleMeta, ShadowMeta, StrokeMeta,
+};
 use crate::quota::QuotaPlan;
-use crate::recipe::{Align, BlendMode, CurveShape, Direction, FillKind, Language, Recipe};
+use crate::recipe::{Align, BlendMode, CurveShape, Direction, FillKind, Recipe};
 use crate::render::{render_block, render_plate, render_stroke, weather, AlphaLayer, LAYER_PAD};
 use crate::rng::Rng;
 use crate::warp::random_shape;
@@ -151,198 +156,10 @@ impl StageTimes {
     }
 }
 
-fn lap(clock: &mut Instant, slot: &mut Duration) {
+pub(crate) fn lap(clock: &mut Instant, slot: &mut Duration) {
     let now = Instant::now();
     *slot += now - *clock;
     *clock = now;
-}
-
-/// A quad as four `[x, y]` pairs (always floats in JSON).
-pub type JsonQuad = [[f64; 2]; 4];
-
-fn json_point(p: Point) -> [f64; 2] {
-    [round4(p.x), round4(p.y)]
-}
-
-fn json_quad(q: &Quad) -> JsonQuad {
-    q.map(json_point)
-}
-
-/// Four decimals: far below a pixel, and stable text in the JSON.
-fn round4(v: f64) -> f64 {
-    (v * 1e4).round() / 1e4
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct FontMeta {
-    pub family: String,
-    pub file: String,
-    pub index: u32,
-    pub style: String,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct CharMeta {
-    pub char: String,
-    pub quad: JsonQuad,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct LineMeta {
-    pub text: String,
-    pub block: u32,
-    pub direction: Direction,
-    pub font: FontMeta,
-    /// Pixels per em as laid out (before the warp and camera).
-    pub size: f64,
-    /// Pixels per em of the line's least legible character as it ends up in the image: `size`
-    /// times the warp's and camera's thinnest local scale there. Never below `text.min_size`.
-    pub px_per_em: f64,
-    pub color: [u8; 3],
-    /// WCAG contrast reached against the background under the text (with opacity and blend).
-    pub contrast: f64,
-    /// A quad around all of the line's ink (for a curved line: its box before the warp).
-    pub quad: JsonQuad,
-    /// The line's outline: its quad's 4 corners for a straight line; for a curved line the top
-    /// edges of its characters left to right, then their bottom edges right to left.
-    pub polygon: Vec<[f64; 2]>,
-    pub curved: bool,
-    pub chars: Vec<CharMeta>,
-    /// Where the line's centre lies on a 3×3 grid: "top left" … "center" … "bottom right".
-    pub position: &'static str,
-}
-
-// Decorations are always present with an `on` flag (never null): Arrow-based loaders (HF
-// `datasets`) infer column types from the first rows and cannot widen a null column later.
-
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct StrokeMeta {
-    pub on: bool,
-    /// Outline width beyond the glyph, pixels (before the warp).
-    pub width: f64,
-    pub color: [u8; 3],
-}
-
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct ShadowMeta {
-    pub on: bool,
-    pub dx: f64,
-    pub dy: f64,
-    pub blur: u32,
-    pub opacity: f64,
-    pub color: [u8; 3],
-}
-
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct PlateMeta {
-    pub on: bool,
-    pub padding: f64,
-    pub color: [u8; 3],
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct BlockMeta {
-    /// Row-major 3×3 homography from the block's layer pixels to the image.
-    pub homography: [f64; 9],
-    /// Padding of the layer around the laid-out text: layout point (x, y) is layer (x+pad, y+pad).
-    pub pad: f64,
-    /// Where the layer (text and every decoration) lands; blocks' footprints never overlap.
-    pub footprint: JsonQuad,
-    pub rotation: f64,
-    pub warp_strength: f64,
-    pub direction: Direction,
-    pub align: Align,
-    pub curve: &'static str,
-    pub fill: FillKind,
-    pub colors: Vec<[u8; 3]>,
-    pub opacity: f64,
-    pub blend: BlendMode,
-    pub stroke: StrokeMeta,
-    pub shadow: ShadowMeta,
-    pub glow: ShadowMeta,
-    pub plate: PlateMeta,
-    /// Depth of ink wear, 0 = none.
-    pub weathering: f64,
-    pub contrast: f64,
-    /// How the contrast target was reached when the drawn looks could not reach it where the
-    /// block fits: "none" (they could), "opaque", "outline" (then `contrast` is the fill's
-    /// against its outline) or "plate" (see `color.keep_low_contrast`).
-    pub contrast_fallback: &'static str,
-    /// Mean luminance gradient of the background under the block (lower = calmer).
-    pub texture: f64,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct SampleMeta {
-    pub key: String,
-    pub index: u64,
-    pub seed: u64,
-    pub recipe_hash: String,
-    pub width: u32,
-    pub height: u32,
-    pub caption: String,
-    pub caption_language: Language,
-    pub background: BackgroundInfo,
-    pub blocks: Vec<BlockMeta>,
-    pub lines: Vec<LineMeta>,
-    /// Whole-image effects applied, in order, with their parameters, joined by "; ".
-    pub effects: String,
-    /// Texts redrawn because no face covered them or they could not fit the canvas.
-    pub text_resamples: u32,
-    /// Blocks left out because no spot clear of the other blocks was found, or (counted in
-    /// `contrast_left_out` too) because no rescue reached the contrast target.
-    pub blocks_dropped: u32,
-    pub contrast_left_out: u32,
-    /// Whether every line reached `color.min_contrast`.
-    pub contrast_met: bool,
-    /// What went wrong while placing, if anything (dropped blocks, unmet contrast, skipped
-    /// camera), joined by "; ".
-    pub notes: String,
-    /// With `caption.variants`: four captions for caption dropout (see `caption_variants`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub captions: Option<Vec<String>>,
-    /// With `output.conditions.charseg`: the characters that `KEY.charseg.png` values 1, 2, …
-    /// stand for, in reading order.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub charseg_table: Option<Vec<String>>,
-    /// An English phrase for the scene without its text (AnyText's caption; see
-    /// [`scene_phrase_en`]); not part of the metadata.
-    #[serde(skip)]
-    pub scene_phrase_en: String,
-    /// The caption in English (TextDiffuser-2's caption; see [`caption_en`]); not part of the
-    /// metadata.
-    #[serde(skip)]
-    pub caption_en: String,
-}
-
-/// The geometry of a drawn block, for label checks, crops and condition rasters.
-pub struct RenderedBlock {
-    /// Index into the context's `fonts.faces`.
-    pub face: usize,
-    pub layout: BlockLayout,
-    /// Layer padding: layout point (x, y) is layer pixel (x + pad, y + pad).
-    pub pad: f64,
-    /// Layer pixels → image pixels (the camera effect included).
-    pub to_canvas: Homography,
-}
-
-impl RenderedBlock {
-    /// Layout coordinates → image pixels.
-    pub fn layout_to_canvas(&self) -> Homography {
-        self.to_canvas
-            .then_after(&Homography::translate(self.pad, self.pad))
-    }
-}
-
-pub struct Sample {
-    pub image: RgbImage,
-    pub meta: SampleMeta,
-    pub blocks: Vec<RenderedBlock>,
-}
-
-/// The sample key: the zero-padded index (no dots, as WebDataset requires).
-pub fn sample_key(index: u64) -> String {
-    format!("{index:09}")
 }
 
 /// A block's looks as drawn from the recipe, in em (sizes are known only after fitting).
@@ -461,6 +278,7 @@ const RESCUE_OUTLINE_EM: f64 = 0.1;
 const RESCUE_PLATE_EM: f64 = 0.3;
 
 /// Alpha planes of a block, all on the same pixel grid.
+#[derive(Default)]
 struct Planes {
     fill: AlphaLayer,
     stroke: Option<AlphaLayer>,
@@ -797,13 +615,14 @@ fn opposite_extreme(c: [u8; 3]) -> [u8; 3] {
     }
 }
 
-/// Chooses the block's colours against what lies under it and composites its layers.
-fn paint_block(
+/// Chooses the block's colours against what lies under it, and plans its layers: its planes
+/// move to `planes`, the layers that put them on the canvas go to `layers`.
+fn color_block(
     ctx: &Context,
-    block: &PlannedBlock,
+    block: &mut PlannedBlock,
     spot: &Spot,
-    canvas: &mut RgbImage,
-    compositor: &mut dyn Compositor,
+    planes: &mut Vec<AlphaLayer>,
+    layers: &mut Vec<LayerPlan>,
     rng: &mut Rng,
 ) -> Painted {
     let r = &ctx.recipe;
@@ -915,41 +734,41 @@ fn paint_block(
         color: opposite_extreme(c0),
     });
 
-    let solid = |alpha, to_canvas, color, opacity: f64| TextLayer {
-        alpha,
-        to_canvas,
-        paint: Paint::Solid(color),
-        opacity: (opacity * 255.0).round() as u8,
-        blend: BlendMode::Normal,
-    };
-    let mut layers = Vec::with_capacity(5);
-    if let (Some(alpha), Some(p)) = (&block.planes.plate, &plate) {
-        layers.push(solid(alpha, h, p.color, 1.0));
-    }
-    if let (Some((alpha, _)), Some(g)) = (&block.planes.glow, &glow) {
-        layers.push(solid(alpha, h, g.color, g.opacity));
-    }
-    if let (Some((alpha, d, _)), Some(s)) = (&block.planes.shadow, &shadow) {
-        let moved = h.then_after(&Homography::translate(d.x, d.y));
-        layers.push(solid(alpha, moved, s.color, s.opacity));
-    }
-    if let (Some(alpha), Some(s)) = (&block.planes.stroke, &stroke) {
-        layers.push(TextLayer {
-            alpha,
-            to_canvas: h,
-            paint: Paint::Solid(s.color),
-            opacity: looks.opacity,
+    let Planes {
+        fill,
+        stroke: stroke_plane,
+        plate: plate_plane,
+        shadow: shadow_plane,
+        glow: glow_plane,
+    } = std::mem::take(&mut block.planes);
+    let mut put = |alpha: AlphaLayer, to_canvas, paint, opacity, blend| {
+        planes.push(alpha);
+        layers.push(LayerPlan {
+            plane: planes.len() - 1,
+            to_canvas,
+            paint,
+            opacity,
             blend,
         });
+    };
+    let solid = |color, opacity: f64| (Paint::Solid(color), (opacity * 255.0).round() as u8);
+    if let (Some(alpha), Some(p)) = (plate_plane, &plate) {
+        let (paint, opacity) = solid(p.color, 1.0);
+        put(alpha, h, paint, opacity, BlendMode::Normal);
     }
-    layers.push(TextLayer {
-        alpha: &block.planes.fill,
-        to_canvas: h,
-        paint,
-        opacity: looks.opacity,
-        blend,
-    });
-    compositor.composite(canvas, &layers);
+    if let (Some((alpha, _)), Some(g)) = (glow_plane, &glow) {
+        let (paint, opacity) = solid(g.color, g.opacity);
+        put(alpha, h, paint, opacity, BlendMode::Normal);
+    }
+    if let (Some((alpha, d, _)), Some(s)) = (shadow_plane, &shadow) {
+        let moved = h.then_after(&Homography::translate(d.x, d.y));
+        let (paint, opacity) = solid(s.color, s.opacity);
+        put(alpha, moved, paint, opacity, BlendMode::Normal);
+    }
+    if let (Some(alpha), Some(s)) = (stroke_plane, &stroke) {
+        put(alpha, h, Paint::Solid(s.color), looks.opacity, blend);
+    }
+    put(fill, h, paint, looks.opacity, blend);
     Painted {
         colors,
         contrast,
@@ -982,13 +801,27 @@ fn font_meta(ctx: &Context, face: usize) -> FontMeta {
     }
 }
 
-/// Produces sample `index`. `times` accumulates per-stage durations.
+/// Produces sample `index`: plans it and paints it with `painter`. `times` accumulates
+/// per-stage durations.
 pub fn render_sample(
     ctx: &Context,
     index: u64,
-    compositor: &mut dyn Compositor,
+    painter: &mut dyn Painter,
     times: &mut StageTimes,
 ) -> Result<Sample> {
+    let (plan, background) = plan_sample(ctx, index, times)?;
+    let image = painter.paint(ctx, &plan, Some(background), times)?;
+    Ok(Sample {
+        image,
+        meta: plan.meta,
+        blocks: plan.blocks,
+    })
+}
+
+/// Plans sample `index`. Also returns the background as painted on the CPU to read what lies
+/// under the text (placement and colour choice); a painter may start from it instead of
+/// painting `plan.background` again.
+pub fn plan_sample(ctx: &Context, index: u64, times: &mut StageTimes) -> Result<(Plan, RgbImage)> {
     let mut clock = Instant::now();
     let r = &ctx.recipe;
     let root = Rng::for_sample(r.seed, index);
@@ -1002,7 +835,9 @@ pub fn render_sample(
         .range_u32(r.layout.blocks.min, r.layout.blocks.max);
     lap(&mut clock, &mut times.sampling);
 
-    let (mut canvas, background) = ctx.backgrounds.draw(cw, ch, &mut root.fork("background"))?;
+    let (background_plan, background) = ctx.backgrounds.plan(cw, ch, &mut root.fork("background"));
+    // Blocks never overlap, so what lies under a block's ink is the background alone.
+    let canvas = ctx.backgrounds.paint(&background_plan, cw, ch)?;
     lap(&mut clock, &mut times.background);
     let texture = (r.placement.prefer_smooth.0 > 0.0).then(|| TextureMap::new(&canvas));
     lap(&mut clock, &mut times.placement);
@@ -1014,6 +849,7 @@ pub fn render_sample(
     let mut placed: Vec<Quad> = Vec::new();
     // (plan, spot, paint) of every drawn block.
     let mut drawn = Vec::new();
+    let (mut planes, mut layers) = (Vec::new(), Vec::new());
     for b in 0..n_blocks {
         let brng = root.fork(&format!("block{b}"));
         let scale = if b == 0 {
@@ -1113,15 +949,16 @@ pub fn render_sample(
         } else {
             (plan, spot)
         };
-        let painted = paint_block(
+        let mut plan = plan;
+        let painted = color_block(
             ctx,
-            &plan,
+            &mut plan,
             &spot,
-            &mut canvas,
-            compositor,
+            &mut planes,
+            &mut layers,
             &mut brng.fork("color"),
         );
-        lap(&mut clock, &mut times.composite);
+        lap(&mut clock, &mut times.sampling);
         if painted.contrast < r.color.min_contrast {
             notes.push(format!(
                 "block {b}: contrast {:.2} below the target {} (best reachable {:.2})",
@@ -1152,8 +989,7 @@ pub fn render_sample(
             cam = None;
         }
     }
-    if let Some((h_cam, desc)) = &cam {
-        canvas = warp_image(&canvas, h_cam);
+    if let Some((_, desc)) = &cam {
         effects.push(desc.clone());
     }
     // Blur and compression strength are bounded by the smallest text in the picture.
@@ -1170,13 +1006,8 @@ pub fn render_sample(
             )
         })
         .fold(f64::INFINITY, f64::min);
-    effects.extend(apply_pixel_effects(
-        &mut canvas,
-        &r.effects,
-        &root.fork("effects"),
-        text_px,
-    ));
-    lap(&mut clock, &mut times.effects);
+    let pixel_effects = plan_pixel_effects(&r.effects, &root.fork("effects"), text_px);
+    effects.extend(pixel_effects.iter().map(|e| e.describe()));
 
     // Labels: every cell and outline goes through the same homography as the pixels.
     let mut blocks = Vec::with_capacity(drawn.len());
@@ -1296,11 +1127,18 @@ pub fn render_sample(
         captions,
     };
     lap(&mut clock, &mut times.sampling);
-    Ok(Sample {
-        image: canvas,
+    let plan = Plan {
+        width: cw,
+        height: ch,
+        background: background_plan,
+        planes,
+        layers,
+        camera: cam.map(|(h, _)| h),
+        effects: pixel_effects,
         meta,
         blocks,
-    })
+    };
+    Ok((plan, canvas))
 }
 
 /// Centres of (a subsample of, at most ~1,500) the inked layer pixels: where the background

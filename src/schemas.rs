@@ -9,8 +9,8 @@
 use serde_json::{json, Value};
 
 use crate::crop::CropMeta;
+use crate::plan::SampleMeta;
 use crate::recipe::LabelSchema;
-use crate::scene::SampleMeta;
 
 /// One row for a chunk's label file.
 #[derive(Clone, Debug, PartialEq)]

@@ -3,9 +3,9 @@
 //! pixel; the position mask holds the ink; the segmentation labels only ink, with the character
 //! whose quad holds it.
 
-use hanzi_synth::composite::CpuCompositor;
 use hanzi_synth::conditions::{render_conditions, CharSeg};
 use hanzi_synth::geometry::{point_in_polygon, Point};
+use hanzi_synth::paint::CpuPainter;
 use hanzi_synth::recipe::{ConditionsConfig, Recipe};
 use hanzi_synth::scene::{render_sample, Context, StageTimes};
 
@@ -39,7 +39,7 @@ fn glyph_image_reproduces_the_image_text_pixel_for_pixel() {
     let ctx = context(&[]);
     for index in 0..12 {
         let sample =
-            render_sample(&ctx, index, &mut CpuCompositor, &mut StageTimes::default()).unwrap();
+            render_sample(&ctx, index, &mut CpuPainter, &mut StageTimes::default()).unwrap();
         let c = render_conditions(&sample, &ctx.fonts, &ALL);
         let glyph = c.glyph.unwrap();
         let bg = sample.image.get_pixel(0, 0).0; // the margin never holds text
@@ -68,7 +68,7 @@ fn mask_holds_the_ink_and_charseg_labels_each_characters_ink() {
     ]);
     for index in 0..12 {
         let sample =
-            render_sample(&ctx, index, &mut CpuCompositor, &mut StageTimes::default()).unwrap();
+            render_sample(&ctx, index, &mut CpuPainter, &mut StageTimes::default()).unwrap();
         let c = render_conditions(&sample, &ctx.fonts, &ALL);
         let (glyph, mask) = (c.glyph.unwrap(), c.mask.unwrap());
         let CharSeg::Narrow(seg) = c.charseg.unwrap() else {

@@ -3,12 +3,13 @@
 //! and no drawn glyph is a missing-glyph box.
 
 use hanzi_synth::color::{contrast, luminance};
-use hanzi_synth::composite::CpuCompositor;
 use hanzi_synth::geometry::{convex_separated, point_in_polygon, Point, Rect};
 use hanzi_synth::layout::{BlockLayout, LineLayout};
+use hanzi_synth::paint::CpuPainter;
+use hanzi_synth::plan::Sample;
 use hanzi_synth::recipe::Recipe;
 use hanzi_synth::render::render_block;
-use hanzi_synth::scene::{render_sample, Context, Sample, StageTimes};
+use hanzi_synth::scene::{render_sample, Context, StageTimes};
 use hanzi_synth::warp::warp_alpha;
 
 /// A recipe with strong warps and rotations on every block, curves, several blocks, every look
@@ -43,7 +44,7 @@ fn harsh_context() -> Context {
 }
 
 /// Lines of `sample` that belong to block `b`, in order.
-fn block_lines(sample: &Sample, b: usize) -> Vec<&hanzi_synth::scene::LineMeta> {
+fn block_lines(sample: &Sample, b: usize) -> Vec<&hanzi_synth::plan::LineMeta> {
     sample
         .meta
         .lines
@@ -81,7 +82,7 @@ fn warped_ink_stays_inside_its_character_quad() {
     let mut worst = 1.0f64;
     for index in 0..40 {
         let sample =
-            render_sample(&ctx, index, &mut CpuCompositor, &mut StageTimes::default()).unwrap();
+            render_sample(&ctx, index, &mut CpuPainter, &mut StageTimes::default()).unwrap();
         for (b, block) in sample.blocks.iter().enumerate() {
             let face = &ctx.fonts.faces[block.face];
             let metas = block_lines(&sample, b);
@@ -146,7 +147,7 @@ fn no_ink_lies_outside_every_character_quad_and_blocks_never_overlap() {
     let (mut multi, mut curved, mut camera) = (0, 0, 0);
     for index in 0..40 {
         let sample =
-            render_sample(&ctx, index, &mut CpuCompositor, &mut StageTimes::default()).unwrap();
+            render_sample(&ctx, index, &mut CpuPainter, &mut StageTimes::default()).unwrap();
         let quads: Vec<Vec<Point>> = sample
             .meta
             .lines
@@ -227,7 +228,7 @@ fn line_quads_contain_their_character_quads() {
     let ctx = harsh_context();
     for index in 0..20 {
         let sample =
-            render_sample(&ctx, index, &mut CpuCompositor, &mut StageTimes::default()).unwrap();
+            render_sample(&ctx, index, &mut CpuPainter, &mut StageTimes::default()).unwrap();
         for line in &sample.meta.lines {
             let quad = polygon(&line.quad);
             // The line quad's box, slightly grown for rounding.
@@ -269,7 +270,7 @@ fn every_drawn_character_exists_in_its_font() {
     let ctx = harsh_context();
     for index in 0..60 {
         let sample =
-            render_sample(&ctx, index, &mut CpuCompositor, &mut StageTimes::default()).unwrap();
+            render_sample(&ctx, index, &mut CpuPainter, &mut StageTimes::default()).unwrap();
         for block in &sample.blocks {
             let face = &ctx.fonts.faces[block.face];
             for line in &block.layout.lines {
@@ -317,7 +318,7 @@ fn contrast_met_share(kinds: &str) -> f64 {
     let mut met = 0;
     for index in 0..40 {
         let sample =
-            render_sample(&ctx, index, &mut CpuCompositor, &mut StageTimes::default()).unwrap();
+            render_sample(&ctx, index, &mut CpuPainter, &mut StageTimes::default()).unwrap();
         let lines_met = sample.meta.lines.iter().all(|l| l.contrast >= 4.5);
         assert_eq!(lines_met, sample.meta.contrast_met);
         met += usize::from(sample.meta.contrast_met);
@@ -373,7 +374,7 @@ fn measured_pixel_contrast_meets_the_target_on_plain_backgrounds() {
     let mut worst = f64::INFINITY;
     for index in 0..30 {
         let sample =
-            render_sample(&ctx, index, &mut CpuCompositor, &mut StageTimes::default()).unwrap();
+            render_sample(&ctx, index, &mut CpuPainter, &mut StageTimes::default()).unwrap();
         for (b, block) in sample.blocks.iter().enumerate() {
             let plate = &sample.meta.blocks[b].plate;
             // The margin keeps text off the corner, so it shows the background.
@@ -426,7 +427,7 @@ fn line_crops_hold_their_characters_where_the_labels_say() {
     let (mut crops, mut curved, mut vertical) = (0, 0, 0);
     for index in 0..25 {
         let sample =
-            render_sample(&ctx, index, &mut CpuCompositor, &mut StageTimes::default()).unwrap();
+            render_sample(&ctx, index, &mut CpuPainter, &mut StageTimes::default()).unwrap();
         let cut = hanzi_synth::crop::line_crops(&sample, &ctx.recipe.output);
         assert_eq!(cut.len(), sample.meta.lines.len());
         for (crop, line) in cut.iter().zip(&sample.meta.lines) {
@@ -510,9 +511,9 @@ fn example_recipes_load_and_render_deterministically() {
         let ctx = Context::new(recipe).unwrap();
         for index in [3, 11] {
             let a =
-                render_sample(&ctx, index, &mut CpuCompositor, &mut StageTimes::default()).unwrap();
+                render_sample(&ctx, index, &mut CpuPainter, &mut StageTimes::default()).unwrap();
             let b =
-                render_sample(&ctx, index, &mut CpuCompositor, &mut StageTimes::default()).unwrap();
+                render_sample(&ctx, index, &mut CpuPainter, &mut StageTimes::default()).unwrap();
             assert_eq!(a.image, b.image, "{name} sample {index}");
             assert_eq!(
                 serde_json::to_string(&a.meta).unwrap(),
@@ -539,7 +540,7 @@ fn every_line_is_legible_and_meets_the_contrast_target() {
     let mut rescued = 0;
     for index in 0..60 {
         let sample =
-            render_sample(&ctx, index, &mut CpuCompositor, &mut StageTimes::default()).unwrap();
+            render_sample(&ctx, index, &mut CpuPainter, &mut StageTimes::default()).unwrap();
         assert!(
             sample.meta.contrast_met,
             "sample {index}: {}",
