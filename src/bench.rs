@@ -275,7 +275,8 @@ pub fn run_gpu_bench(
     }
     painter.times = Default::default();
     let batch = (threads as u64 * 16).max(16);
-    let (mut plan_t, mut paint_t, mut encode_t) = (Pass::default(), Pass::default(), Pass::default());
+    let (mut plan_t, mut paint_t, mut encode_t) =
+        (Pass::default(), Pass::default(), Pass::default());
     let add = |into: &mut Pass, p: Pass| {
         into.wall += p.wall;
         into.cpu += p.cpu;
@@ -351,12 +352,19 @@ impl std::fmt::Display for GpuBenchReport {
             ms(self.total.wall),
             n / self.total.cpu.as_secs_f64().max(1e-9)
         )?;
-        writeln!(f, "phases (wall, ms/image; plan and encode on {} threads):", self.threads)?;
+        writeln!(
+            f,
+            "phases (wall, ms/image; plan and encode on {} threads):",
+            self.threads
+        )?;
         let g = &self.gpu;
         for (name, d) in [
             ("plan (CPU)", self.plan.wall),
             ("paint, all", self.paint.wall),
-            ("  background not painted by the planner (CPU)", g.background),
+            (
+                "  background not painted by the planner (CPU)",
+                g.background,
+            ),
             ("  prepare tables (CPU)", g.prepare),
             ("  upload + record commands", g.upload),
             ("  GPU: submit to done (kernels + copy back)", g.gpu),
@@ -376,7 +384,11 @@ impl std::fmt::Display for GpuBenchReport {
             ms(painter_cpu)
         )?;
         if g.cpu_fallbacks > 0 {
-            writeln!(f, "painted on the CPU {} of {} samples (beyond the kernels' range)", g.cpu_fallbacks, g.samples)?;
+            writeln!(
+                f,
+                "painted on the CPU {} of {} samples (beyond the kernels' range)",
+                g.cpu_fallbacks, g.samples
+            )?;
         }
         Ok(())
     }

@@ -1186,8 +1186,10 @@ fn produce_on_gpu(
         samples
             .into_par_iter()
             .map(|(i, sample)| {
-                guarded(i, || finish_sample(ctx, i, sample, &mut StageTimes::default()))
-                    .map(|(records, facts, _)| (i, records, facts))
+                guarded(i, || {
+                    finish_sample(ctx, i, sample, &mut StageTimes::default())
+                })
+                .map(|(records, facts, _)| (i, records, facts))
             })
             .collect()
     })

@@ -187,7 +187,8 @@ enum Command {
         count: u64,
         /// Threads for the all-threads pass (default: all cores).
         #[arg(short = 'j', long, value_parser = thread_count)]
-        threads: Option<usize>,        /// Painter: cpu (the reference), gpu (wgpu/Vulkan; needs a build with `--features
+        threads: Option<usize>,
+        /// Painter: cpu (the reference), gpu (wgpu/Vulkan; needs a build with `--features
         /// gpu`), or auto (gpu when available, else cpu with a note).
         #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
         device: DeviceChoice,
@@ -253,6 +254,12 @@ enum Flow {
 /// Opens the painter `--device` asks for: a usage error (exit code 2) saying what to install or
 /// rebuild when it cannot; `auto` falls back to the CPU with a one-line note.
 fn open_device(choice: DeviceChoice) -> Device {
+    if choice != DeviceChoice::Cpu && std::env::var_os("NODEVICE_SELECT").is_none() {
+        // Mesa's device-select Vulkan layer probes the display server and prints "error:
+        // XDG_RUNTIME_DIR is invalid" on a headless machine; the adapter is chosen by wgpu.
+        // Still one thread here, so changing the environment is sound.
+        std::env::set_var("NODEVICE_SELECT", "1");
+    }
     match Device::open(choice) {
         Ok((device, note)) => {
             if let Some(note) = note {
@@ -263,7 +270,10 @@ fn open_device(choice: DeviceChoice) -> Device {
         Err(why) => {
             use clap::CommandFactory;
             Cli::command()
-                .error(clap::error::ErrorKind::InvalidValue, format!("--device gpu: {why}"))
+                .error(
+                    clap::error::ErrorKind::InvalidValue,
+                    format!("--device gpu: {why}"),
+                )
                 .exit()
         }
     }

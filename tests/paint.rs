@@ -27,7 +27,11 @@ fn a_plan_alone_paints_the_sample_for_every_example_recipe() {
             let (plan, background) = plan_sample(&ctx, index, times).unwrap();
             assert_eq!(background.dimensions(), (plan.width, plan.height));
             assert!(plan.layers.iter().all(|l| l.plane < plan.planes.len()));
-            assert!(!plan.layers.is_empty(), "{}: a sample has text", path.display());
+            assert!(
+                !plan.layers.is_empty(),
+                "{}: a sample has text",
+                path.display()
+            );
             let given = CpuPainter
                 .paint(&ctx, &plan, Some(background), times)
                 .unwrap();

@@ -160,7 +160,12 @@ impl Gpu {
     }
 
     fn pipeline(&self, k: Kernel) -> &wgpu::ComputePipeline {
-        &self.pipelines.iter().find(|(p, _)| *p == k).expect("every kernel").1
+        &self
+            .pipelines
+            .iter()
+            .find(|(p, _)| *p == k)
+            .expect("every kernel")
+            .1
     }
 }
 
@@ -411,7 +416,6 @@ impl GpuPainter {
         Ok(images)
     }
 }
-
 
 impl Painter for GpuPainter {
     fn paint(
