@@ -73,15 +73,26 @@ impl Device {
             #[cfg(feature = "gpu")]
             DeviceChoice::Auto => Ok(match gpu::Gpu::new() {
                 Ok(g) => (Device::Gpu(std::sync::Arc::new(g)), None),
-                Err(e) => (
-                    Device::Cpu,
-                    Some(format!("note: painting on the CPU ({e:#})")),
-                ),
+                Err(e) => {
+                    let why = format!("{e:#}");
+                    let why = if why == gpu::NO_ADAPTER {
+                        "no GPU adapter found (Vulkan)".to_string()
+                    } else {
+                        why
+                    };
+                    (
+                        Device::Cpu,
+                        Some(format!("note: --device auto: painting on the CPU ({why})")),
+                    )
+                }
             }),
             #[cfg(not(feature = "gpu"))]
             DeviceChoice::Auto => Ok((
                 Device::Cpu,
-                Some("note: painting on the CPU (this build has no GPU painter)".into()),
+                Some(
+                    "note: --device auto: painting on the CPU (this build has no GPU painter)"
+                        .into(),
+                ),
             )),
         }
     }
