@@ -235,3 +235,161 @@ impl std::fmt::Display for BenchReport {
         Ok(())
     }
 }
+
+/// `bench --device gpu`: the GPU path as `generate` runs it — the workers plan a batch, one
+/// submission paints it, the workers encode — with the wall time of each phase and the CPU time
+/// left per image (planning, encoding, and the painter's CPU share). Phases are wall times
+/// (the GPU share is submission to completion of the kernels and the copy back; wgpu
+/// timestamp queries are not used, so kernels are not timed one by one).
+#[cfg(feature = "gpu")]
+pub struct GpuBenchReport {
+    pub samples: u64,
+    pub threads: usize,
+    pub device: String,
+    pub total: Pass,
+    pub plan: Pass,
+    pub encode: Pass,
+    pub paint: Pass,
+    pub gpu: crate::paint::gpu::GpuTimes,
+}
+
+#[cfg(feature = "gpu")]
+pub fn run_gpu_bench(
+    ctx: &Context,
+    samples: u64,
+    threads: usize,
+    gpu: &std::sync::Arc<crate::paint::gpu::Gpu>,
+) -> Result<GpuBenchReport> {
+    use crate::generate::finish_sample;
+    use crate::paint::gpu::GpuPainter;
+    use crate::plan::Sample;
+    use crate::scene::plan_sample;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()?;
+    let mut painter = GpuPainter::new(gpu.clone());
+    // Warm caches and the pipelines.
+    for i in 0..samples.min(4) {
+        let (plan, bg) = plan_sample(ctx, u64::MAX - i, &mut StageTimes::default())?;
+        painter.paint_batch(ctx, vec![(&plan, Some(bg))], &mut StageTimes::default())?;
+    }
+    painter.times = Default::default();
+    let batch = (threads as u64 * 16).max(16);
+    let (mut plan_t, mut paint_t, mut encode_t) =
+        (Pass::default(), Pass::default(), Pass::default());
+    let add = |into: &mut Pass, p: Pass| {
+        into.wall += p.wall;
+        into.cpu += p.cpu;
+    };
+    let ((), total) = timed(|| {
+        let mut start = 0;
+        while start < samples {
+            let end = (start + batch).min(samples);
+            let (planned, t) = timed(|| {
+                pool.install(|| {
+                    (start..end)
+                        .into_par_iter()
+                        .map(|i| plan_sample(ctx, i, &mut StageTimes::default()))
+                        .collect::<Result<Vec<_>>>()
+                })
+            })?;
+            add(&mut plan_t, t);
+            let (plans, bgs): (Vec<_>, Vec<_>) = planned.into_iter().unzip();
+            let (images, t) = timed(|| {
+                painter.paint_batch(
+                    ctx,
+                    plans.iter().zip(bgs).map(|(p, bg)| (p, Some(bg))).collect(),
+                    &mut StageTimes::default(),
+                )
+            })?;
+            add(&mut paint_t, t);
+            let ((), t) = timed(|| {
+                pool.install(|| {
+                    plans
+                        .into_par_iter()
+                        .zip(images)
+                        .zip((start..end).collect::<Vec<u64>>())
+                        .try_for_each(|((plan, image), i)| {
+                            let sample = Sample {
+                                image,
+                                meta: plan.meta,
+                                blocks: plan.blocks,
+                            };
+                            finish_sample(ctx, i, sample, &mut StageTimes::default()).map(|_| ())
+                        })
+                })
+            })?;
+            add(&mut encode_t, t);
+            start = end;
+        }
+        Ok(())
+    })?;
+    Ok(GpuBenchReport {
+        samples,
+        threads,
+        device: gpu.description().to_string(),
+        total,
+        plan: plan_t,
+        encode: encode_t,
+        paint: paint_t,
+        gpu: painter.times,
+    })
+}
+
+#[cfg(feature = "gpu")]
+impl std::fmt::Display for GpuBenchReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.samples as f64;
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0 / n;
+        writeln!(f, "machine            {}", machine())?;
+        writeln!(f, "device             {}", self.device)?;
+        writeln!(f, "samples            {}", self.samples)?;
+        writeln!(
+            f,
+            "{} threads + GPU    {:.1} images/s ({:.2} ms/image wall, {:.1} images/CPU-s)",
+            self.threads,
+            n / self.total.wall.as_secs_f64().max(1e-9),
+            ms(self.total.wall),
+            n / self.total.cpu.as_secs_f64().max(1e-9)
+        )?;
+        writeln!(
+            f,
+            "phases (wall, ms/image; plan and encode on {} threads):",
+            self.threads
+        )?;
+        let g = &self.gpu;
+        for (name, d) in [
+            ("plan (CPU)", self.plan.wall),
+            ("paint, all", self.paint.wall),
+            (
+                "  background not painted by the planner (CPU)",
+                g.background,
+            ),
+            ("  prepare tables (CPU)", g.prepare),
+            ("  upload + record commands", g.upload),
+            ("  GPU: submit to done (kernels + copy back)", g.gpu),
+            ("  readback into images (CPU)", g.readback),
+            ("  CPU tail (JPEG effect, projective camera)", g.cpu_tail),
+            ("encode + labels (CPU)", self.encode.wall),
+        ] {
+            writeln!(f, "  {name:<46} {:>8.3}", ms(d))?;
+        }
+        let painter_cpu = g.background + g.prepare + g.upload + g.readback + g.cpu_tail;
+        writeln!(
+            f,
+            "CPU time left      {:.3} ms/image (plan {:.3} + encode {:.3} CPU-ms, painter's CPU share {:.3} ms)",
+            ms(self.plan.cpu + self.encode.cpu + painter_cpu),
+            ms(self.plan.cpu),
+            ms(self.encode.cpu),
+            ms(painter_cpu)
+        )?;
+        if g.cpu_fallbacks > 0 {
+            writeln!(
+                f,
+                "painted on the CPU {} of {} samples (beyond the kernels' range)",
+                g.cpu_fallbacks, g.samples
+            )?;
+        }
+        Ok(())
+    }
+}

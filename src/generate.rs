@@ -19,7 +19,7 @@ use crate::conditions::{encode_charseg, encode_gray, render_conditions};
 use crate::crop::line_crops;
 use crate::encode::encode;
 use crate::journal::{journal_name, Journal, RunHeader, ShardEntry};
-use crate::paint::CpuPainter;
+use crate::paint::{CpuPainter, Device};
 use crate::plan::sample_key;
 use crate::recipe::{OutputFormat, OutputMode, Recipe};
 use crate::scene::{render_sample, Context, StageTimes};
@@ -74,6 +74,8 @@ pub struct RunOptions {
     pub resume: bool,
     /// Set (to the signal number) by SIGINT/SIGTERM: stop after discarding the open shard.
     pub stop: Arc<AtomicUsize>,
+    /// The painter (`--device`).
+    pub device: Device,
 }
 
 impl RunOptions {
@@ -108,6 +110,11 @@ pub struct SampleFacts {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Manifest {
     pub tool: String,
+    /// The painter that made the pictures: "cpu", or "gpu: ADAPTER (DRIVER)" (a merge of shard
+    /// sets painted on different devices lists each, joined by " + "). Labels never depend on
+    /// it; pixels may differ slightly between the kinds (see `paint::gpu`).
+    #[serde(default = "cpu_device")]
+    pub device: String,
     pub recipe_hash: String,
     pub seed: u64,
     pub count: u64,
@@ -167,6 +174,10 @@ pub struct Manifest {
     pub fonts_inkless_chars: Vec<(String, usize)>,
     pub backgrounds_skipped: Vec<(String, String)>,
     pub recipe: Recipe,
+}
+
+fn cpu_device() -> String {
+    "cpu".into()
 }
 
 impl Manifest {
@@ -249,8 +260,19 @@ pub fn produce_with_pixels(
     times: &mut StageTimes,
 ) -> Result<(Vec<EncodedSample>, SampleFacts, Vec<image::RgbImage>)> {
     let mut painter = CpuPainter;
-    let mut sample = render_sample(ctx, index, &mut painter, times)
+    let sample = render_sample(ctx, index, &mut painter, times)
         .with_context(|| format!("sample {index}"))?;
+    finish_sample(ctx, index, sample, times)
+}
+
+/// The rest of [`produce_with_pixels`] once the sample is painted (by any painter): encode,
+/// serialise, tally.
+pub fn finish_sample(
+    ctx: &Context,
+    index: u64,
+    mut sample: crate::plan::Sample,
+    times: &mut StageTimes,
+) -> Result<(Vec<EncodedSample>, SampleFacts, Vec<image::RgbImage>)> {
     let t = Instant::now();
     let out = &ctx.recipe.output;
     let ext = out.image_format.extension();
@@ -842,6 +864,7 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Outcome> {
         // The JPEG encoder is part of the tool's identity: another encoder writes other bytes,
         // so a resume must not mix them and the manifest says which one made the data.
         tool: format!("hanzi-synth {}", crate::VERSION),
+        device: opts.device.kind().to_string(),
         recipe_hash: ctx.recipe_hash.clone(),
         seed: recipe.seed,
         count: recipe.count,
@@ -966,11 +989,15 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Outcome> {
         if stopped() {
             break;
         }
-        let made: Result<Vec<Made>> = pool.install(|| {
-            next.par_iter()
-                .map(|&i| produce_guarded(ctx, i).map(|(records, facts)| (i, records, facts)))
-                .collect()
-        });
+        let made: Result<Vec<Made>> = match &opts.device {
+            Device::Cpu => pool.install(|| {
+                next.par_iter()
+                    .map(|&i| produce_guarded(ctx, i).map(|(records, facts)| (i, records, facts)))
+                    .collect()
+            }),
+            #[cfg(feature = "gpu")]
+            Device::Gpu(g) => produce_on_gpu(ctx, next, &pool, g),
+        };
         match made {
             Ok(chunk) => {
                 if tx.send(chunk).is_err() {
@@ -1025,6 +1052,7 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Outcome> {
     }
     let m = Manifest {
         tool: header.tool.clone(),
+        device: opts.device.description(),
         recipe_hash: ctx.recipe_hash.clone(),
         seed: recipe.seed,
         count: recipe.count,
@@ -1094,6 +1122,79 @@ pub(crate) fn write_manifest(dir: &Path, name: &str, m: &Manifest) -> Result<()>
 
 /// [`produce`], with a panic turned into an error naming the sample: one bad sample must stop
 /// the run cleanly (completed shards kept), not abort the process mid-write.
+/// A batch on the GPU painter: the workers plan, one submission paints (in slices of at most
+/// `GPU_BATCH_PIXELS` canvas pixels), the workers encode.
+#[cfg(feature = "gpu")]
+fn produce_on_gpu(
+    ctx: &Context,
+    indices: &[u64],
+    pool: &rayon::ThreadPool,
+    gpu: &Arc<crate::paint::gpu::Gpu>,
+) -> Result<Vec<Made>> {
+    use crate::plan::{Plan, Sample};
+    use crate::scene::plan_sample;
+    const GPU_BATCH_PIXELS: u64 = 16 << 20;
+    let planned: Vec<(u64, Plan, image::RgbImage)> = pool.install(|| {
+        indices
+            .par_iter()
+            .map(|&i| {
+                guarded(i, || {
+                    plan_sample(ctx, i, &mut StageTimes::default())
+                        .with_context(|| format!("sample {i}"))
+                })
+                .map(|(plan, bg)| (i, plan, bg))
+            })
+            .collect::<Result<_>>()
+    })?;
+    let mut painter = crate::paint::gpu::GpuPainter::new(gpu.clone());
+    let mut samples = Vec::with_capacity(planned.len());
+    let mut rest = planned;
+    while !rest.is_empty() {
+        let (mut take, mut pixels) = (0, 0u64);
+        while take < rest.len() && (take == 0 || pixels < GPU_BATCH_PIXELS) {
+            pixels += u64::from(rest[take].1.width) * u64::from(rest[take].1.height);
+            take += 1;
+        }
+        let tail = rest.split_off(take);
+        let batch = rest;
+        rest = tail;
+        let (plans, backgrounds): (Vec<(u64, Plan)>, Vec<image::RgbImage>) =
+            batch.into_iter().map(|(i, p, bg)| ((i, p), bg)).unzip();
+        let images = painter
+            .paint_batch(
+                ctx,
+                plans
+                    .iter()
+                    .zip(backgrounds)
+                    .map(|((_, p), bg)| (p, Some(bg)))
+                    .collect(),
+                &mut StageTimes::default(),
+            )
+            .with_context(|| format!("samples {}..", plans[0].0))?;
+        samples.extend(plans.into_iter().zip(images).map(|((i, plan), image)| {
+            (
+                i,
+                Sample {
+                    image,
+                    meta: plan.meta,
+                    blocks: plan.blocks,
+                },
+            )
+        }));
+    }
+    pool.install(|| {
+        samples
+            .into_par_iter()
+            .map(|(i, sample)| {
+                guarded(i, || {
+                    finish_sample(ctx, i, sample, &mut StageTimes::default())
+                })
+                .map(|(records, facts, _)| (i, records, facts))
+            })
+            .collect()
+    })
+}
+
 fn produce_guarded(ctx: &Context, index: u64) -> Result<(Vec<EncodedSample>, SampleFacts)> {
     guarded(index, || produce(ctx, index, &mut StageTimes::default()))
 }
@@ -1162,6 +1263,7 @@ mod tests {
     fn header(shard: Option<ShardSpec>) -> RunHeader {
         RunHeader {
             tool: "t".into(),
+            device: "cpu".into(),
             recipe_hash: "h".into(),
             seed: 1,
             count: 10,

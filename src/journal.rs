@@ -23,6 +23,10 @@ use crate::sink::{sync_dir, ShardInfo};
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunHeader {
     pub tool: String,
+    /// The painter's kind, "cpu" or "gpu" (`--device`): a resume must not mix pictures of
+    /// both kinds.
+    #[serde(default = "cpu_kind")]
+    pub device: String,
     pub recipe_hash: String,
     pub seed: u64,
     pub count: u64,
@@ -35,6 +39,10 @@ pub struct RunHeader {
     pub base_dir: PathBuf,
 }
 
+fn cpu_kind() -> String {
+    "cpu".into()
+}
+
 impl RunHeader {
     /// The differences that make `other` another run than `self`, in words ("seed 3 here, 0
     /// in the folder's run"; recipe keys with both values): empty when it is the same run.
@@ -44,6 +52,12 @@ impl RunHeader {
             d.push(format!(
                 "tool {} here, {} in the folder's run",
                 self.tool, folder.tool
+            ));
+        }
+        if self.device != folder.device {
+            d.push(format!(
+                "--device {} here, {} in the folder's run (resume with --device {})",
+                self.device, folder.device, folder.device
             ));
         }
         if self.seed != folder.seed {

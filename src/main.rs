@@ -13,6 +13,7 @@ use hanzi_synth::bench::run_bench;
 use hanzi_synth::corpus::{self, derive_top_words, parse_tsv};
 use hanzi_synth::fonts::FontSet;
 use hanzi_synth::generate::{run, Outcome, RunOptions, ShardSpec};
+use hanzi_synth::paint::{Device, DeviceChoice};
 use hanzi_synth::preview::contact_sheet;
 use hanzi_synth::recipe::{Recipe, DEFAULT_RECIPE_YAML};
 use hanzi_synth::scene::Context;
@@ -81,6 +82,10 @@ enum Command {
         /// shards are kept, the rest is made; the result is byte-identical to an uninterrupted run.
         #[arg(long)]
         resume: bool,
+        /// Painter: cpu (the reference), gpu (wgpu/Vulkan; needs a build with `--features
+        /// gpu`), or auto (gpu when available, else cpu with a note).
+        #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
+        device: DeviceChoice,
         /// No progress bar or summary.
         #[arg(short, long)]
         quiet: bool,
@@ -107,6 +112,10 @@ enum Command {
         /// The PNG file to write.
         #[arg(short, long, default_value = "preview.png")]
         out: PathBuf,
+        /// Painter: cpu (the reference), gpu (wgpu/Vulkan; needs a build with `--features
+        /// gpu`), or auto (gpu when available, else cpu with a note).
+        #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
+        device: DeviceChoice,
     },
     /// Check an output folder: shard checksums against the manifest, and every record's image
     /// against its labels. Exits non-zero on any problem.
@@ -179,6 +188,10 @@ enum Command {
         /// Threads for the all-threads pass (default: all cores).
         #[arg(short = 'j', long, value_parser = thread_count)]
         threads: Option<usize>,
+        /// Painter: cpu (the reference), gpu (wgpu/Vulkan; needs a build with `--features
+        /// gpu`), or auto (gpu when available, else cpu with a note).
+        #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
+        device: DeviceChoice,
     },
 }
 
@@ -236,6 +249,34 @@ enum Flow {
     Done,
     /// Stopped by this signal; the exit code is 128 + signal, as a shell reports it.
     Interrupted(i32),
+}
+
+/// Opens the painter `--device` asks for: a usage error (exit code 2) saying what to install or
+/// rebuild when it cannot; `auto` falls back to the CPU with a one-line note.
+fn open_device(choice: DeviceChoice) -> Device {
+    if choice != DeviceChoice::Cpu && std::env::var_os("NODEVICE_SELECT").is_none() {
+        // Mesa's device-select Vulkan layer probes the display server and prints "error:
+        // XDG_RUNTIME_DIR is invalid" on a headless machine; the adapter is chosen by wgpu.
+        // Still one thread here, so changing the environment is sound.
+        std::env::set_var("NODEVICE_SELECT", "1");
+    }
+    match Device::open(choice) {
+        Ok((device, note)) => {
+            if let Some(note) = note {
+                eprintln!("{note}");
+            }
+            device
+        }
+        Err(why) => {
+            use clap::CommandFactory;
+            Cli::command()
+                .error(
+                    clap::error::ErrorKind::InvalidValue,
+                    format!("--device gpu: {why}"),
+                )
+                .exit()
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -351,6 +392,7 @@ fn dispatch(command: Command) -> Result<Flow> {
             overwrite,
             resume,
             quiet,
+            device,
         } => {
             let repeated = recipe.recipe.is_some()
                 || !recipe.sets.is_empty()
@@ -396,6 +438,7 @@ fn dispatch(command: Command) -> Result<Flow> {
                         .exit();
                 }
             }
+            let device = open_device(device);
             let t = Instant::now();
             let ctx = Context::new(r)?;
             if let Some(w) = ctx.backgrounds.reuse_warning(ctx.recipe.count) {
@@ -410,6 +453,7 @@ fn dispatch(command: Command) -> Result<Flow> {
                 overwrite,
                 resume,
                 stop: stop_on_signals()?,
+                device,
             };
             let m = match run(&ctx, &opts)? {
                 Outcome::Complete(m) => m,
@@ -555,7 +599,9 @@ fn dispatch(command: Command) -> Result<Flow> {
             tile,
             no_boxes,
             out,
+            device,
         } => {
+            let device = open_device(device);
             let ctx = Context::new(recipe.load()?)?;
             let sheet = contact_sheet(
                 &ctx,
@@ -564,6 +610,7 @@ fn dispatch(command: Command) -> Result<Flow> {
                 columns.min(count as u32),
                 tile,
                 !no_boxes,
+                &device,
             )?;
             sheet
                 .save_png(&out)
@@ -861,18 +908,31 @@ fn dispatch(command: Command) -> Result<Flow> {
             recipe,
             count,
             threads,
+            device,
         } => {
+            let device = open_device(device);
             let ctx = Context::new(recipe.load()?)?;
             let threads = threads_to_use(threads);
-            let report = run_bench(&ctx, count, threads)?;
-            println!(
+            let head = format!(
                 "recipe {} ({}×{}, {})",
                 ctx.recipe_hash,
                 ctx.recipe.canvas.width.0,
                 ctx.recipe.canvas.height.0,
                 recipe_word(&ctx.recipe.output.image_format)
             );
-            print!("{report}");
+            match &device {
+                Device::Cpu => {
+                    let report = run_bench(&ctx, count, threads)?;
+                    println!("{head}");
+                    print!("{report}");
+                }
+                #[cfg(feature = "gpu")]
+                Device::Gpu(g) => {
+                    let report = hanzi_synth::bench::run_gpu_bench(&ctx, count, threads, g)?;
+                    println!("{head}");
+                    print!("{report}");
+                }
+            }
             Ok(Flow::Done)
         }
     }

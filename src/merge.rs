@@ -267,6 +267,9 @@ pub fn merge(dir: &Path) -> Result<Merged> {
         merged.curved_lines += m.curved_lines;
         sum_into(&mut merged.effects, &m.effects);
         merged.camera_skipped += m.camera_skipped;
+        if !merged.device.split(" + ").any(|d| d == m.device) {
+            merged.device = format!("{} + {}", merged.device, m.device);
+        }
     }
     merged.shard = None;
     merged.characters_covered = chars.len();

@@ -6,7 +6,7 @@ use image::RgbImage;
 use tiny_skia::{Paint, PathBuilder, Pixmap, PixmapPaint, Stroke, Transform};
 
 use crate::crop::line_crops;
-use crate::paint::CpuPainter;
+use crate::paint::Device;
 use crate::recipe::OutputMode;
 use crate::scene::{render_sample, Context, StageTimes};
 
@@ -37,11 +37,12 @@ fn to_pixmap(img: &RgbImage) -> Pixmap {
 }
 
 /// Lays the line crops of samples `start..start + n` out in rows `width` pixels wide (crop mode).
-fn crop_sheet(ctx: &Context, start: u64, n: u64, width: u32) -> Result<Pixmap> {
+fn crop_sheet(ctx: &Context, start: u64, n: u64, width: u32, device: &Device) -> Result<Pixmap> {
     let gap = 4;
+    let mut painter = device.painter();
     let mut crops = Vec::new();
     for k in 0..n {
-        let sample = render_sample(ctx, start + k, &mut CpuPainter, &mut StageTimes::default())?;
+        let sample = render_sample(ctx, start + k, &mut *painter, &mut StageTimes::default())?;
         crops.extend(line_crops(&sample, &ctx.recipe.output));
     }
     // Row packing: horizontal crops in rows, then the vertical ones side by side.
@@ -92,7 +93,7 @@ fn tile_size(r: &crate::recipe::Recipe, tile: u32) -> (u32, u32) {
 
 /// Renders samples `start..start + n` into a grid with `columns` columns of `tile`-pixel tiles
 /// (each sample scaled to fit its tile), with line (green) and character (red) outlines when
-/// `boxes` is set.
+/// `boxes` is set, painted on `device`.
 pub fn contact_sheet(
     ctx: &Context,
     start: u64,
@@ -100,10 +101,12 @@ pub fn contact_sheet(
     columns: u32,
     tile: u32,
     boxes: bool,
+    device: &Device,
 ) -> Result<Pixmap> {
     if ctx.recipe.output.mode == OutputMode::LineCrops {
-        return crop_sheet(ctx, start, n, columns * (tile + 6) + 6);
+        return crop_sheet(ctx, start, n, columns * (tile + 6) + 6, device);
     }
+    let mut painter = device.painter();
     let rows = n.div_ceil(u64::from(columns)) as u32;
     let gap = 6;
     let (tw, th) = tile_size(&ctx.recipe, tile);
@@ -117,7 +120,7 @@ pub fn contact_sheet(
     char_paint.set_color_rgba8(255, 40, 40, 220);
     char_paint.anti_alias = true;
     for k in 0..n {
-        let sample = render_sample(ctx, start + k, &mut CpuPainter, &mut StageTimes::default())?;
+        let sample = render_sample(ctx, start + k, &mut *painter, &mut StageTimes::default())?;
         let pm = to_pixmap(&sample.image);
         let (cw, ch) = (sample.image.width(), sample.image.height());
         let scale = (tw as f32 / cw as f32).min(th as f32 / ch as f32);
