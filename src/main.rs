@@ -229,6 +229,31 @@ enum CorpusAction {
         /// A `word<TAB>freq` file (default: the bundled top-50k list).
         file: Option<PathBuf>,
     },
+    /// Derive the 2013 standard list (corpora/tgh-2013.tsv: char, number, level) from Unihan's
+    /// kTGH field: `bzcat /usr/share/unicode/Unihan_OtherMappings.txt.bz2 | hanzi-synth corpus
+    /// tgh --unihan - -o corpora/tgh-2013.tsv`.
+    Tgh {
+        /// Unihan text holding the kTGH lines (`-` = standard input).
+        #[arg(long)]
+        unihan: PathBuf,
+        /// The list to write.
+        #[arg(short, long)]
+        out: PathBuf,
+    },
+    /// Derive the tail list (corpora/tail-words.tsv): clean jieba words beyond the top list
+    /// that carry the standard characters the top list lacks, and single characters where no
+    /// word has one.
+    Tail {
+        /// jieba's dictionary, e.g. corpora/jieba-dict.txt.
+        #[arg(long)]
+        dict: PathBuf,
+        /// The top list the tail extends, e.g. corpora/top50k.tsv.
+        #[arg(long)]
+        top: PathBuf,
+        /// The list to write (`word<TAB>freq` lines, most frequent first).
+        #[arg(short, long)]
+        out: PathBuf,
+    },
 }
 
 /// How a command ended, when it did not fail.
@@ -397,7 +422,7 @@ fn dispatch(command: Command) -> Result<Flow> {
                 }
             }
             let t = Instant::now();
-            let ctx = Context::new(r)?;
+            let ctx = hanzi_synth::tiers::apply(Context::new(r)?)?;
             if let Some(w) = ctx.backgrounds.reuse_warning(ctx.recipe.count) {
                 eprintln!("warning: {w}");
             }
@@ -556,7 +581,7 @@ fn dispatch(command: Command) -> Result<Flow> {
             no_boxes,
             out,
         } => {
-            let ctx = Context::new(recipe.load()?)?;
+            let ctx = hanzi_synth::tiers::apply(Context::new(recipe.load()?)?)?;
             let sheet = contact_sheet(
                 &ctx,
                 start,
@@ -734,7 +759,7 @@ fn dispatch(command: Command) -> Result<Flow> {
             // Everything `generate` loads before it writes: the word list, charset, fonts and
             // backgrounds the recipe names, and the coverage quota.
             let ctx =
-                Context::new(r).with_context(|| format!("{}: cannot be used", file.display()))?;
+                Context::new(r).and_then(hanzi_synth::tiers::apply).with_context(|| format!("{}: cannot be used", file.display()))?;
             let reuse = ctx.backgrounds.reuse_warning(ctx.recipe.count);
             for warning in fit.warnings.iter().chain(&reuse) {
                 println!("warning: {warning}");
@@ -857,12 +882,72 @@ fn dispatch(command: Command) -> Result<Flow> {
             );
             Ok(Flow::Done)
         }
+        Command::Corpus {
+            action: CorpusAction::Tgh { unihan, out },
+        } => {
+            let text = if unihan.as_os_str() == "-" {
+                let mut s = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+                    .context("cannot read Unihan text from standard input")?;
+                s
+            } else {
+                read_utf8(&unihan)?
+            };
+            let list = hanzi_synth::tiers::derive_from_unihan(&text)?;
+            std::fs::write(&out, hanzi_synth::tiers::to_tsv(&list))
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            eprintln!(
+                "wrote {} characters (3,500 / 3,000 / 1,605 per level) to {}",
+                list.len(),
+                out.display()
+            );
+            Ok(Flow::Done)
+        }
+        Command::Corpus {
+            action: CorpusAction::Tail { dict, top, out },
+        } => {
+            let raw = read_utf8(&dict)?;
+            let top_list = parse_tsv(&read_utf8(&top)?, &top.display().to_string())?;
+            let exclude = corpus::parse_exclude(corpus::BUNDLED_EXCLUDE, "default")?;
+            let (words, report) = corpus::derive_tail_words(&raw, &top_list.words, &exclude);
+            std::fs::write(&out, corpus::to_tsv(&words))
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            let dropped: Vec<String> = report
+                .clean
+                .dropped
+                .iter()
+                .map(|(why, n)| format!("{n} {}", why.describe()))
+                .collect();
+            eprintln!(
+                "{}: {} entries; widened filter dropped {}; {} clean",
+                dict.display(),
+                report.clean.entries,
+                dropped.join(", "),
+                report.clean.kept
+            );
+            let c = report.top_covers;
+            eprintln!(
+                "{} covers {} / {} / {} of the levels; wrote {} tail entries to {} ({} single \
+                 characters in no word: {}; {} whose words the default exclude list removes: {})",
+                top.display(),
+                c[0],
+                c[1],
+                c[2],
+                report.words,
+                out.display(),
+                report.single_fallbacks.chars().count(),
+                report.single_fallbacks,
+                report.excluded_fallbacks.chars().count(),
+                report.excluded_fallbacks
+            );
+            Ok(Flow::Done)
+        }
         Command::Bench {
             recipe,
             count,
             threads,
         } => {
-            let ctx = Context::new(recipe.load()?)?;
+            let ctx = hanzi_synth::tiers::apply(Context::new(recipe.load()?)?)?;
             let threads = threads_to_use(threads);
             let report = run_bench(&ctx, count, threads)?;
             println!(

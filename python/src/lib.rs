@@ -297,7 +297,7 @@ impl Generator {
                 r.count = n;
                 r.check().map_err(|e| e.context("count"))?;
             }
-            loader.install(|| Context::new(r))
+            loader.install(|| Context::new(r).and_then(hanzi_synth::tiers::apply))
         });
         Ok(Generator {
             ctx: ctx.map_err(recipe_error)?,
