@@ -347,9 +347,9 @@ pub const FALLBACK_FREQ: u64 = 1;
 
 /// The tail list: clean words of jieba's dictionary (the filter of [`derive_top_words`] with
 /// its character test widened to [`is_standard_hanzi`]) that are not in `top` and hold a
-/// standard character that no word of `top` holds; then every standard character still in no
-/// word (or only in words that `exclude` removes) as a single character of frequency
-/// [`FALLBACK_FREQ`]. Ordered by frequency then code point.
+/// standard character that no word of `top` holds (no word that `exclude` keeps); then every
+/// standard character still in no word (or only in words that `exclude` removes) as a single
+/// character of frequency [`FALLBACK_FREQ`]. Ordered by frequency then code point.
 pub fn derive_tail_words(dict: &str, top: &[Word], exclude: &[String]) -> (Vec<Word>, TailReport) {
     let list = crate::tiers::standard();
     let (clean, clean_report) = clean_dict(dict, junk_reason_widened);
@@ -358,13 +358,18 @@ pub fn derive_tail_words(dict: &str, top: &[Word], exclude: &[String]) -> (Vec<W
         ..TailReport::default()
     };
     let in_top: std::collections::HashSet<&str> = top.iter().map(|w| w.text.as_str()).collect();
-    let covered: std::collections::HashSet<char> =
-        top.iter().flat_map(|w| w.text.chars()).collect();
+    let raw: std::collections::HashSet<char> = top.iter().flat_map(|w| w.text.chars()).collect();
     for s in &list.chars {
-        if covered.contains(&s.ch) {
+        if raw.contains(&s.ch) {
             report.top_covers[s.tier.index()] += 1;
         }
     }
+    // A character counts as covered only by a top word the exclude list keeps.
+    let covered: std::collections::HashSet<char> = exclude_words(top.to_vec(), exclude)
+        .0
+        .iter()
+        .flat_map(|w| w.text.chars())
+        .collect();
     let lacking = |c: char| list.contains(c) && !covered.contains(&c);
     let mut words: Vec<Word> = clean
         .into_iter()

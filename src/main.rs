@@ -146,10 +146,15 @@ enum Command {
         #[command(subcommand)]
         action: RecipeAction,
     },
-    /// List usable fonts and their coverage of the corpus characters.
+    /// List usable fonts: style, weight, coverage of the corpus characters and of each level
+    /// of the 2013 standard list (3,500 / 3,000 / 1,605 characters).
     Fonts {
         #[command(flatten)]
         recipe: RecipeArgs,
+        /// Every bundled face, whatever the recipe's fonts settings (fonts.bundled_set: all,
+        /// no fonts.styles filter, no min_coverage).
+        #[arg(long)]
+        all_bundled: bool,
     },
     /// Build or inspect word lists.
     Corpus {
@@ -618,6 +623,27 @@ fn dispatch(command: Command) -> Result<Flow> {
                 "{}: {} samples, {} records, {} lines; {} distinct characters (count min {}, median {}, max {})",
                 dir.display(), report.samples, report.records, report.lines, c.distinct, c.min, c.median, c.max
             );
+            let levels = &report.standard_levels;
+            println!(
+                "standard characters (2013 list): {} of 8105 appear",
+                levels.iter().map(|t| t.covered).sum::<usize>()
+            );
+            for t in levels {
+                println!(
+                    "  {}: {:>4} of {:>4} appear ({:.1}%), {} appearances, fewest {}{}",
+                    t.tier,
+                    t.covered,
+                    t.size,
+                    100.0 * t.covered as f64 / t.size.max(1) as f64,
+                    t.appearances,
+                    t.min_count,
+                    if t.missing.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; missing e.g. {}", t.missing)
+                    }
+                );
+            }
             if let Some(w) = &report.corpus_coverage {
                 println!(
                     "corpus words seen: {} of {} ({:.1}%)",
@@ -774,27 +800,54 @@ fn dispatch(command: Command) -> Result<Flow> {
             );
             Ok(Flow::Done)
         }
-        Command::Fonts { recipe } => {
-            let r = recipe.load()?.with_resolved_paths();
+        Command::Fonts {
+            recipe,
+            all_bundled,
+        } => {
+            let mut r = recipe.load()?.with_resolved_paths();
+            if all_bundled {
+                r.fonts.bundled = true;
+                r.fonts.bundled_set = hanzi_synth::recipe::BundledSet::All;
+                r.fonts.styles = hanzi_synth::recipe::Weights(Default::default());
+                r.fonts.min_coverage = hanzi_synth::recipe::Prob(0.0);
+            }
             let corpus = corpus::Corpus::load(&r.corpus)?;
             let fonts = FontSet::load(&r.fonts, &corpus.chars)?;
             println!(
-                "{} usable face(s) of {} seen; coverage of {} corpus characters:",
+                "{} usable face(s) of {} seen; coverage of {} corpus characters and of the \
+                 2013 standard list's levels (3,500 / 3,000 / 1,605):",
                 fonts.faces.len(),
                 fonts.report.faces_seen,
                 corpus.chars.len()
             );
+            let mut complete = 0;
             for f in &fonts.faces {
                 let covered = corpus.chars.iter().filter(|c| f.coverage.has(**c)).count();
+                let tiers = hanzi_synth::tiers::coverage(|c| u64::from(f.coverage.has(c)));
+                let all = tiers.iter().all(|t| t.covered == t.size);
+                complete += usize::from(all);
+                let weight = hanzi_synth::fonts::BUNDLED_FONTS
+                    .iter()
+                    .find(|b| f.file == format!("bundled:fonts/{}", b.file))
+                    .map_or("", |b| b.weight);
                 println!(
-                    "  {:>6.2}%  {:<8} {} ({}#{})",
+                    "  {:>6.2}%  {:<11} {:<8} L1 {:>4}  L2 {:>4}  L3 {:>4}{}  {} ({}#{})",
                     100.0 * covered as f64 / corpus.chars.len() as f64,
                     f.style,
+                    weight,
+                    tiers[0].covered,
+                    tiers[1].covered,
+                    tiers[2].covered,
+                    if all { " all" } else { "    " },
                     f.family,
                     f.file,
                     f.index
                 );
             }
+            println!(
+                "{complete} face(s) draw all 8,105 standard characters; a block is only ever \
+                 drawn in a face that has all of its characters"
+            );
             for (what, why) in &fonts.report.skipped {
                 println!("  skipped  {what}: {why}");
             }
