@@ -184,8 +184,7 @@ fn widened_mojibake_reason(word: &str, freq: u64, usage: CharUse) -> Option<Junk
         return None;
     }
     let dwarfs_use = freq as f64 > MOJIBAKE_RATIO * (usage.in_words + 1) as f64;
-    let explained =
-        freq.saturating_mul(MOJIBAKE_YIELD) < usage.as_tail_mojibake.saturating_mul(2);
+    let explained = freq.saturating_mul(MOJIBAKE_YIELD) < usage.as_tail_mojibake.saturating_mul(2);
     (dwarfs_use || explained).then_some(Junk::Mojibake)
 }
 
@@ -1430,6 +1429,150 @@ mod tests {
         assert!(words
             .iter()
             .all(|w| junk_reason(&w.text, 0, use_of(u64::MAX / 100, 0)).is_none()));
+    }
+
+    #[test]
+    fn widened_filter_drops_odd_offset_mojibake_and_keeps_rare_characters() {
+        let none = CharUse::default();
+        // Standard characters outside GB2312 pass the widened filter only.
+        assert_eq!(junk_reason("硚口区", 256, none), Some(Junk::NotGb2312Hanzi));
+        assert_eq!(junk_reason_widened("硚口区", 256, none), None);
+        assert_eq!(
+            junk_reason_widened("簡", 3, none),
+            Some(Junk::NotStandardHanzi)
+        );
+        // 屾 = 8C E6: the last byte of one UTF-8 character and the lead of the next; 3,031
+        // alone, never in a word.
+        assert_eq!(gbk_pair('屾'), Some([0x8C, 0xE6]));
+        assert_eq!(
+            junk_reason_widened("屾", 3031, use_of(0, 0)),
+            Some(Junk::Mojibake)
+        );
+        // 湴 = 9C B0: the last two bytes of a UTF-8 character.
+        assert_eq!(
+            junk_reason_widened("湴", 1211, use_of(0, 0)),
+            Some(Junk::Mojibake)
+        );
+        // Rule (b) on the tail shape: explained by its sources.
+        let explained = CharUse {
+            in_words: 100,
+            as_mojibake: 0,
+            as_tail_mojibake: 1_000_000,
+        };
+        assert_eq!(
+            junk_reason_widened("湴", 900, explained),
+            Some(Junk::Mojibake)
+        );
+        // 啰 (86 AA, level 1: 啰嗦) is used in words about as often as alone: kept.
+        assert_eq!(junk_reason_widened("啰", 275, use_of(27, 0)), None);
+        // Characters whose bytes cannot come from UTF-8 Chinese are never suspected.
+        assert_eq!(junk_reason_widened("龢", 732, use_of(0, 0)), None);
+        assert!(utf8_tail_block([0xB8, 0xAD]).any(|c| c == '中'));
+    }
+
+    #[test]
+    fn top_and_tail_lists_hold_every_standard_character() {
+        let list = crate::tiers::standard();
+        let top = parse_tsv(BUNDLED_TSV, "top").unwrap().words;
+        let tail = parse_tsv(TAIL_TSV, "tail").unwrap();
+        assert!(tail.skipped.is_empty());
+        let tail = tail.words;
+        assert!(tail.windows(2).all(|w| w[0].freq >= w[1].freq));
+        let in_top: std::collections::HashSet<&str> = top.iter().map(|w| w.text.as_str()).collect();
+        let top_chars: std::collections::HashSet<char> =
+            top.iter().flat_map(|w| w.text.chars()).collect();
+        for w in &tail {
+            assert!(w.text.chars().all(is_standard_hanzi), "{}", w.text);
+            assert!(
+                w.text.chars().any(|c| list.contains(c)),
+                "{} holds no standard character",
+                w.text
+            );
+            if w.freq == FALLBACK_FREQ && w.text.chars().count() == 1 {
+                continue;
+            }
+            assert!(
+                !in_top.contains(w.text.as_str()),
+                "{} is in the top list",
+                w.text
+            );
+        }
+        let all: std::collections::HashSet<char> = top_chars
+            .iter()
+            .copied()
+            .chain(tail.iter().flat_map(|w| w.text.chars()))
+            .collect();
+        assert!(list.chars.iter().all(|s| all.contains(&s.ch)));
+        // The top list alone lacks most of levels 2 and 3.
+        let lacking = list
+            .chars
+            .iter()
+            .filter(|s| !top_chars.contains(&s.ch))
+            .count();
+        assert!(lacking > 2700, "{lacking}");
+        // Loaded with the tail and no exclude list: all 8,105, the top list unchanged first.
+        let cfg = CorpusConfig {
+            tail: true,
+            exclude: String::new(),
+            ..CorpusConfig::default()
+        };
+        let corpus = Corpus::load(&cfg).unwrap();
+        assert_eq!(corpus.words[..50_000], top[..]);
+        assert!(list
+            .chars
+            .iter()
+            .all(|s| corpus.chars.binary_search(&s.ch).is_ok()));
+        // The default word filter removes every word of 婊 嫖 妓 娼 (single-character entries).
+        let corpus = Corpus::load(&CorpusConfig {
+            tail: true,
+            ..CorpusConfig::default()
+        })
+        .unwrap();
+        let missing: String = list
+            .chars
+            .iter()
+            .map(|s| s.ch)
+            .filter(|c| corpus.chars.binary_search(c).is_err())
+            .collect();
+        assert_eq!(missing, "妓婊娼嫖");
+    }
+
+    #[test]
+    fn tier_weights_shift_sampling_towards_rare_levels() {
+        use crate::recipe::Weights;
+        use crate::tiers::Tier;
+        let words = vec![
+            Word {
+                text: "中国".into(),
+                freq: 1000,
+            },
+            Word {
+                text: "㑇".into(),
+                freq: 1,
+            },
+        ];
+        let count_rare = |mode, weights: &Weights<Tier>| {
+            let mut c = Corpus::new(words.clone(), mode, 1.0).unwrap();
+            c.set_tier_weights(weights);
+            let mut rng = Rng::new(4);
+            (0..20_000).filter(|_| c.sample_word(&mut rng) == 1).count()
+        };
+        let none = Weights(BTreeMap::new());
+        let heavy = Weights::from_pairs(&[(Tier::Level1, 1.0), (Tier::Level3, 1000.0)]);
+        // Frequency: 1/1001 of draws without weights, about half with level_3 × 1000.
+        assert!(count_rare(SamplingMode::Frequency, &none) < 60);
+        let f = count_rare(SamplingMode::Frequency, &heavy);
+        assert!((9_000..11_000).contains(&f), "{f}");
+        // Uniform: half without, nearly all with.
+        let u = count_rare(SamplingMode::Uniform, &heavy);
+        assert!(u > 19_900, "{u}");
+        // Balanced: 3 characters, 㑇 one of them; weighted it dominates.
+        let b = count_rare(SamplingMode::Balanced, &none);
+        assert!((6_000..7_400).contains(&b), "{b}");
+        assert!(count_rare(SamplingMode::Balanced, &heavy) > 19_900);
+        // A level with weight 0 is never drawn (unless a word has a weighted character too).
+        let off = Weights::from_pairs(&[(Tier::Level1, 1.0), (Tier::Level3, 0.0)]);
+        assert_eq!(count_rare(SamplingMode::Uniform, &off), 0);
     }
 
     #[test]

@@ -371,10 +371,7 @@ impl FontSet {
         let mut origins: Vec<(fontdb::ID, String, String)> = Vec::new();
         let styles = &cfg.styles.0;
         let style_on = |style: &str| {
-            styles.is_empty()
-                || styles
-                    .iter()
-                    .any(|(k, w)| k.name() == style && *w > 0.0)
+            styles.is_empty() || styles.iter().any(|(k, w)| k.name() == style && *w > 0.0)
         };
         if cfg.bundled {
             let set = BUNDLED_FONTS.iter().filter(|b| {
@@ -524,7 +521,7 @@ impl FontSet {
         })
     }
 
-    /// A face index drawn by weight among `candidates` (all faces when `None`).
+    /// A face index drawn by weight among `candidates`.
     fn weighted(&self, cumulative: &[f64], candidates: &[usize], rng: &mut Rng) -> usize {
         let w = |i: usize| cumulative[i] - if i == 0 { 0.0 } else { cumulative[i - 1] };
         let total: f64 = candidates.iter().map(|&i| w(i)).sum();
@@ -604,6 +601,90 @@ mod tests {
         // 簡 is in none of the GB2312 subsets.
         assert_eq!(set.choose("簡体", &mut rng), None);
         assert!(!set.any_covers("簡"));
+    }
+
+    #[test]
+    fn all_bundled_faces_load_and_twelve_draw_every_standard_character() {
+        let cfg = FontsConfig {
+            bundled_set: crate::recipe::BundledSet::All,
+            ..FontsConfig::default()
+        };
+        let set = FontSet::load(&cfg, &['中']).unwrap();
+        assert_eq!(set.faces.len(), BUNDLED_FONTS.len());
+        let list = crate::tiers::standard();
+        let complete = set
+            .faces
+            .iter()
+            .filter(|f| list.chars.iter().all(|s| f.coverage.has(s.ch)))
+            .count();
+        assert!(complete >= 12, "{complete}");
+        // Google Fonts' Chinese faces lack the Latin middle dot ·; the no-tofu policy draws
+        // a line with one in another face.
+        let punctuation = "，。、；：？！“”‘’《》「」【】（）…—ABCxyz019";
+        for f in &set.faces {
+            assert!(f.coverage.covers(punctuation), "{}", f.file);
+            if list.chars.iter().all(|s| f.coverage.has(s.ch)) {
+                assert!(f.coverage.has('·'), "{}", f.file);
+            }
+            assert!(
+                list.of(crate::tiers::Tier::Level1)
+                    .filter(|c| f.coverage.has(*c))
+                    .count()
+                    >= 3498
+            );
+        }
+        let styles: std::collections::BTreeSet<&str> =
+            BUNDLED_FONTS.iter().map(|b| b.style).collect();
+        assert_eq!(styles.len(), 7, "{styles:?}");
+        // The default set is the four faces of the first release.
+        let four: Vec<&str> = BUNDLED_FONTS
+            .iter()
+            .filter(|b| b.in_default_set)
+            .map(|b| b.file)
+            .collect();
+        assert_eq!(
+            four,
+            [
+                "SubsetSansSC-Regular.otf",
+                "SubsetSerifSC-Regular.otf",
+                "SubsetKaiSC-Regular.ttf",
+                "SubsetDisplaySC-Oblique.ttf"
+            ]
+        );
+    }
+
+    #[test]
+    fn style_weights_pick_faces_by_style_and_never_tofu() {
+        use crate::recipe::{FontStyle, Weights};
+        let cfg = FontsConfig {
+            bundled_set: crate::recipe::BundledSet::All,
+            styles: Weights::from_pairs(&[(FontStyle::Serif, 3.0), (FontStyle::Brush, 1.0)]),
+            ..FontsConfig::default()
+        };
+        let set = FontSet::load(&cfg, &['中']).unwrap();
+        assert!(set
+            .faces
+            .iter()
+            .all(|f| f.style == "serif" || f.style == "brush"));
+        assert_eq!(set.faces.len(), 6);
+        let mut rng = Rng::new(11);
+        let mut serif = 0;
+        for _ in 0..4000 {
+            let i = set.choose("汉字", &mut rng).unwrap();
+            serif += usize::from(set.faces[i].style == "serif");
+        }
+        assert!((2800..3200).contains(&serif), "{serif}");
+        // 㑇 (level 3) is in no brush face: always a serif one.
+        for _ in 0..200 {
+            let i = set.choose("㑇", &mut rng).unwrap();
+            assert_eq!(set.faces[i].style, "serif");
+        }
+        // A style no face has: no usable font.
+        let none = FontsConfig {
+            styles: Weights::from_pairs(&[(FontStyle::Rounded, 1.0)]),
+            ..FontsConfig::default()
+        };
+        assert!(FontSet::load(&none, &['中']).is_err());
     }
 
     #[test]

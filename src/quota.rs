@@ -55,7 +55,9 @@ impl QuotaPlan {
         seed: u64,
     ) -> Result<QuotaPlan> {
         let no_tiers = BTreeMap::new();
-        Self::build_with_tiers(corpus, min_count, &no_tiers, within, max_lines, max_chars, seed)
+        Self::build_with_tiers(
+            corpus, min_count, &no_tiers, within, max_lines, max_chars, seed,
+        )
     }
 
     /// [`QuotaPlan::build`] where every character of a level of the 2013 list in `tiers` needs
@@ -158,7 +160,11 @@ impl QuotaPlan {
                 characters,
                 words_placed: words.len(),
                 max_words_per_sample: per_sample,
-                tiers: tiers.iter().filter(|(_, n)| **n > 0).map(|(t, n)| (*t, *n)).collect(),
+                tiers: tiers
+                    .iter()
+                    .filter(|(_, n)| **n > 0)
+                    .map(|(t, n)| (*t, *n))
+                    .collect(),
             },
             words,
             within,
@@ -209,4 +215,66 @@ impl QuotaPlan {
 
 fn need_max(min_count: u32, tiers: &BTreeMap<Tier, u32>) -> u32 {
     tiers.values().copied().fold(min_count, u32::max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::Word;
+    use crate::recipe::SamplingMode;
+
+    fn corpus() -> Corpus {
+        let words = ["中国", "人民", "㑇人", "㑊", "国家", "㑇国"]
+            .iter()
+            .map(|t| Word {
+                text: t.to_string(),
+                freq: 10,
+            })
+            .collect();
+        Corpus::new(words, SamplingMode::Frequency, 1.0).unwrap()
+    }
+
+    #[test]
+    fn tier_targets_raise_the_count_of_their_level_only() {
+        let c = corpus();
+        let plain = QuotaPlan::build(&c, 1, 4, 3, 10, 7).unwrap();
+        let same = QuotaPlan::build_with_tiers(&c, 1, &BTreeMap::new(), 4, 3, 10, 7).unwrap();
+        assert_eq!(plain.words, same.words);
+        assert_eq!(plain.report, same.report);
+        // Level 3 only: the plan places words for 㑇 and 㑊 (twice each), nothing else needed.
+        // Every level-3 character must be in the corpus: this toy corpus lacks most.
+        let tiers = BTreeMap::from([(Tier::Level3, 2)]);
+        let err = QuotaPlan::build_with_tiers(&c, 0, &tiers, 4, 3, 10, 7)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("level_3 character(s) are in no usable corpus word"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn tier_quota_covers_a_whole_level_of_the_bundled_corpus() {
+        let cfg = crate::recipe::CorpusConfig {
+            tail: true,
+            exclude: String::new(),
+            ..crate::recipe::CorpusConfig::default()
+        };
+        let c = Corpus::load(&cfg).unwrap();
+        let tiers = BTreeMap::from([(Tier::Level3, 2)]);
+        let plan = QuotaPlan::build_with_tiers(&c, 0, &tiers, 2000, 3, 10, 1).unwrap();
+        assert_eq!(plan.report.characters, 1605);
+        let mut seen: BTreeMap<char, u32> = BTreeMap::new();
+        for i in 0..2000 {
+            for line in plan.forced_lines(&c, i) {
+                for ch in line.chars() {
+                    *seen.entry(ch).or_default() += 1;
+                }
+            }
+        }
+        for ch in crate::tiers::standard().of(Tier::Level3) {
+            assert!(seen.get(&ch).copied().unwrap_or(0) >= 2, "{ch}");
+        }
+    }
 }

@@ -1560,6 +1560,61 @@ mod tests {
     }
 
     #[test]
+    fn tier_and_style_keys_parse_validate_and_stay_out_of_the_default_hash() {
+        let json = serde_json::to_string(&Recipe::default()).unwrap();
+        for key in ["tail", "tier_weights", "tiers", "bundled_set", "styles"] {
+            assert!(
+                !json.contains(key),
+                "{key} in the default recipe's canonical form"
+            );
+        }
+        let r = Recipe::from_yaml(
+            "corpus:\n  tail: true\n  tier_weights: {level_3: 2, other: 1}\n  quota:\n    \
+             tiers: {level_2: 1}\nfonts:\n  bundled_set: all\n  styles: {kai: 2, brush: 1}\n",
+            "r.yaml",
+        )
+        .unwrap();
+        assert!(r.corpus.tail);
+        assert_eq!(r.corpus.quota.tiers[&Tier::Level2], 1);
+        assert!(r.corpus.quota.is_on());
+        assert_eq!(r.fonts.bundled_set, BundledSet::All);
+        assert_eq!(r.fonts.styles.0[&FontStyle::Kai], 2.0);
+        assert_ne!(r.hash(), Recipe::default().hash());
+        for (yaml, needle) in [
+            ("fonts:\n  styles: {gothic: 1}\n", "gothic"),
+            ("corpus:\n  tier_weights: {level_4: 1}\n", "level_4"),
+            ("fonts:\n  bundled_set: some\n", "some"),
+        ] {
+            let err = Recipe::from_yaml(yaml, "r.yaml").unwrap_err().to_string();
+            assert!(err.contains(needle) && err.contains("line "), "{err}");
+        }
+        for (yaml, needle) in [
+            ("corpus:\n  quota:\n    tiers: {other: 1}\n", "not a level"),
+            ("corpus:\n  source: w.tsv\n  tail: true\n", "corpus.tail"),
+            ("corpus:\n  quota:\n    tiers: {level_1: 20000}\n", "10,000"),
+        ] {
+            let err = format!("{:#}", Recipe::from_yaml(yaml, "r.yaml").unwrap_err());
+            assert!(err.contains(needle), "{err}");
+        }
+        // --set reaches the keys the canonical form leaves out.
+        let set = Recipe::default()
+            .with_overrides(&[
+                "corpus.quota.tiers={level_3: 2}".into(),
+                "fonts.bundled_set=all".into(),
+                "fonts.styles={sans: 1}".into(),
+                "corpus.tail=true".into(),
+                "corpus.tier_weights={level_1: 1, level_2: 3}".into(),
+            ])
+            .unwrap();
+        assert_eq!(set.corpus.quota.tiers[&Tier::Level3], 2);
+        assert_eq!(set.fonts.bundled_set, BundledSet::All);
+        assert!(set.corpus.tail);
+        assert!(Recipe::default()
+            .with_overrides(&["fonts.styles={gothic: 1}".into()])
+            .is_err());
+    }
+
+    #[test]
     fn hash_is_stable_for_equal_recipes() {
         assert_eq!(Recipe::default().hash(), Recipe::default().clone().hash());
         assert_eq!(Recipe::default().hash().len(), 16);

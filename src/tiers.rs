@@ -30,9 +30,7 @@ pub const STANDARD_COUNT: usize = 8105;
 
 /// A level of the list, or `other` for characters outside it (digits, Latin letters, GB2312
 /// characters the 2013 list dropped).
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Tier {
     #[serde(rename = "level_1")]
@@ -221,7 +219,11 @@ pub fn check_list(list: &[Standard]) -> Result<()> {
     }
     for (i, s) in list.iter().enumerate() {
         if s.number != i as u32 + 1 {
-            bail!("numbers are not 1..={STANDARD_COUNT}: {} at {}", s.number, i + 1);
+            bail!(
+                "numbers are not 1..={STANDARD_COUNT}: {} at {}",
+                s.number,
+                i + 1
+            );
         }
     }
     let distinct: std::collections::HashSet<char> = list.iter().map(|s| s.ch).collect();
@@ -306,7 +308,11 @@ pub fn apply(mut ctx: crate::scene::Context) -> Result<crate::scene::Context> {
     }
     let q = &cfg.quota;
     if q.tiers.values().any(|n| *n > 0) {
-        let within = if q.within == 0 { recipe.count } else { q.within };
+        let within = if q.within == 0 {
+            recipe.count
+        } else {
+            q.within
+        };
         ctx.quota = Some(crate::quota::QuotaPlan::build_with_tiers(
             &ctx.corpus,
             q.min_count,
