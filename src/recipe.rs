@@ -420,7 +420,7 @@ impl QuotaConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FontsConfig {
-    /// Use the four bundled CJK fonts in `fonts/`.
+    /// Use the bundled CJK faces in `fonts/` (which ones: `bundled_set`).
     pub bundled: bool,
     /// Also use the system's fonts (fontconfig folders) that cover CJK text.
     pub system: bool,
