@@ -175,9 +175,7 @@ fn widened_mojibake_reason(word: &str, freq: u64, usage: CharUse) -> Option<Junk
     let (Some(c), None) = (chars.next(), chars.next()) else {
         return None;
     };
-    let Some([b0, b1]) = gbk_pair(c) else {
-        return None;
-    };
+    let [b0, b1] = gbk_pair(c)?;
     let cont = |b: u8| (0x80..=0xBF).contains(&b);
     let lead = |b: u8| (0xE3..=0xE9).contains(&b) || b == 0xEF;
     if !(cont(b0) && (cont(b1) || lead(b1))) {
