@@ -5,8 +5,9 @@
 //! "never draw tofu" check per line is a few bit tests.
 //!
 //! Policy (documented in the README): a text block is drawn in a single face that maps every
-//! one of its characters. The face is drawn uniformly at random; if it lacks a character, the
-//! face is redrawn among the faces that cover the whole block; if none does, the text is
+//! one of its characters. The face is drawn uniformly at random (with `fonts.styles`: by its
+//! style's weight, shared by the faces of that style); if it lacks a character, the face is
+//! redrawn (the same way) among the faces that cover the whole block; if none does, the text is
 //! resampled and the resample is counted.
 
 use std::sync::Arc;

@@ -163,6 +163,10 @@ def npm_source(package, version):
     m = Merger(options=MergeOptions(drop_tables=["GSUB", "GPOS", "GDEF", "fpgm", "prep", "cvt ",
                                                  "gasp"]))
     font = m.merge(ttfs)
+    # The merger stamps the current time; keep the pieces' own dates (reproducible bytes).
+    first = TTFont(ttfs[0])
+    font["head"].created = first["head"].created
+    font["head"].modified = first["head"].modified
     font.recalcTimestamp = False
     font.save(merged)
     return merged
