@@ -16,6 +16,11 @@ use crate::rng::Rng;
 /// The shipped top-50k list, `word<TAB>frequency` per line, most frequent first.
 pub const BUNDLED_TSV: &str = include_str!("../corpora/top50k.tsv");
 
+/// The shipped tail list (`corpus.tail`): words beyond the top 50,000 that carry the standard
+/// characters the top list lacks, and single characters where no word has one; derived by
+/// [`derive_tail_words`] (`hanzi-synth corpus tail`).
+pub const TAIL_TSV: &str = include_str!("../corpora/tail-words.tsv");
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Word {
     pub text: String,
@@ -31,6 +36,9 @@ pub enum Junk {
     /// A single character whose GB2312 bytes look like the start of a UTF-8 sequence and whose
     /// standalone frequency dwarfs its use inside words: UTF-8 text mis-read as GBK.
     Mojibake,
+    /// The tail's widened filter: a character outside both GB2312's hanzi and the 8,105
+    /// standard characters.
+    NotStandardHanzi,
 }
 
 impl Junk {
@@ -39,6 +47,9 @@ impl Junk {
         match self {
             Junk::NotGb2312Hanzi => "with a character outside the 6,763 GB2312 hanzi",
             Junk::Mojibake => "single characters that are UTF-8 text mis-read as GBK",
+            Junk::NotStandardHanzi => {
+                "with a character outside GB2312's hanzi and the 8,105 standard characters"
+            }
         }
     }
 }
@@ -100,6 +111,9 @@ pub struct CharUse {
     /// Summed frequency of the characters whose UTF-8 text, read as GBK, starts with it (zero
     /// unless its bytes look like such a fragment).
     pub as_mojibake: u64,
+    /// For the tail's widened filter: summed frequency of the characters whose UTF-8 text
+    /// ends with its two GBK bytes (zero unless both are continuation bytes).
+    pub as_tail_mojibake: u64,
 }
 
 /// The junk verdict for `word` with frequency `freq`; `usage` describes the (single)
@@ -113,6 +127,26 @@ pub fn junk_reason(word: &str, freq: u64, usage: CharUse) -> Option<Junk> {
     if word.is_empty() || !word.chars().all(is_gb2312_hanzi) {
         return Some(Junk::NotGb2312Hanzi);
     }
+    mojibake_reason(word, freq, usage)
+}
+
+/// True for the characters the tail's widened filter admits: GB2312's 6,763 hanzi and the
+/// 8,105 characters of the 2013 standard list.
+pub fn is_standard_hanzi(c: char) -> bool {
+    is_gb2312_hanzi(c) || crate::tiers::standard().contains(c)
+}
+
+/// [`junk_reason`] with the character filter widened to [`is_standard_hanzi`] (the tail list's
+/// filter); the mojibake rules are the same.
+pub fn junk_reason_widened(word: &str, freq: u64, usage: CharUse) -> Option<Junk> {
+    if word.is_empty() || !word.chars().all(is_standard_hanzi) {
+        return Some(Junk::NotStandardHanzi);
+    }
+    widened_mojibake_reason(word, freq, usage)
+}
+
+/// The mojibake rules (a) and (b) of [`junk_reason`] for a word that passed a character filter.
+fn mojibake_reason(word: &str, freq: u64, usage: CharUse) -> Option<Junk> {
     let mut chars = word.chars();
     if let (Some(c), None) = (chars.next(), chars.next()) {
         if utf8_fragment(c).is_some() {
@@ -125,6 +159,42 @@ pub fn junk_reason(word: &str, freq: u64, usage: CharUse) -> Option<Junk> {
         }
     }
     None
+}
+
+/// The widened filter's mojibake rules: those of [`mojibake_reason`], and the same two rules
+/// for the byte shapes that only characters outside GB2312 can have — the last two bytes of
+/// a UTF-8 character (two continuation bytes 80–BF: 湴 = 9C B0, from 鰰…) and a last byte
+/// followed by the next character's lead (80–BF then E3–E9 or EF: 屾 = 8C E6, 佸 = 81 E5),
+/// what UTF-8 Chinese read as GBK from an odd offset yields. Rule (b) needs the source
+/// characters, known for the first shape only.
+fn widened_mojibake_reason(word: &str, freq: u64, usage: CharUse) -> Option<Junk> {
+    if let Some(j) = mojibake_reason(word, freq, usage) {
+        return Some(j);
+    }
+    let mut chars = word.chars();
+    let (Some(c), None) = (chars.next(), chars.next()) else {
+        return None;
+    };
+    let [b0, b1] = gbk_pair(c)?;
+    let cont = |b: u8| (0x80..=0xBF).contains(&b);
+    let lead = |b: u8| (0xE3..=0xE9).contains(&b) || b == 0xEF;
+    if !(cont(b0) && (cont(b1) || lead(b1))) {
+        return None;
+    }
+    let dwarfs_use = freq as f64 > MOJIBAKE_RATIO * (usage.in_words + 1) as f64;
+    let explained = freq.saturating_mul(MOJIBAKE_YIELD) < usage.as_tail_mojibake.saturating_mul(2);
+    (dwarfs_use || explained).then_some(Junk::Mojibake)
+}
+
+/// The characters whose UTF-8 encoding is a CJK lead (E3–E9, EF) then the two bytes `pair`.
+fn utf8_tail_block(pair: [u8; 2]) -> impl Iterator<Item = char> {
+    (0xE3..=0xEFu8)
+        .filter(|l| *l <= 0xE9 || *l == 0xEF)
+        .filter_map(move |lead| {
+            std::str::from_utf8(&[lead, pair[0], pair[1]])
+                .ok()
+                .and_then(|s| s.chars().next())
+        })
 }
 
 /// For every single-character entry's character: its use inside words and as mojibake.
@@ -153,12 +223,20 @@ fn single_char_use(entries: &[Word]) -> BTreeMap<char, CharUse> {
                     .map(|u| char_freq.get(&u).copied().unwrap_or(0))
                     .sum()
             });
+            let as_tail_mojibake = gbk_pair(c)
+                .filter(|p| p.iter().all(|b| (0x80..=0xBF).contains(b)))
+                .map_or(0, |pair| {
+                    utf8_tail_block(pair)
+                        .map(|u| char_freq.get(&u).copied().unwrap_or(0))
+                        .sum()
+                });
             let in_words = in_words.get(&c).copied().unwrap_or(0);
             out.insert(
                 c,
                 CharUse {
                     in_words,
                     as_mojibake,
+                    as_tail_mojibake,
                 },
             );
         }
@@ -199,6 +277,20 @@ fn dict_entries(dict: &str) -> (Vec<Word>, usize) {
 /// Parses jieba's `word freq [tag]` dictionary, drops junk and returns the `top` most frequent
 /// words (all when `top` is 0), ordered by frequency then by word (code point order).
 pub fn derive_top_words(dict: &str, top: usize) -> (Vec<Word>, DeriveReport) {
+    let (mut words, mut report) = clean_dict(dict, junk_reason);
+    if top > 0 {
+        words.truncate(top);
+    }
+    report.kept = words.len();
+    (words, report)
+}
+
+/// Every clean entry of jieba's dictionary under `filter`, deduplicated (highest frequency),
+/// ordered by frequency then code point.
+fn clean_dict(
+    dict: &str,
+    filter: fn(&str, u64, CharUse) -> Option<Junk>,
+) -> (Vec<Word>, DeriveReport) {
     let (entries, malformed_lines) = dict_entries(dict);
     let mut report = DeriveReport {
         entries: entries.len(),
@@ -215,7 +307,7 @@ pub fn derive_top_words(dict: &str, top: usize) -> (Vec<Word>, DeriveReport) {
                 _ => CharUse::default(),
             }
         };
-        match junk_reason(&w.text, w.freq, single) {
+        match filter(&w.text, w.freq, single) {
             Some(j) => *report.dropped.entry(j).or_default() += 1,
             None => {
                 let slot = kept.entry(w.text).or_default();
@@ -228,10 +320,80 @@ pub fn derive_top_words(dict: &str, top: usize) -> (Vec<Word>, DeriveReport) {
         .map(|(text, freq)| Word { text, freq })
         .collect();
     words.sort_by(|a, b| b.freq.cmp(&a.freq).then_with(|| a.text.cmp(&b.text)));
-    if top > 0 {
-        words.truncate(top);
-    }
     report.kept = words.len();
+    (words, report)
+}
+
+/// What the tail derivation found, for `corpus tail`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TailReport {
+    pub clean: DeriveReport,
+    /// Standard characters per level that the top list has / lacks.
+    pub top_covers: [usize; 3],
+    /// Tail words (multi-character words and single-character dictionary entries).
+    pub words: usize,
+    /// Standard characters no clean dictionary word has, shipped as single characters.
+    pub single_fallbacks: String,
+    /// Standard characters whose only words the default exclude list removes, also shipped as
+    /// single characters.
+    pub excluded_fallbacks: String,
+}
+
+/// Frequency of a fallback single character: below every dictionary word.
+pub const FALLBACK_FREQ: u64 = 1;
+
+/// The tail list: clean words of jieba's dictionary (the filter of [`derive_top_words`] with
+/// its character test widened to [`is_standard_hanzi`]) that are not in `top` and hold a
+/// standard character that no word of `top` holds (no word that `exclude` keeps); then every
+/// standard character still in no word (or only in words that `exclude` removes) as a single
+/// character of frequency [`FALLBACK_FREQ`]. Ordered by frequency then code point.
+pub fn derive_tail_words(dict: &str, top: &[Word], exclude: &[String]) -> (Vec<Word>, TailReport) {
+    let list = crate::tiers::standard();
+    let (clean, clean_report) = clean_dict(dict, junk_reason_widened);
+    let mut report = TailReport {
+        clean: clean_report,
+        ..TailReport::default()
+    };
+    let in_top: std::collections::HashSet<&str> = top.iter().map(|w| w.text.as_str()).collect();
+    let raw: std::collections::HashSet<char> = top.iter().flat_map(|w| w.text.chars()).collect();
+    for s in &list.chars {
+        if raw.contains(&s.ch) {
+            report.top_covers[s.tier.index()] += 1;
+        }
+    }
+    // A character counts as covered only by a top word the exclude list keeps.
+    let covered: std::collections::HashSet<char> = exclude_words(top.to_vec(), exclude)
+        .0
+        .iter()
+        .flat_map(|w| w.text.chars())
+        .collect();
+    let lacking = |c: char| list.contains(c) && !covered.contains(&c);
+    let mut words: Vec<Word> = clean
+        .into_iter()
+        .filter(|w| !in_top.contains(w.text.as_str()) && w.text.chars().any(lacking))
+        .collect();
+    let in_words: std::collections::HashSet<char> =
+        words.iter().flat_map(|w| w.text.chars()).collect();
+    let (kept, _) = exclude_words(words.clone(), exclude);
+    let in_kept: std::collections::HashSet<char> =
+        kept.iter().flat_map(|w| w.text.chars()).collect();
+    let texts: std::collections::HashSet<String> = words.iter().map(|w| w.text.clone()).collect();
+    for s in &list.chars {
+        if !lacking(s.ch) || in_kept.contains(&s.ch) || texts.contains(&s.ch.to_string()) {
+            continue;
+        }
+        if in_words.contains(&s.ch) {
+            report.excluded_fallbacks.push(s.ch);
+        } else {
+            report.single_fallbacks.push(s.ch);
+        }
+        words.push(Word {
+            text: s.ch.to_string(),
+            freq: FALLBACK_FREQ,
+        });
+    }
+    words.sort_by(|a, b| b.freq.cmp(&a.freq).then_with(|| a.text.cmp(&b.text)));
+    report.words = words.len();
     (words, report)
 }
 
@@ -614,6 +776,14 @@ pub struct Corpus {
     /// The recipe's charset, if any: what was left out, and the set that mixed-in digits and
     /// Latin words must fit.
     pub charset: Option<Charset>,
+    /// With `corpus.tier_weights`: the weight per [`Tier`](crate::tiers::Tier) (indexed by
+    /// `Tier::index`) and, for balanced sampling, the cumulative character weights.
+    tier_weights: Option<TierWeights>,
+}
+
+struct TierWeights {
+    per_tier: [f64; 4],
+    char_cumulative: Vec<f64>,
 }
 
 /// A charset restriction and what it removed from the corpus.
@@ -793,7 +963,18 @@ pub fn describe_skips(skipped: &[SkippedLine]) -> String {
 impl Corpus {
     pub fn load(cfg: &CorpusConfig) -> Result<Corpus> {
         let list = if cfg.source == "bundled" {
-            parse_tsv(BUNDLED_TSV, "corpora/top50k.tsv")?
+            let mut list = parse_tsv(BUNDLED_TSV, "corpora/top50k.tsv")?;
+            if cfg.top > 0 {
+                list.words.truncate(cfg.top);
+            }
+            if cfg.tail || cfg.quota.tiers.values().any(|n| *n > 0) {
+                let tail = parse_tsv(TAIL_TSV, "corpora/tail-words.tsv")?;
+                let have: std::collections::HashSet<String> =
+                    list.words.iter().map(|w| w.text.clone()).collect();
+                list.words
+                    .extend(tail.words.into_iter().filter(|w| !have.contains(&w.text)));
+            }
+            list
         } else {
             let path = Path::new(&cfg.source);
             let bytes = std::fs::read(path)
@@ -812,7 +993,7 @@ impl Corpus {
             mut words,
             skipped: skipped_lines,
         } = list;
-        if cfg.top > 0 {
+        if cfg.top > 0 && cfg.source != "bundled" {
             words.truncate(cfg.top);
         }
         let mut exclude = None;
@@ -860,7 +1041,67 @@ impl Corpus {
         corpus.skipped_lines = skipped_lines;
         corpus.exclude = exclude;
         corpus.charset = charset;
+        corpus.set_tier_weights(&cfg.tier_weights);
+        if !corpus.has_weight() {
+            bail!(
+                "corpus.tier_weights: no corpus word has a level with a weight > 0 \
+                 (levels: level_1, level_2, level_3, other)"
+            );
+        }
         Ok(corpus)
+    }
+
+    /// The corpus with `corpus.tier_weights` applied (no change when empty): a word's sampling
+    /// weight is multiplied by the weight of its rarest character's level; balanced sampling
+    /// picks characters by their level's weight.
+    pub fn set_tier_weights(&mut self, weights: &crate::recipe::Weights<crate::tiers::Tier>) {
+        use crate::tiers::{rarest_tier, tier_of, Tier};
+        if weights.0.is_empty() || self.tier_weights.is_some() {
+            return;
+        }
+        let mut per_tier = [0.0; 4];
+        for t in [Tier::Level1, Tier::Level2, Tier::Level3, Tier::Other] {
+            per_tier[t.index()] = weights.0.get(&t).copied().unwrap_or(0.0);
+        }
+        let mut acc = 0.0;
+        for (i, w) in self.words.iter().enumerate() {
+            let base = match self.mode {
+                SamplingMode::Frequency => {
+                    let prev = if i == 0 { 0.0 } else { self.cumulative[i - 1] };
+                    self.cumulative[i] - prev
+                }
+                _ => 1.0,
+            };
+            acc += base * per_tier[rarest_tier(&w.text).index()];
+            self.cumulative[i] = acc;
+        }
+        let mut acc = 0.0;
+        let char_cumulative = self
+            .chars
+            .iter()
+            .map(|c| {
+                acc += per_tier[tier_of(*c).index()];
+                acc
+            })
+            .collect();
+        self.tier_weights = Some(TierWeights {
+            per_tier,
+            char_cumulative,
+        });
+    }
+
+    /// The weight per level that `corpus.tier_weights` set (`None` without one).
+    pub fn tier_weights(&self) -> Option<[f64; 4]> {
+        self.tier_weights.as_ref().map(|t| t.per_tier)
+    }
+
+    /// Whether any word can be drawn under the tier weights (always without them).
+    pub fn has_weight(&self) -> bool {
+        self.cumulative.last().is_some_and(|t| *t > 0.0)
+            && self
+                .tier_weights
+                .as_ref()
+                .is_none_or(|t| t.char_cumulative.last().is_some_and(|c| *c > 0.0))
     }
 
     /// Whether mixed-in text fits the charset (always, without one).
@@ -901,22 +1142,29 @@ impl Corpus {
             skipped_lines: Vec::new(),
             exclude: None,
             charset: None,
+            tier_weights: None,
         })
     }
 
     /// One word index according to the sampling mode.
     pub fn sample_word(&self, rng: &mut Rng) -> usize {
-        match self.mode {
-            SamplingMode::Uniform => rng.below(self.words.len() as u64) as usize,
-            SamplingMode::Frequency => {
-                let total = *self.cumulative.last().expect("non-empty");
-                let target = rng.f64() * total;
-                self.cumulative
-                    .partition_point(|c| *c <= target)
-                    .min(self.words.len() - 1)
+        let pick = |cumulative: &[f64], rng: &mut Rng| {
+            let total = *cumulative.last().expect("non-empty");
+            let target = rng.f64() * total;
+            cumulative
+                .partition_point(|c| *c <= target)
+                .min(cumulative.len() - 1)
+        };
+        match (self.mode, &self.tier_weights) {
+            (SamplingMode::Uniform, None) => rng.below(self.words.len() as u64) as usize,
+            (SamplingMode::Frequency, _) | (SamplingMode::Uniform, Some(_)) => {
+                pick(&self.cumulative, rng)
             }
-            SamplingMode::Balanced => {
-                let c = rng.below(self.chars.len() as u64) as usize;
+            (SamplingMode::Balanced, _) => {
+                let c = match &self.tier_weights {
+                    None => rng.below(self.chars.len() as u64) as usize,
+                    Some(t) => pick(&t.char_cumulative, rng),
+                };
                 let list = &self.words_by_char[c];
                 list[rng.below(list.len() as u64) as usize] as usize
             }
@@ -1067,6 +1315,7 @@ mod tests {
 
     fn use_of(in_words: u64, as_mojibake: u64) -> CharUse {
         CharUse {
+            as_tail_mojibake: 0,
             in_words,
             as_mojibake,
         }
@@ -1178,6 +1427,150 @@ mod tests {
         assert!(words
             .iter()
             .all(|w| junk_reason(&w.text, 0, use_of(u64::MAX / 100, 0)).is_none()));
+    }
+
+    #[test]
+    fn widened_filter_drops_odd_offset_mojibake_and_keeps_rare_characters() {
+        let none = CharUse::default();
+        // Standard characters outside GB2312 pass the widened filter only.
+        assert_eq!(junk_reason("硚口区", 256, none), Some(Junk::NotGb2312Hanzi));
+        assert_eq!(junk_reason_widened("硚口区", 256, none), None);
+        assert_eq!(
+            junk_reason_widened("簡", 3, none),
+            Some(Junk::NotStandardHanzi)
+        );
+        // 屾 = 8C E6: the last byte of one UTF-8 character and the lead of the next; 3,031
+        // alone, never in a word.
+        assert_eq!(gbk_pair('屾'), Some([0x8C, 0xE6]));
+        assert_eq!(
+            junk_reason_widened("屾", 3031, use_of(0, 0)),
+            Some(Junk::Mojibake)
+        );
+        // 湴 = 9C B0: the last two bytes of a UTF-8 character.
+        assert_eq!(
+            junk_reason_widened("湴", 1211, use_of(0, 0)),
+            Some(Junk::Mojibake)
+        );
+        // Rule (b) on the tail shape: explained by its sources.
+        let explained = CharUse {
+            in_words: 100,
+            as_mojibake: 0,
+            as_tail_mojibake: 1_000_000,
+        };
+        assert_eq!(
+            junk_reason_widened("湴", 900, explained),
+            Some(Junk::Mojibake)
+        );
+        // 啰 (86 AA, level 1: 啰嗦) is used in words about as often as alone: kept.
+        assert_eq!(junk_reason_widened("啰", 275, use_of(27, 0)), None);
+        // Characters whose bytes cannot come from UTF-8 Chinese are never suspected.
+        assert_eq!(junk_reason_widened("龢", 732, use_of(0, 0)), None);
+        assert!(utf8_tail_block([0xB8, 0xAD]).any(|c| c == '中'));
+    }
+
+    #[test]
+    fn top_and_tail_lists_hold_every_standard_character() {
+        let list = crate::tiers::standard();
+        let top = parse_tsv(BUNDLED_TSV, "top").unwrap().words;
+        let tail = parse_tsv(TAIL_TSV, "tail").unwrap();
+        assert!(tail.skipped.is_empty());
+        let tail = tail.words;
+        assert!(tail.windows(2).all(|w| w[0].freq >= w[1].freq));
+        let in_top: std::collections::HashSet<&str> = top.iter().map(|w| w.text.as_str()).collect();
+        let top_chars: std::collections::HashSet<char> =
+            top.iter().flat_map(|w| w.text.chars()).collect();
+        for w in &tail {
+            assert!(w.text.chars().all(is_standard_hanzi), "{}", w.text);
+            assert!(
+                w.text.chars().any(|c| list.contains(c)),
+                "{} holds no standard character",
+                w.text
+            );
+            if w.freq == FALLBACK_FREQ && w.text.chars().count() == 1 {
+                continue;
+            }
+            assert!(
+                !in_top.contains(w.text.as_str()),
+                "{} is in the top list",
+                w.text
+            );
+        }
+        let all: std::collections::HashSet<char> = top_chars
+            .iter()
+            .copied()
+            .chain(tail.iter().flat_map(|w| w.text.chars()))
+            .collect();
+        assert!(list.chars.iter().all(|s| all.contains(&s.ch)));
+        // The top list alone lacks most of levels 2 and 3.
+        let lacking = list
+            .chars
+            .iter()
+            .filter(|s| !top_chars.contains(&s.ch))
+            .count();
+        assert!(lacking > 2700, "{lacking}");
+        // Loaded with the tail and no exclude list: all 8,105, the top list unchanged first.
+        let cfg = CorpusConfig {
+            tail: true,
+            exclude: String::new(),
+            ..CorpusConfig::default()
+        };
+        let corpus = Corpus::load(&cfg).unwrap();
+        assert_eq!(corpus.words[..50_000], top[..]);
+        assert!(list
+            .chars
+            .iter()
+            .all(|s| corpus.chars.binary_search(&s.ch).is_ok()));
+        // The default word filter removes every word of 婊 嫖 妓 娼 (single-character entries).
+        let corpus = Corpus::load(&CorpusConfig {
+            tail: true,
+            ..CorpusConfig::default()
+        })
+        .unwrap();
+        let missing: String = list
+            .chars
+            .iter()
+            .map(|s| s.ch)
+            .filter(|c| corpus.chars.binary_search(c).is_err())
+            .collect();
+        assert_eq!(missing, "妓婊娼嫖");
+    }
+
+    #[test]
+    fn tier_weights_shift_sampling_towards_rare_levels() {
+        use crate::recipe::Weights;
+        use crate::tiers::Tier;
+        let words = vec![
+            Word {
+                text: "中国".into(),
+                freq: 1000,
+            },
+            Word {
+                text: "㑇".into(),
+                freq: 1,
+            },
+        ];
+        let count_rare = |mode, weights: &Weights<Tier>| {
+            let mut c = Corpus::new(words.clone(), mode, 1.0).unwrap();
+            c.set_tier_weights(weights);
+            let mut rng = Rng::new(4);
+            (0..20_000).filter(|_| c.sample_word(&mut rng) == 1).count()
+        };
+        let none = Weights(BTreeMap::new());
+        let heavy = Weights::from_pairs(&[(Tier::Level1, 1.0), (Tier::Level3, 1000.0)]);
+        // Frequency: 1/1001 of draws without weights, about half with level_3 × 1000.
+        assert!(count_rare(SamplingMode::Frequency, &none) < 60);
+        let f = count_rare(SamplingMode::Frequency, &heavy);
+        assert!((9_000..11_000).contains(&f), "{f}");
+        // Uniform: half without, nearly all with.
+        let u = count_rare(SamplingMode::Uniform, &heavy);
+        assert!(u > 19_900, "{u}");
+        // Balanced: 3 characters, 㑇 one of them; weighted it dominates.
+        let b = count_rare(SamplingMode::Balanced, &none);
+        assert!((6_000..7_400).contains(&b), "{b}");
+        assert!(count_rare(SamplingMode::Balanced, &heavy) > 19_900);
+        // A level with weight 0 is never drawn (unless a word has a weighted character too).
+        let off = Weights::from_pairs(&[(Tier::Level1, 1.0), (Tier::Level3, 0.0)]);
+        assert_eq!(count_rare(SamplingMode::Uniform, &off), 0);
     }
 
     #[test]

@@ -5,8 +5,9 @@
 //! "never draw tofu" check per line is a few bit tests.
 //!
 //! Policy (documented in the README): a text block is drawn in a single face that maps every
-//! one of its characters. The face is drawn uniformly at random; if it lacks a character, the
-//! face is redrawn among the faces that cover the whole block; if none does, the text is
+//! one of its characters. The face is drawn uniformly at random (with `fonts.styles`: by its
+//! style's weight, shared by the faces of that style); if it lacks a character, the face is
+//! redrawn (the same way) among the faces that cover the whole block; if none does, the text is
 //! resampled and the resample is counted.
 
 use std::sync::Arc;
@@ -18,33 +19,154 @@ use skrifa::font::Font;
 use crate::recipe::{Direction, FontsConfig};
 use crate::rng::Rng;
 
-/// A bundled font: file name under `fonts/`, style label, and the bytes.
+/// A bundled font: file name under `fonts/`, style label, weight, and the bytes.
 pub struct BundledFont {
     pub file: &'static str,
+    /// `sans`, `serif`, `kai`, `display`, `rounded`, `brush` or `handwriting` (the keys of
+    /// `fonts.styles`).
     pub style: &'static str,
+    /// `thin`, `light`, `regular`, `bold`, `black`, `heavy`, `oblique`, `running`.
+    pub weight: &'static str,
+    /// One of the four faces of the first release, which `fonts.bundled_set: default` loads.
+    pub in_default_set: bool,
     pub data: &'static [u8],
 }
 
+/// Every bundled face, the default set's four first (in their original order). Sources,
+/// licences and sizes: `fonts/manifest.tsv`; built by `tools/fonts/subset.py`.
 pub const BUNDLED_FONTS: &[BundledFont] = &[
     BundledFont {
         file: "SubsetSansSC-Regular.otf",
         style: "sans",
+        weight: "regular",
+        in_default_set: true,
         data: include_bytes!("../fonts/SubsetSansSC-Regular.otf"),
     },
     BundledFont {
         file: "SubsetSerifSC-Regular.otf",
         style: "serif",
+        weight: "regular",
+        in_default_set: true,
         data: include_bytes!("../fonts/SubsetSerifSC-Regular.otf"),
     },
     BundledFont {
         file: "SubsetKaiSC-Regular.ttf",
         style: "kai",
+        weight: "regular",
+        in_default_set: true,
         data: include_bytes!("../fonts/SubsetKaiSC-Regular.ttf"),
     },
     BundledFont {
         file: "SubsetDisplaySC-Oblique.ttf",
         style: "display",
+        weight: "oblique",
+        in_default_set: true,
         data: include_bytes!("../fonts/SubsetDisplaySC-Oblique.ttf"),
+    },
+    BundledFont {
+        file: "SubsetSansSC-Thin.otf",
+        style: "sans",
+        weight: "thin",
+        in_default_set: false,
+        data: include_bytes!("../fonts/SubsetSansSC-Thin.otf"),
+    },
+    BundledFont {
+        file: "SubsetSansSC-Light.otf",
+        style: "sans",
+        weight: "light",
+        in_default_set: false,
+        data: include_bytes!("../fonts/SubsetSansSC-Light.otf"),
+    },
+    BundledFont {
+        file: "SubsetSansSC-Bold.otf",
+        style: "sans",
+        weight: "bold",
+        in_default_set: false,
+        data: include_bytes!("../fonts/SubsetSansSC-Bold.otf"),
+    },
+    BundledFont {
+        file: "SubsetSansSC-Black.otf",
+        style: "sans",
+        weight: "black",
+        in_default_set: false,
+        data: include_bytes!("../fonts/SubsetSansSC-Black.otf"),
+    },
+    BundledFont {
+        file: "SubsetSerifSC-Light.otf",
+        style: "serif",
+        weight: "light",
+        in_default_set: false,
+        data: include_bytes!("../fonts/SubsetSerifSC-Light.otf"),
+    },
+    BundledFont {
+        file: "SubsetSerifSC-Bold.otf",
+        style: "serif",
+        weight: "bold",
+        in_default_set: false,
+        data: include_bytes!("../fonts/SubsetSerifSC-Bold.otf"),
+    },
+    BundledFont {
+        file: "SubsetSerifSC-Black.otf",
+        style: "serif",
+        weight: "black",
+        in_default_set: false,
+        data: include_bytes!("../fonts/SubsetSerifSC-Black.otf"),
+    },
+    BundledFont {
+        file: "SubsetKaiSC-Light.ttf",
+        style: "kai",
+        weight: "light",
+        in_default_set: false,
+        data: include_bytes!("../fonts/SubsetKaiSC-Light.ttf"),
+    },
+    BundledFont {
+        file: "SubsetKaiSC-Bold.ttf",
+        style: "kai",
+        weight: "bold",
+        in_default_set: false,
+        data: include_bytes!("../fonts/SubsetKaiSC-Bold.ttf"),
+    },
+    BundledFont {
+        file: "SubsetRoundedSC-Regular.ttf",
+        style: "rounded",
+        weight: "regular",
+        in_default_set: false,
+        data: include_bytes!("../fonts/SubsetRoundedSC-Regular.ttf"),
+    },
+    BundledFont {
+        file: "SubsetPosterSC-Regular.ttf",
+        style: "display",
+        weight: "heavy",
+        in_default_set: false,
+        data: include_bytes!("../fonts/SubsetPosterSC-Regular.ttf"),
+    },
+    BundledFont {
+        file: "SubsetSongDisplaySC-Regular.ttf",
+        style: "display",
+        weight: "regular",
+        in_default_set: false,
+        data: include_bytes!("../fonts/SubsetSongDisplaySC-Regular.ttf"),
+    },
+    BundledFont {
+        file: "SubsetBrushSC-Regular.ttf",
+        style: "brush",
+        weight: "regular",
+        in_default_set: false,
+        data: include_bytes!("../fonts/SubsetBrushSC-Regular.ttf"),
+    },
+    BundledFont {
+        file: "SubsetBrushSC-Running.ttf",
+        style: "brush",
+        weight: "running",
+        in_default_set: false,
+        data: include_bytes!("../fonts/SubsetBrushSC-Running.ttf"),
+    },
+    BundledFont {
+        file: "SubsetHandSC-Regular.ttf",
+        style: "handwriting",
+        weight: "regular",
+        in_default_set: false,
+        data: include_bytes!("../fonts/SubsetHandSC-Regular.ttf"),
     },
 ];
 
@@ -186,6 +308,9 @@ pub struct FontLoadReport {
 pub struct FontSet {
     pub faces: Vec<Face>,
     pub report: FontLoadReport,
+    /// With `fonts.styles`: cumulative draw weights of `faces` (a style's weight shared by
+    /// its faces); `None` draws every face equally.
+    cumulative: Option<Vec<f64>>,
 }
 
 fn build_face(
@@ -245,8 +370,16 @@ impl FontSet {
     pub fn load(cfg: &FontsConfig, chars: &[char]) -> Result<FontSet> {
         let mut db = fontdb::Database::new();
         let mut origins: Vec<(fontdb::ID, String, String)> = Vec::new();
+        let styles = &cfg.styles.0;
+        let style_on = |style: &str| {
+            styles.is_empty() || styles.iter().any(|(k, w)| k.name() == style && *w > 0.0)
+        };
         if cfg.bundled {
-            for b in BUNDLED_FONTS {
+            let set = BUNDLED_FONTS.iter().filter(|b| {
+                (b.in_default_set || cfg.bundled_set == crate::recipe::BundledSet::All)
+                    && style_on(b.style)
+            });
+            for b in set {
                 let ids = db.load_font_source(fontdb::Source::Binary(Arc::new(b.data)));
                 for id in ids {
                     origins.push((id, format!("bundled:fonts/{}", b.file), b.style.into()));
@@ -347,6 +480,15 @@ impl FontSet {
         // A fixed order, independent of directory listing order, keeps runs reproducible.
         faces.sort_by(|a, b| (&a.file, a.index).cmp(&(&b.file, b.index)));
         faces.dedup_by(|a, b| a.file == b.file && a.index == b.index);
+        if !styles.is_empty() {
+            for f in faces.iter().filter(|f| !style_on(&f.style)) {
+                report.skipped.push((
+                    format!("{}#{}", f.file, f.index),
+                    format!("style {} is not in fonts.styles", f.style),
+                ));
+            }
+            faces.retain(|f| style_on(&f.style));
+        }
         report.faces_used = faces.len();
         if faces.is_empty() {
             bail!(
@@ -356,7 +498,42 @@ impl FontSet {
                 cfg.min_coverage.0 * 100.0
             );
         }
-        Ok(FontSet { faces, report })
+        let cumulative = (!styles.is_empty()).then(|| {
+            let weight = |style: &str| {
+                styles
+                    .iter()
+                    .find(|(k, _)| k.name() == style)
+                    .map_or(0.0, |(_, w)| *w)
+            };
+            let mut acc = 0.0;
+            faces
+                .iter()
+                .map(|f| {
+                    let same = faces.iter().filter(|g| g.style == f.style).count();
+                    acc += weight(&f.style) / same as f64;
+                    acc
+                })
+                .collect()
+        });
+        Ok(FontSet {
+            faces,
+            report,
+            cumulative,
+        })
+    }
+
+    /// A face index drawn by weight among `candidates`.
+    fn weighted(&self, cumulative: &[f64], candidates: &[usize], rng: &mut Rng) -> usize {
+        let w = |i: usize| cumulative[i] - if i == 0 { 0.0 } else { cumulative[i - 1] };
+        let total: f64 = candidates.iter().map(|&i| w(i)).sum();
+        let mut target = rng.f64() * total;
+        for &i in candidates {
+            if target < w(i) {
+                return i;
+            }
+            target -= w(i);
+        }
+        *candidates.last().expect("non-empty")
     }
 
     /// True when at least one face can draw all of `text`.
@@ -366,6 +543,18 @@ impl FontSet {
 
     /// The face for a block whose characters are `text` (see the module docs), or `None`.
     pub fn choose(&self, text: &str, rng: &mut Rng) -> Option<usize> {
+        if let Some(cum) = &self.cumulative {
+            let all: Vec<usize> = (0..self.faces.len()).collect();
+            let first = self.weighted(cum, &all, rng);
+            if self.faces[first].coverage.covers(text) {
+                return Some(first);
+            }
+            let covering: Vec<usize> = all
+                .into_iter()
+                .filter(|&i| self.faces[i].coverage.covers(text))
+                .collect();
+            return (!covering.is_empty()).then(|| self.weighted(cum, &covering, rng));
+        }
         let first = rng.below(self.faces.len() as u64) as usize;
         if self.faces[first].coverage.covers(text) {
             return Some(first);
@@ -413,6 +602,90 @@ mod tests {
         // 簡 is in none of the GB2312 subsets.
         assert_eq!(set.choose("簡体", &mut rng), None);
         assert!(!set.any_covers("簡"));
+    }
+
+    #[test]
+    fn all_bundled_faces_load_and_twelve_draw_every_standard_character() {
+        let cfg = FontsConfig {
+            bundled_set: crate::recipe::BundledSet::All,
+            ..FontsConfig::default()
+        };
+        let set = FontSet::load(&cfg, &['中']).unwrap();
+        assert_eq!(set.faces.len(), BUNDLED_FONTS.len());
+        let list = crate::tiers::standard();
+        let complete = set
+            .faces
+            .iter()
+            .filter(|f| list.chars.iter().all(|s| f.coverage.has(s.ch)))
+            .count();
+        assert!(complete >= 12, "{complete}");
+        // Google Fonts' Chinese faces lack the Latin middle dot ·; the no-tofu policy draws
+        // a line with one in another face.
+        let punctuation = "，。、；：？！“”‘’《》「」【】（）…—ABCxyz019";
+        for f in &set.faces {
+            assert!(f.coverage.covers(punctuation), "{}", f.file);
+            if list.chars.iter().all(|s| f.coverage.has(s.ch)) {
+                assert!(f.coverage.has('·'), "{}", f.file);
+            }
+            assert!(
+                list.of(crate::tiers::Tier::Level1)
+                    .filter(|c| f.coverage.has(*c))
+                    .count()
+                    >= 3498
+            );
+        }
+        let styles: std::collections::BTreeSet<&str> =
+            BUNDLED_FONTS.iter().map(|b| b.style).collect();
+        assert_eq!(styles.len(), 7, "{styles:?}");
+        // The default set is the four faces of the first release.
+        let four: Vec<&str> = BUNDLED_FONTS
+            .iter()
+            .filter(|b| b.in_default_set)
+            .map(|b| b.file)
+            .collect();
+        assert_eq!(
+            four,
+            [
+                "SubsetSansSC-Regular.otf",
+                "SubsetSerifSC-Regular.otf",
+                "SubsetKaiSC-Regular.ttf",
+                "SubsetDisplaySC-Oblique.ttf"
+            ]
+        );
+    }
+
+    #[test]
+    fn style_weights_pick_faces_by_style_and_never_tofu() {
+        use crate::recipe::{FontStyle, Weights};
+        let cfg = FontsConfig {
+            bundled_set: crate::recipe::BundledSet::All,
+            styles: Weights::from_pairs(&[(FontStyle::Serif, 3.0), (FontStyle::Brush, 1.0)]),
+            ..FontsConfig::default()
+        };
+        let set = FontSet::load(&cfg, &['中']).unwrap();
+        assert!(set
+            .faces
+            .iter()
+            .all(|f| f.style == "serif" || f.style == "brush"));
+        assert_eq!(set.faces.len(), 6);
+        let mut rng = Rng::new(11);
+        let mut serif = 0;
+        for _ in 0..4000 {
+            let i = set.choose("汉字", &mut rng).unwrap();
+            serif += usize::from(set.faces[i].style == "serif");
+        }
+        assert!((2800..3200).contains(&serif), "{serif}");
+        // 㑇 (level 3) is in no brush face: always a serif one.
+        for _ in 0..200 {
+            let i = set.choose("㑇", &mut rng).unwrap();
+            assert_eq!(set.faces[i].style, "serif");
+        }
+        // A style no face has: no usable font.
+        let none = FontsConfig {
+            styles: Weights::from_pairs(&[(FontStyle::Rounded, 1.0)]),
+            ..FontsConfig::default()
+        };
+        assert!(FontSet::load(&none, &['中']).is_err());
     }
 
     #[test]

@@ -42,6 +42,7 @@ pub mod scene;
 pub mod schemas;
 pub mod sink;
 pub mod stats;
+pub mod tiers;
 #[cfg(feature = "train")]
 pub mod train;
 pub mod verify;

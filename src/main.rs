@@ -155,10 +155,15 @@ enum Command {
         #[command(subcommand)]
         action: RecipeAction,
     },
-    /// List usable fonts and their coverage of the corpus characters.
+    /// List usable fonts: style, weight, coverage of the corpus characters and of each level
+    /// of the 2013 standard list (3,500 / 3,000 / 1,605 characters).
     Fonts {
         #[command(flatten)]
         recipe: RecipeArgs,
+        /// Every bundled face, whatever the recipe's fonts settings (fonts.bundled_set: all,
+        /// no fonts.styles filter, no min_coverage).
+        #[arg(long)]
+        all_bundled: bool,
     },
     /// Build or inspect word lists.
     Corpus {
@@ -241,6 +246,31 @@ enum CorpusAction {
     Stats {
         /// A `word<TAB>freq` file (default: the bundled top-50k list).
         file: Option<PathBuf>,
+    },
+    /// Derive the 2013 standard list (corpora/tgh-2013.tsv: char, number, level) from Unihan's
+    /// kTGH field: `bzcat /usr/share/unicode/Unihan_OtherMappings.txt.bz2 | hanzi-synth corpus
+    /// tgh --unihan - -o corpora/tgh-2013.tsv`.
+    Tgh {
+        /// Unihan text holding the kTGH lines (`-` = standard input).
+        #[arg(long)]
+        unihan: PathBuf,
+        /// The list to write.
+        #[arg(short, long)]
+        out: PathBuf,
+    },
+    /// Derive the tail list (corpora/tail-words.tsv): clean jieba words beyond the top list
+    /// that carry the standard characters the top list lacks, and single characters where no
+    /// word has one.
+    Tail {
+        /// jieba's dictionary, e.g. corpora/jieba-dict.txt.
+        #[arg(long)]
+        dict: PathBuf,
+        /// The top list the tail extends, e.g. corpora/top50k.tsv.
+        #[arg(long)]
+        top: PathBuf,
+        /// The list to write (`word<TAB>freq` lines, most frequent first).
+        #[arg(short, long)]
+        out: PathBuf,
     },
 }
 
@@ -640,6 +670,27 @@ fn dispatch(command: Command) -> Result<Flow> {
                 "{}: {} samples, {} records, {} lines; {} distinct characters (count min {}, median {}, max {})",
                 dir.display(), report.samples, report.records, report.lines, c.distinct, c.min, c.median, c.max
             );
+            let levels = &report.standard_levels;
+            println!(
+                "standard characters (2013 list): {} of 8105 appear",
+                levels.iter().map(|t| t.covered).sum::<usize>()
+            );
+            for t in levels {
+                println!(
+                    "  {}: {:>4} of {:>4} appear ({:.1}%), {} appearances, fewest {}{}",
+                    t.tier,
+                    t.covered,
+                    t.size,
+                    100.0 * t.covered as f64 / t.size.max(1) as f64,
+                    t.appearances,
+                    t.min_count,
+                    if t.missing.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; missing e.g. {}", t.missing)
+                    }
+                );
+            }
             if let Some(w) = &report.corpus_coverage {
                 println!(
                     "corpus words seen: {} of {} ({:.1}%)",
@@ -780,8 +831,8 @@ fn dispatch(command: Command) -> Result<Flow> {
             }
             // Everything `generate` loads before it writes: the word list, charset, fonts and
             // backgrounds the recipe names, and the coverage quota.
-            let ctx =
-                Context::new(r).with_context(|| format!("{}: cannot be used", file.display()))?;
+            let ctx = Context::new(r)
+                .with_context(|| format!("{}: cannot be used", file.display()))?;
             let reuse = ctx.backgrounds.reuse_warning(ctx.recipe.count);
             for warning in fit.warnings.iter().chain(&reuse) {
                 println!("warning: {warning}");
@@ -796,27 +847,54 @@ fn dispatch(command: Command) -> Result<Flow> {
             );
             Ok(Flow::Done)
         }
-        Command::Fonts { recipe } => {
-            let r = recipe.load()?.with_resolved_paths();
+        Command::Fonts {
+            recipe,
+            all_bundled,
+        } => {
+            let mut r = recipe.load()?.with_resolved_paths();
+            if all_bundled {
+                r.fonts.bundled = true;
+                r.fonts.bundled_set = hanzi_synth::recipe::BundledSet::All;
+                r.fonts.styles = hanzi_synth::recipe::Weights(Default::default());
+                r.fonts.min_coverage = hanzi_synth::recipe::Prob(0.0);
+            }
             let corpus = corpus::Corpus::load(&r.corpus)?;
             let fonts = FontSet::load(&r.fonts, &corpus.chars)?;
             println!(
-                "{} usable face(s) of {} seen; coverage of {} corpus characters:",
+                "{} usable face(s) of {} seen; coverage of {} corpus characters and of the \
+                 2013 standard list's levels (3,500 / 3,000 / 1,605):",
                 fonts.faces.len(),
                 fonts.report.faces_seen,
                 corpus.chars.len()
             );
+            let mut complete = 0;
             for f in &fonts.faces {
                 let covered = corpus.chars.iter().filter(|c| f.coverage.has(**c)).count();
+                let tiers = hanzi_synth::tiers::coverage(|c| u64::from(f.coverage.has(c)));
+                let all = tiers.iter().all(|t| t.covered == t.size);
+                complete += usize::from(all);
+                let weight = hanzi_synth::fonts::BUNDLED_FONTS
+                    .iter()
+                    .find(|b| f.file == format!("bundled:fonts/{}", b.file))
+                    .map_or("", |b| b.weight);
                 println!(
-                    "  {:>6.2}%  {:<8} {} ({}#{})",
+                    "  {:>6.2}%  {:<11} {:<8} L1 {:>4}  L2 {:>4}  L3 {:>4}{}  {} ({}#{})",
                     100.0 * covered as f64 / corpus.chars.len() as f64,
                     f.style,
+                    weight,
+                    tiers[0].covered,
+                    tiers[1].covered,
+                    tiers[2].covered,
+                    if all { " all" } else { "    " },
                     f.family,
                     f.file,
                     f.index
                 );
             }
+            println!(
+                "{complete} face(s) draw all 8,105 standard characters; a block is only ever \
+                 drawn in a face that has all of its characters"
+            );
             for (what, why) in &fonts.report.skipped {
                 println!("  skipped  {what}: {why}");
             }
@@ -901,6 +979,66 @@ fn dispatch(command: Command) -> Result<Flow> {
                     .map(|(k, v)| format!("{k}:{v}"))
                     .collect::<Vec<_>>()
                     .join(" ")
+            );
+            Ok(Flow::Done)
+        }
+        Command::Corpus {
+            action: CorpusAction::Tgh { unihan, out },
+        } => {
+            let text = if unihan.as_os_str() == "-" {
+                let mut s = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+                    .context("cannot read Unihan text from standard input")?;
+                s
+            } else {
+                read_utf8(&unihan)?
+            };
+            let list = hanzi_synth::tiers::derive_from_unihan(&text)?;
+            std::fs::write(&out, hanzi_synth::tiers::to_tsv(&list))
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            eprintln!(
+                "wrote {} characters (3,500 / 3,000 / 1,605 per level) to {}",
+                list.len(),
+                out.display()
+            );
+            Ok(Flow::Done)
+        }
+        Command::Corpus {
+            action: CorpusAction::Tail { dict, top, out },
+        } => {
+            let raw = read_utf8(&dict)?;
+            let top_list = parse_tsv(&read_utf8(&top)?, &top.display().to_string())?;
+            let exclude = corpus::parse_exclude(corpus::BUNDLED_EXCLUDE, "default")?;
+            let (words, report) = corpus::derive_tail_words(&raw, &top_list.words, &exclude);
+            std::fs::write(&out, corpus::to_tsv(&words))
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            let dropped: Vec<String> = report
+                .clean
+                .dropped
+                .iter()
+                .map(|(why, n)| format!("{n} {}", why.describe()))
+                .collect();
+            eprintln!(
+                "{}: {} entries; widened filter dropped {}; {} clean",
+                dict.display(),
+                report.clean.entries,
+                dropped.join(", "),
+                report.clean.kept
+            );
+            let c = report.top_covers;
+            eprintln!(
+                "{} covers {} / {} / {} of the levels; wrote {} tail entries to {} ({} single \
+                 characters in no word: {}; {} whose words the default exclude list removes: {})",
+                top.display(),
+                c[0],
+                c[1],
+                c[2],
+                report.words,
+                out.display(),
+                report.single_fallbacks.chars().count(),
+                report.single_fallbacks,
+                report.excluded_fallbacks.chars().count(),
+                report.excluded_fallbacks
             );
             Ok(Flow::Done)
         }

@@ -9,11 +9,14 @@
 //! sample *i* still depends only on (recipe, seed, *i*). Impossible quotas are refused with the
 //! reason before anything is written.
 
+use std::collections::BTreeMap;
+
 use anyhow::{bail, Result};
 use serde::Serialize;
 
 use crate::corpus::Corpus;
 use crate::rng::Rng;
+use crate::tiers::{tier_of, Tier};
 
 /// Candidates weighed per pick (a seeded window of the words holding the character).
 const WINDOW: usize = 64;
@@ -35,6 +38,9 @@ pub struct QuotaReport {
     /// Words the plan places (with repeats), and at most how many per sample.
     pub words_placed: usize,
     pub max_words_per_sample: usize,
+    /// `corpus.quota.tiers`: appearances of every character of a level of the 2013 list.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tiers: BTreeMap<Tier, u32>,
 }
 
 impl QuotaPlan {
@@ -48,9 +54,52 @@ impl QuotaPlan {
         max_chars: usize,
         seed: u64,
     ) -> Result<QuotaPlan> {
+        let no_tiers = BTreeMap::new();
+        Self::build_with_tiers(
+            corpus, min_count, &no_tiers, within, max_lines, max_chars, seed,
+        )
+    }
+
+    /// [`QuotaPlan::build`] where every character of a level of the 2013 list in `tiers` needs
+    /// (at least) that many appearances; every character of such a level must be in the
+    /// corpus. With no tiers the plan is exactly `build`'s.
+    pub fn build_with_tiers(
+        corpus: &Corpus,
+        min_count: u32,
+        tiers: &BTreeMap<Tier, u32>,
+        within: u64,
+        max_lines: u32,
+        max_chars: usize,
+        seed: u64,
+    ) -> Result<QuotaPlan> {
         let n_chars = corpus.chars.len();
+        for (tier, n) in tiers {
+            if *n == 0 {
+                continue;
+            }
+            let missing: Vec<char> = crate::tiers::standard()
+                .of(*tier)
+                .filter(|c| corpus.chars.binary_search(c).is_err())
+                .collect();
+            if !missing.is_empty() {
+                bail!(
+                    "corpus.quota.tiers is impossible: {} {} character(s) are in no usable \
+                     corpus word, e.g. {} (corpus.exclude or corpus.charset may remove their \
+                     words, no usable font may draw them, or the corpus lacks them: the bundled \
+                     source mixes in corpora/tail-words.tsv, which has them all)",
+                    missing.len(),
+                    tier.name(),
+                    missing.iter().take(20).collect::<String>()
+                );
+            }
+        }
+        let target = |c: usize| -> u32 {
+            let t = tiers.get(&tier_of(corpus.chars[c])).copied().unwrap_or(0);
+            min_count.max(t)
+        };
         let usable = |w: u32| corpus.words[w as usize].text.chars().count() <= max_chars;
         let stranded: Vec<char> = (0..n_chars)
+            .filter(|&c| target(c) > 0)
             .filter(|&c| !corpus.words_by_char[c].iter().any(|w| usable(*w)))
             .map(|c| corpus.chars[c])
             .collect();
@@ -73,7 +122,8 @@ impl QuotaPlan {
             cs.dedup();
             cs
         };
-        let mut need = vec![min_count; n_chars];
+        let mut need: Vec<u32> = (0..n_chars).map(target).collect();
+        let characters = need.iter().filter(|n| **n > 0).count();
         let mut order: Vec<usize> = (0..n_chars).collect();
         order.sort_by_key(|&c| (corpus.words_by_char[c].len(), c));
         let mut rng = Rng::for_sample(seed, u64::MAX).fork("quota");
@@ -107,9 +157,14 @@ impl QuotaPlan {
             report: QuotaReport {
                 min_count,
                 within,
-                characters: n_chars,
+                characters,
                 words_placed: words.len(),
                 max_words_per_sample: per_sample,
+                tiers: tiers
+                    .iter()
+                    .filter(|(_, n)| **n > 0)
+                    .map(|(t, n)| (*t, *n))
+                    .collect(),
             },
             words,
             within,
@@ -120,12 +175,16 @@ impl QuotaPlan {
             let lines = plan.forced_lines(corpus, i).len();
             if lines > max_lines as usize {
                 bail!(
-                    "corpus.quota is impossible: {} appearances of each of {n_chars} characters \
+                    "corpus.quota is impossible: {} appearances of each of {characters} characters \
                      need {} words, {per_sample} per sample over {within} samples, but a block \
                      holds at most {max_lines} line(s) of {max_chars} characters (sample {i} \
                      needs {lines} lines): raise quota.within, corpus.lines or \
                      corpus.max_chars_per_line, or lower quota.min_count",
-                    min_count,
+                    if tiers.is_empty() {
+                        min_count.to_string()
+                    } else {
+                        format!("up to {}", need_max(min_count, tiers))
+                    },
                     plan.words.len()
                 );
             }
@@ -151,5 +210,71 @@ impl QuotaPlan {
             j += self.within as usize;
         }
         lines
+    }
+}
+
+fn need_max(min_count: u32, tiers: &BTreeMap<Tier, u32>) -> u32 {
+    tiers.values().copied().fold(min_count, u32::max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::Word;
+    use crate::recipe::SamplingMode;
+
+    fn corpus() -> Corpus {
+        let words = ["中国", "人民", "㑇人", "㑊", "国家", "㑇国"]
+            .iter()
+            .map(|t| Word {
+                text: t.to_string(),
+                freq: 10,
+            })
+            .collect();
+        Corpus::new(words, SamplingMode::Frequency, 1.0).unwrap()
+    }
+
+    #[test]
+    fn tier_targets_raise_the_count_of_their_level_only() {
+        let c = corpus();
+        let plain = QuotaPlan::build(&c, 1, 4, 3, 10, 7).unwrap();
+        let same = QuotaPlan::build_with_tiers(&c, 1, &BTreeMap::new(), 4, 3, 10, 7).unwrap();
+        assert_eq!(plain.words, same.words);
+        assert_eq!(plain.report, same.report);
+        // Level 3 only: the plan places words for 㑇 and 㑊 (twice each), nothing else needed.
+        // Every level-3 character must be in the corpus: this toy corpus lacks most.
+        let tiers = BTreeMap::from([(Tier::Level3, 2)]);
+        let err = QuotaPlan::build_with_tiers(&c, 0, &tiers, 4, 3, 10, 7)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("level_3 character(s) are in no usable corpus word"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn tier_quota_covers_a_whole_level_of_the_bundled_corpus() {
+        let cfg = crate::recipe::CorpusConfig {
+            tail: true,
+            exclude: String::new(),
+            ..crate::recipe::CorpusConfig::default()
+        };
+        let c = Corpus::load(&cfg).unwrap();
+        let tiers = BTreeMap::from([(Tier::Level3, 2)]);
+        let plan = QuotaPlan::build_with_tiers(&c, 0, &tiers, 2000, 3, 10, 1).unwrap();
+        assert_eq!(plan.report.characters, 1605);
+        let mut seen: BTreeMap<char, u32> = BTreeMap::new();
+        for i in 0..2000 {
+            for line in plan.forced_lines(&c, i) {
+                for ch in line.chars() {
+                    *seen.entry(ch).or_default() += 1;
+                }
+            }
+        }
+        for ch in crate::tiers::standard().of(Tier::Level3) {
+            assert!(seen.get(&ch).copied().unwrap_or(0) >= 2, "{ch}");
+        }
     }
 }

@@ -12,6 +12,8 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub use crate::tiers::Tier;
+
 /// The bundled default recipe, with comments; `recipe init` prints it verbatim.
 pub const DEFAULT_RECIPE_YAML: &str = include_str!("../recipes/default.yaml");
 
@@ -320,6 +322,78 @@ pub struct CorpusConfig {
     /// Guaranteed coverage: every corpus character at least `min_count` times within the first
     /// `within` samples (0 = off).
     pub quota: QuotaConfig,
+    /// Also draw from `corpora/tail-words.tsv`: the words (and, where no word has one, single
+    /// characters) that carry the standard characters the top-50k list lacks, so that all
+    /// 8,105 characters of the 2013 list occur. Bundled source only; on by itself when
+    /// `quota.tiers` is set.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub tail: bool,
+    /// Sampling weight per level of the 2013 list (`level_1`, `level_2`, `level_3`, `other`):
+    /// a word weighs as its rarest character's level (times its frequency weight); `balanced`
+    /// sampling picks characters by their level's weight. Empty = no weighting.
+    #[serde(default = "no_tier_weights", skip_serializing_if = "no_weights")]
+    pub tier_weights: Weights<Tier>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn no_tier_weights() -> Weights<Tier> {
+    Weights(BTreeMap::new())
+}
+
+fn no_weights<K: Ord + Clone>(w: &Weights<K>) -> bool {
+    w.0.is_empty()
+}
+
+/// Which bundled faces `fonts.bundled` loads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BundledSet {
+    /// The four faces of the first release (sans, serif, kai, display): the default recipe's.
+    #[default]
+    Default,
+    /// Every bundled face (`hanzi-synth fonts --all-bundled` lists them).
+    All,
+}
+
+impl BundledSet {
+    fn is_default(&self) -> bool {
+        *self == BundledSet::Default
+    }
+}
+
+/// A type style, for `fonts.styles` weights: the bundled faces' styles, and `system` / `user`
+/// for faces from `fonts.system` / `fonts.dirs`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FontStyle {
+    Sans,
+    Serif,
+    Kai,
+    Display,
+    Rounded,
+    Brush,
+    Handwriting,
+    System,
+    User,
+}
+
+impl FontStyle {
+    pub fn name(self) -> &'static str {
+        match self {
+            FontStyle::Sans => "sans",
+            FontStyle::Serif => "serif",
+            FontStyle::Kai => "kai",
+            FontStyle::Display => "display",
+            FontStyle::Rounded => "rounded",
+            FontStyle::Brush => "brush",
+            FontStyle::Handwriting => "handwriting",
+            FontStyle::System => "system",
+            FontStyle::User => "user",
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -329,12 +403,24 @@ pub struct QuotaConfig {
     pub min_count: u32,
     /// Within this many first samples (0 = the run's count).
     pub within: u64,
+    /// Per level of the 2013 list (`level_1`, `level_2`, `level_3`): every character of the
+    /// level at least this many times (more than `min_count` raises it for those characters).
+    /// Mixes in `corpora/tail-words.tsv` for the bundled source.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tiers: BTreeMap<Tier, u32>,
+}
+
+impl QuotaConfig {
+    /// Whether a quota plan is needed at all.
+    pub fn is_on(&self) -> bool {
+        self.min_count > 0 || self.tiers.values().any(|n| *n > 0)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FontsConfig {
-    /// Use the four bundled CJK fonts in `fonts/`.
+    /// Use the bundled CJK faces in `fonts/` (which ones: `bundled_set`).
     pub bundled: bool,
     /// Also use the system's fonts (fontconfig folders) that cover CJK text.
     pub system: bool,
@@ -342,6 +428,19 @@ pub struct FontsConfig {
     pub dirs: Vec<PathBuf>,
     /// A face must cover at least this share of the corpus characters to be used at all.
     pub min_coverage: Prob,
+    /// `default` (the four faces of the first release) or `all` (every bundled face).
+    #[serde(default, skip_serializing_if = "BundledSet::is_default")]
+    pub bundled_set: BundledSet,
+    /// Weight per type style (`sans`, `serif`, `kai`, `display`, `rounded`, `brush`,
+    /// `handwriting`, `system`, `user`): a block's face is drawn by its style's weight, shared
+    /// by the faces of that style; styles left out (or 0) are not used. Empty = every face
+    /// equally likely.
+    #[serde(default = "no_font_styles", skip_serializing_if = "no_weights")]
+    pub styles: Weights<FontStyle>,
+}
+
+fn no_font_styles() -> Weights<FontStyle> {
+    Weights(BTreeMap::new())
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -737,6 +836,8 @@ impl Default for CorpusConfig {
             charset: String::new(),
             exclude: "default".into(),
             quota: QuotaConfig::default(),
+            tail: false,
+            tier_weights: no_tier_weights(),
         }
     }
 }
@@ -748,6 +849,8 @@ impl Default for FontsConfig {
             system: false,
             dirs: Vec::new(),
             min_coverage: Prob(0.5),
+            bundled_set: BundledSet::Default,
+            styles: no_font_styles(),
         }
     }
 }
@@ -984,7 +1087,7 @@ impl Recipe {
         if sets.is_empty() {
             return Ok(self.clone());
         }
-        let mut tree = serde_json::to_value(self)?;
+        let mut tree = self.full_tree()?;
         for set in sets {
             let (path, value) = set
                 .split_once('=')
@@ -1017,6 +1120,29 @@ impl Recipe {
         recipe.anchor_new_paths_to_current_dir(self)?;
         recipe.check().context("after --set overrides")?;
         Ok(recipe)
+    }
+
+    /// The recipe as JSON with every key, also those left out of the canonical form (and so
+    /// of the hash) while at their defaults, so that `--set` can reach them.
+    fn full_tree(&self) -> Result<serde_json::Value> {
+        let mut tree = serde_json::to_value(self)?;
+        let optional: [(&[&str], &str, serde_json::Value); 5] = [
+            (&["corpus"], "tail", false.into()),
+            (&["corpus"], "tier_weights", serde_json::json!({})),
+            (&["corpus", "quota"], "tiers", serde_json::json!({})),
+            (&["fonts"], "bundled_set", "default".into()),
+            (&["fonts"], "styles", serde_json::json!({})),
+        ];
+        for (section, key, value) in optional {
+            let mut node = &mut tree;
+            for s in section {
+                node = &mut node[*s];
+            }
+            if let Some(obj) = node.as_object_mut() {
+                obj.entry(key.to_string()).or_insert(value);
+            }
+        }
+        Ok(tree)
     }
 
     /// Input paths that `--set` brought in are relative to the current folder, where the user
@@ -1104,6 +1230,27 @@ impl Recipe {
         }
         if c.quota.min_count > 10_000 {
             bail!("corpus.quota.min_count: at most 10,000 appearances per character");
+        }
+        for (tier, n) in &c.quota.tiers {
+            if *tier == Tier::Other {
+                bail!(
+                    "corpus.quota.tiers: `other` is not a level of the standard list; use \
+                     level_1, level_2 or level_3 (min_count covers every other character)"
+                );
+            }
+            if *n > 10_000 {
+                bail!(
+                    "corpus.quota.tiers.{}: at most 10,000 appearances per character",
+                    tier.name()
+                );
+            }
+        }
+        if c.tail && c.source != "bundled" {
+            bail!(
+                "corpus.tail: the tail list extends the bundled top-50k list, but corpus.source \
+                 is {:?}; add the words to your own list instead",
+                c.source
+            );
         }
         if c.max_chars_per_line == 0 || c.max_chars_per_line > 64 {
             bail!("corpus.max_chars_per_line must be 1 to 64");
@@ -1410,6 +1557,61 @@ mod tests {
             .with_overrides(&["corpus.exclude=default".into()])
             .unwrap();
         assert_eq!(set.corpus.exclude, "default");
+    }
+
+    #[test]
+    fn tier_and_style_keys_parse_validate_and_stay_out_of_the_default_hash() {
+        let json = serde_json::to_string(&Recipe::default()).unwrap();
+        for key in ["tail", "tier_weights", "tiers", "bundled_set", "styles"] {
+            assert!(
+                !json.contains(key),
+                "{key} in the default recipe's canonical form"
+            );
+        }
+        let r = Recipe::from_yaml(
+            "corpus:\n  tail: true\n  tier_weights: {level_3: 2, other: 1}\n  quota:\n    \
+             tiers: {level_2: 1}\nfonts:\n  bundled_set: all\n  styles: {kai: 2, brush: 1}\n",
+            "r.yaml",
+        )
+        .unwrap();
+        assert!(r.corpus.tail);
+        assert_eq!(r.corpus.quota.tiers[&Tier::Level2], 1);
+        assert!(r.corpus.quota.is_on());
+        assert_eq!(r.fonts.bundled_set, BundledSet::All);
+        assert_eq!(r.fonts.styles.0[&FontStyle::Kai], 2.0);
+        assert_ne!(r.hash(), Recipe::default().hash());
+        for (yaml, needle) in [
+            ("fonts:\n  styles: {gothic: 1}\n", "gothic"),
+            ("corpus:\n  tier_weights: {level_4: 1}\n", "level_4"),
+            ("fonts:\n  bundled_set: some\n", "some"),
+        ] {
+            let err = Recipe::from_yaml(yaml, "r.yaml").unwrap_err().to_string();
+            assert!(err.contains(needle) && err.contains("line "), "{err}");
+        }
+        for (yaml, needle) in [
+            ("corpus:\n  quota:\n    tiers: {other: 1}\n", "not a level"),
+            ("corpus:\n  source: w.tsv\n  tail: true\n", "corpus.tail"),
+            ("corpus:\n  quota:\n    tiers: {level_1: 20000}\n", "10,000"),
+        ] {
+            let err = format!("{:#}", Recipe::from_yaml(yaml, "r.yaml").unwrap_err());
+            assert!(err.contains(needle), "{err}");
+        }
+        // --set reaches the keys the canonical form leaves out.
+        let set = Recipe::default()
+            .with_overrides(&[
+                "corpus.quota.tiers={level_3: 2}".into(),
+                "fonts.bundled_set=all".into(),
+                "fonts.styles={sans: 1}".into(),
+                "corpus.tail=true".into(),
+                "corpus.tier_weights={level_1: 1, level_2: 3}".into(),
+            ])
+            .unwrap();
+        assert_eq!(set.corpus.quota.tiers[&Tier::Level3], 2);
+        assert_eq!(set.fonts.bundled_set, BundledSet::All);
+        assert!(set.corpus.tail);
+        assert!(Recipe::default()
+            .with_overrides(&["fonts.styles={gothic: 1}".into()])
+            .is_err());
     }
 
     #[test]

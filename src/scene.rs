@@ -72,6 +72,15 @@ impl Context {
             bail!("no corpus word can be drawn with the available fonts");
         }
         let mut corpus = Corpus::new(words, recipe.corpus.sampling, recipe.corpus.temperature)?;
+        // Level weights of the standard list apply to the words that can be drawn.
+        if !recipe.corpus.tier_weights.0.is_empty() {
+            corpus.set_tier_weights(&recipe.corpus.tier_weights);
+            if !corpus.has_weight() {
+                bail!(
+                    "corpus.tier_weights: no drawable corpus word has a level with a weight > 0"
+                );
+            }
+        }
         corpus.skipped_lines = skipped_lines;
         corpus.exclude = exclude;
         corpus.charset = charset;
@@ -85,15 +94,16 @@ impl Context {
         };
         let backgrounds = BackgroundPool::load(&inputs.backgrounds, &canvases)?;
         let q = &recipe.corpus.quota;
-        let quota = if q.min_count > 0 {
+        let quota = if q.is_on() {
             let within = if q.within == 0 {
                 recipe.count
             } else {
                 q.within
             };
-            Some(QuotaPlan::build(
+            Some(QuotaPlan::build_with_tiers(
                 &corpus,
                 q.min_count,
+                &q.tiers,
                 within,
                 recipe.corpus.lines.max,
                 recipe.corpus.max_chars_per_line as usize,

@@ -269,6 +269,10 @@ pub struct StatsReport {
     pub records: u64,
     pub lines: u64,
     pub characters: CharCounts,
+    /// Per level of the 2013 standard list (3,500 / 3,000 / 1,605 characters): how many of
+    /// its characters appear, their appearances, the fewest appearances of one, the first
+    /// missing ones.
+    pub standard_levels: Vec<crate::tiers::TierCoverage>,
     /// Absent when the corpus named by the manifest's recipe cannot be read here.
     pub corpus_coverage: Option<WordCoverage>,
     pub fonts: BTreeMap<String, u64>,
@@ -333,6 +337,7 @@ pub fn dataset_stats(dir: &Path) -> Result<(StatsReport, Vec<u64>)> {
         most: pick(&mut counts.iter()),
         least: pick(&mut counts.iter().rev()),
     };
+    let standard_levels = crate::tiers::coverage(|c| stats.chars.get(&c).copied().unwrap_or(0));
     let corpus_coverage = words.map(|w| {
         let seen = stats.words_seen.iter().filter(|s| **s).count();
         WordCoverage {
@@ -350,6 +355,7 @@ pub fn dataset_stats(dir: &Path) -> Result<(StatsReport, Vec<u64>)> {
             records: report.records,
             lines: stats.lines,
             characters,
+            standard_levels,
             corpus_coverage,
             fonts: stats.fonts,
             backgrounds: stats.backgrounds,

@@ -626,6 +626,127 @@ fn coverage_quota_reaches_its_guarantee_or_says_why_not() {
     std::fs::remove_dir_all(out).unwrap();
 }
 
+#[test]
+fn corpus_tgh_and_tail_reproduce_the_bundled_lists() {
+    let out = tmp("tail");
+    std::fs::create_dir_all(&out).unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let tail = out.join("tail.tsv");
+    run(&[
+        "corpus",
+        "tail",
+        "--dict",
+        &format!("{root}/corpora/jieba-dict.txt"),
+        "--top",
+        &format!("{root}/corpora/top50k.tsv"),
+        "-o",
+        tail.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        std::fs::read(&tail).unwrap(),
+        std::fs::read(format!("{root}/corpora/tail-words.tsv")).unwrap(),
+        "corpora/tail-words.tsv is not what `corpus tail` derives from the dictionary"
+    );
+    // The standard list from Unihan-style lines (the shipped list written back as kTGH lines).
+    let mut unihan = String::from("# Unihan_OtherMappings.txt\n");
+    for line in std::fs::read_to_string(format!("{root}/corpora/tgh-2013.tsv"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+    {
+        let f: Vec<&str> = line.split('\t').collect();
+        let cp = f[0].chars().next().unwrap() as u32;
+        unihan.push_str(&format!("U+{cp:04X}\tkTGH\t2013:{}\n", f[1]));
+    }
+    let src = out.join("unihan.txt");
+    std::fs::write(&src, unihan).unwrap();
+    let tgh = out.join("tgh.tsv");
+    run(&[
+        "corpus",
+        "tgh",
+        "--unihan",
+        src.to_str().unwrap(),
+        "-o",
+        tgh.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        std::fs::read(&tgh).unwrap(),
+        std::fs::read(format!("{root}/corpora/tgh-2013.tsv")).unwrap()
+    );
+    std::fs::remove_dir_all(out).unwrap();
+}
+
+#[test]
+fn tier_quota_draws_every_level_3_character_and_stats_counts_the_levels() {
+    let out = tmp("tiers");
+    std::fs::create_dir_all(&out).unwrap();
+    let data = out.join("data");
+    run(&[
+        "generate",
+        "-q",
+        "-n",
+        "300",
+        "-o",
+        data.to_str().unwrap(),
+        "--set",
+        "canvas={width: 160, height: 160}",
+        "--set",
+        "text.size=[12, 30]",
+        "--set",
+        "text.min_size=10",
+        "--set",
+        "corpus.lines=[1, 4]",
+        "--set",
+        "corpus.quota.tiers={level_3: 1}",
+        "--set",
+        "fonts.bundled_set=all",
+        "--set",
+        "fonts.styles={sans: 1, kai: 1, brush: 1}",
+        "--set",
+        "effects.gaussian_blur.probability=0",
+    ]);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(data.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["quota"]["tiers"]["level_3"], 1);
+    assert_eq!(manifest["quota"]["characters"], 1605);
+    let stats = out.join("stats");
+    let o = run(&[
+        "stats",
+        data.to_str().unwrap(),
+        "-o",
+        stats.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("level_3: 1605 of 1605 appear"), "{text}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(stats.with_extension("json")).unwrap()).unwrap();
+    let levels = report["standard_levels"].as_array().unwrap();
+    assert_eq!(levels[2]["covered"], 1605);
+    assert!(levels[2]["min_count"].as_u64().unwrap() >= 1);
+    // Only the styles asked for are used: no serif face drew anything.
+    let fonts = report["fonts"].as_object().unwrap();
+    assert!(fonts.keys().all(|f| !f.contains("Serif")), "{fonts:?}");
+    assert!(fonts.keys().any(|f| f.contains("Brush")), "{fonts:?}");
+
+    // With the default exclude list four standard characters have no word left: refused.
+    let (code, err) = run_any(&[
+        "generate",
+        "-q",
+        "-n",
+        "5",
+        "-o",
+        out.join("refused").to_str().unwrap(),
+        "--set",
+        "corpus.quota.tiers={level_2: 1}",
+    ]);
+    assert_ne!(code, Some(0));
+    assert!(
+        err.contains("level_2 character(s) are in no usable corpus word"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(out).unwrap();
+}
+
 /// Runs and returns (exit code, stdout + stderr).
 fn run_any(args: &[&str]) -> (Option<i32>, String) {
     let o = bin().args(args).output().expect("binary runs");
