@@ -42,7 +42,7 @@ macro_rules! bundled {
     };
 }
 
-pub const BUNDLED_IMAGES: &[BundledImage] = bundled!(
+pub static BUNDLED_IMAGES: &[BundledImage] = bundled!(
     "paper_mypaint_canvas01.jpg",
     "paper_mypaint_canvas02.jpg",
     "paper_mypaint_cork.jpg",

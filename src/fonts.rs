@@ -34,7 +34,7 @@ pub struct BundledFont {
 
 /// Every bundled face, the default set's four first (in their original order). Sources,
 /// licences and sizes: `fonts/manifest.tsv`; built by `tools/fonts/subset.py`.
-pub const BUNDLED_FONTS: &[BundledFont] = &[
+pub static BUNDLED_FONTS: &[BundledFont] = &[
     BundledFont {
         file: "SubsetSansSC-Regular.otf",
         style: "sans",
