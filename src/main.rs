@@ -831,8 +831,8 @@ fn dispatch(command: Command) -> Result<Flow> {
             }
             // Everything `generate` loads before it writes: the word list, charset, fonts and
             // backgrounds the recipe names, and the coverage quota.
-            let ctx = Context::new(r)
-                .with_context(|| format!("{}: cannot be used", file.display()))?;
+            let ctx =
+                Context::new(r).with_context(|| format!("{}: cannot be used", file.display()))?;
             let reuse = ctx.backgrounds.reuse_warning(ctx.recipe.count);
             for warning in fit.warnings.iter().chain(&reuse) {
                 println!("warning: {warning}");

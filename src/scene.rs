@@ -76,9 +76,7 @@ impl Context {
         if !recipe.corpus.tier_weights.0.is_empty() {
             corpus.set_tier_weights(&recipe.corpus.tier_weights);
             if !corpus.has_weight() {
-                bail!(
-                    "corpus.tier_weights: no drawable corpus word has a level with a weight > 0"
-                );
+                bail!("corpus.tier_weights: no drawable corpus word has a level with a weight > 0");
             }
         }
         corpus.skipped_lines = skipped_lines;
