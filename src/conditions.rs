@@ -16,7 +16,7 @@ use crate::fonts::FontSet;
 use crate::geometry::{point_in_polygon, Point, Rect};
 use crate::plan::Sample;
 use crate::recipe::ConditionsConfig;
-use crate::render::render_block;
+use crate::render::render_fill;
 use crate::warp::{warp_alpha, WarpedAlpha};
 
 /// A character-segmentation map: 8-bit while the table fits, 16-bit past 255 characters.
@@ -43,7 +43,7 @@ fn warped_fills(sample: &Sample, fonts: &FontSet) -> Vec<WarpedAlpha> {
         .blocks
         .iter()
         .map(|b| {
-            let layer = render_block(&b.layout, &fonts.faces[b.face], b.pad);
+            let layer = render_fill(&b.layout, &fonts.faces[b.face], b.pad, b.bold);
             warp_alpha(&layer, &b.to_canvas, w, h)
         })
         .collect()

@@ -32,6 +32,10 @@ pub struct PlacedGlyph {
     /// Pixels per font unit.
     pub scale: f64,
     pub angle: f64,
+    /// Synthetic width and slant, applied to the outline (font units, y up) before `scale`:
+    /// `x' = x_scale·x + shear·y`. 1 and 0 draw the face as designed.
+    pub x_scale: f64,
+    pub shear: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -108,8 +112,14 @@ pub struct BlockStyle {
     pub title_scale: f64,
     /// Ignored for vertical blocks.
     pub curve: Curve,
-    /// Pixels of outline drawn around the glyphs: cells grow by it so they hold the outline.
+    /// Pixels of outline drawn around the glyphs: cells grow by it so they hold the outline
+    /// (and a synthetic bold, which is an outline in the text's own colour).
     pub outline: f64,
+    /// Synthetic oblique: the tangent of the slant (positive leans right), about each
+    /// character's baseline (horizontal) or middle (vertical).
+    pub slant: f64,
+    /// Synthetic width: horizontal scale of the glyphs and their advances (condensed < 1).
+    pub x_scale: f64,
 }
 
 impl BlockStyle {
@@ -123,17 +133,27 @@ impl BlockStyle {
             title_scale: 1.0,
             curve: Curve::Straight,
             outline: 0.0,
+            slant: 0.0,
+            x_scale: 1.0,
         }
     }
 }
 
-/// Shapes one line; returns glyphs and per-character cells in font units, y up, pen from (0, 0).
+/// The synthetic width and slant in font units (y up) about a reference height `y_ref`.
+fn synthetic_map(p: Point, x_scale: f64, slant: f64, y_ref: f64) -> Point {
+    Point::new(x_scale * p.x + slant * (p.y - y_ref), p.y)
+}
+
+/// Shapes one line; returns glyphs and per-character cells in font units, y up, pen from (0, 0),
+/// with the synthetic width and slant applied (cells then are parallelograms that hold the
+/// slanted ink exactly as the boxes held the upright ink: the map is linear).
 fn shape_line(
     face: &Face,
     text: &str,
     dir: Direction,
     letter_spacing: f64,
     ink_pad: f64,
+    (x_scale, slant): (f64, f64),
 ) -> Result<(Vec<PlacedGlyph>, Vec<CharCell>)> {
     let chars: Vec<char> = text.chars().collect();
     let mut buffer = Buffer::new();
@@ -160,6 +180,8 @@ fn shape_line(
     let positions = buffer.glyph_positions();
     let mut glyphs = Vec::with_capacity(infos.len());
     let mut cluster_rects: Vec<Option<Rect>> = vec![None; chars.len()];
+    // Height each cluster slants about: the baseline, or a vertical cell's middle.
+    let mut cluster_ref: Vec<Option<f64>> = vec![None; chars.len()];
     let (mut pen_x, mut pen_y) = (0.0f64, 0.0f64);
     for (g, (info, pos)) in infos.iter().zip(positions).enumerate() {
         if info.glyph_id == 0 {
@@ -178,16 +200,24 @@ fn shape_line(
         let ink = outline(face, info.glyph_id)
             .map(|o| o.bounds.translate(ox, oy).expand(ink_pad))
             .unwrap_or(Rect::EMPTY);
-        let slot = &mut cluster_rects[(info.cluster as usize).min(chars.len() - 1)];
+        let k = (info.cluster as usize).min(chars.len() - 1);
+        let slot = &mut cluster_rects[k];
         let rect = slot.unwrap_or(Rect::EMPTY).union(&cell).union(&ink);
         *slot = Some(rect);
+        let y_ref = *cluster_ref[k].get_or_insert(match dir {
+            Direction::Horizontal => 0.0,
+            Direction::Vertical => (cell.y0 + cell.y1) / 2.0,
+        });
+        let origin = synthetic_map(Point::new(ox, oy), x_scale, slant, y_ref);
         glyphs.push(PlacedGlyph {
             glyph: info.glyph_id,
             cluster: info.cluster as usize,
-            x: ox,
-            y: oy,
+            x: origin.x,
+            y: origin.y,
             scale: 1.0,
             angle: 0.0,
+            x_scale,
+            shear: slant,
         });
         pen_x += adv_x;
         pen_y += adv_y;
@@ -213,14 +243,17 @@ fn shape_line(
     }
     // Characters merged into another's cluster (ligatures) share that cluster's cell.
     let mut cells = Vec::with_capacity(chars.len());
-    let mut last = Rect::EMPTY;
+    let (mut last, mut last_ref) = (Rect::EMPTY, 0.0);
     for (i, c) in chars.iter().enumerate() {
         if let Some(r) = cluster_rects[i] {
             last = r;
+            last_ref = cluster_ref[i].unwrap_or(0.0);
         }
         cells.push(CharCell {
             ch: *c,
-            quad: last.quad(),
+            quad: last
+                .quad()
+                .map(|p| synthetic_map(p, x_scale, slant, last_ref)),
         });
     }
     Ok((glyphs, cells))
@@ -252,8 +285,16 @@ pub fn layout_block(face: &Face, lines: &[String], style: &BlockStyle) -> Result
         // Bilinear resampling spreads a layer pixel's ink over neighbours whose centres lie
         // within one pixel, and a pixel that only touches the ink box holds ink: 1.5 pixels
         // around the ink box (and the outline) hold the whole fringe.
-        let ink_pad = (1.5 + style.outline) / scale;
-        let (glyphs, cells) = shape_line(face, text, dir, style.spacing.letter, ink_pad)?;
+        // A condensing width squeezes that margin too; widen it so 1.5 pixels remain.
+        let ink_pad = (1.5 + style.outline) / scale / style.x_scale.min(1.0);
+        let (glyphs, cells) = shape_line(
+            face,
+            text,
+            dir,
+            style.spacing.letter,
+            ink_pad,
+            (style.x_scale, style.slant),
+        )?;
         let to_px = |x: f64, y: f64| match dir {
             Direction::Horizontal => Point::new(x * scale, cross - y * scale),
             Direction::Vertical => Point::new(cross + x * scale, -y * scale),
@@ -273,14 +314,12 @@ pub fn layout_block(face: &Face, lines: &[String], style: &BlockStyle) -> Result
         let chars: Vec<CharCell> = cells
             .into_iter()
             .map(|c| {
-                // Font-unit quads are axis-aligned boxes here: corners 0 and 2 are opposite.
-                let (a, b) = (
-                    to_px(c.quad[0].x, c.quad[0].y),
-                    to_px(c.quad[2].x, c.quad[2].y),
-                );
+                // A font-unit cell runs bottom-left, bottom-right, top-right, top-left (y up);
+                // on the y-down pixel grid that order reversed is top-left … bottom-left.
+                let [bl, br, tr, tl] = c.quad.map(|p| to_px(p.x, p.y));
                 CharCell {
                     ch: c.ch,
-                    quad: Rect::new(a.x.min(b.x), a.y.min(b.y), a.x.max(b.x), a.y.max(b.y)).quad(),
+                    quad: [tl, tr, br, bl],
                 }
             })
             .collect();
@@ -583,6 +622,47 @@ mod tests {
         letter: 0.0,
         line: 1.3,
     };
+
+    #[test]
+    fn synthetic_width_and_slant_shape_the_cells() {
+        let set = faces();
+        let sans = set.faces.iter().find(|f| f.style == "sans").unwrap();
+        let plain = BlockStyle::plain(Direction::Horizontal, 40.0, SPACING);
+        let slant = 12f64.to_radians().tan();
+        let styled = BlockStyle {
+            x_scale: 0.8,
+            slant,
+            ..plain
+        };
+        let a = layout_block(sans, &["中国人".into()], &plain).unwrap();
+        let b = layout_block(sans, &["中国人".into()], &styled).unwrap();
+        let (ca, cb) = (&a.lines[0].chars, &b.lines[0].chars);
+        // Condensed: each cell's baseline edge is 0.8 as long.
+        let bottom = |q: &Quad| q[2].x - q[3].x;
+        for (x, y) in ca.iter().zip(cb) {
+            assert!((bottom(&y.quad) - 0.8 * bottom(&x.quad)).abs() < 1e-6);
+            // Oblique: the top edge sits right of the bottom edge by slant × height.
+            let height = y.quad[3].y - y.quad[0].y;
+            let lean = y.quad[0].x - y.quad[3].x;
+            assert!((lean - slant * height).abs() < 1e-6, "{lean} vs {}", slant * height);
+        }
+        // The glyphs carry the same map, so the drawn ink leans with its cell.
+        let g = &b.lines[0].glyphs[0];
+        assert_eq!((g.x_scale, g.shear), (0.8, slant));
+        // Vertical columns slant each character about its own middle: the column stays put.
+        let vs = BlockStyle {
+            direction: Direction::Vertical,
+            ..styled
+        };
+        let v = layout_block(sans, &["中国人".into()], &vs).unwrap();
+        let mids: Vec<f64> = v.lines[0]
+            .chars
+            .iter()
+            .map(|c| c.quad.iter().map(|p| p.x).sum::<f64>() / 4.0)
+            .collect();
+        // (up to the ink margin, which can reach past a cell's em box by a pixel or two)
+        assert!(mids.windows(2).all(|w| (w[0] - w[1]).abs() < 1.0), "{mids:?}");
+    }
 
     #[test]
     fn horizontal_cells_advance_left_to_right() {

@@ -19,6 +19,7 @@ pub mod composite;
 pub mod conditions;
 pub mod corpus;
 pub mod crop;
+pub mod describe;
 pub mod effects;
 pub mod encode;
 pub mod files;

@@ -1162,3 +1162,44 @@ fn read_utf8(path: &Path) -> Result<String> {
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap's own consistency checks over every subcommand (with the features this build has):
+    /// two flattened option groups sharing an argument id once made `ab --steps` unusable.
+    #[test]
+    fn command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+
+    #[cfg(feature = "train")]
+    #[test]
+    fn ab_takes_training_and_sampling_steps_apart() {
+        use clap::Parser;
+        let cli = super::Cli::try_parse_from([
+            "hanzi-synth",
+            "ab",
+            "--a",
+            "a.yaml",
+            "--b",
+            "b.yaml",
+            "--steps",
+            "800",
+            "--sample-steps",
+            "10",
+            "--sample-seed",
+            "7",
+            "-o",
+            "out",
+        ])
+        .expect("ab parses");
+        let super::Command::Ab(args) = cli.command else {
+            panic!("not ab")
+        };
+        assert_eq!(args.hyper.steps, 800);
+        assert_eq!(args.sampling.steps, 10);
+        assert_eq!(args.sampling.seed, 7);
+    }
+}

@@ -71,6 +71,27 @@ pub struct FontMeta {
     pub file: String,
     pub index: u32,
     pub style: String,
+    /// The synthetic type style drawn over the face (`fonts.synthetic`); always present.
+    pub synthetic: SyntheticStyle,
+}
+
+/// A synthetic type style: emboldening (em of ink grown all round), oblique (degrees, leaning
+/// right) and width (horizontal scale). `0, 0, 1` is the face as designed.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct SyntheticStyle {
+    pub bold: f64,
+    pub oblique: f64,
+    pub width: f64,
+}
+
+impl Default for SyntheticStyle {
+    fn default() -> Self {
+        SyntheticStyle {
+            bold: 0.0,
+            oblique: 0.0,
+            width: 1.0,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -174,6 +195,8 @@ pub struct SampleMeta {
     pub height: u32,
     pub caption: String,
     pub caption_language: Language,
+    /// The caption with the text replaced by `caption.placeholder`.
+    pub plain_caption: String,
     pub background: BackgroundInfo,
     pub blocks: Vec<BlockMeta>,
     pub lines: Vec<LineMeta>,
@@ -214,6 +237,8 @@ pub struct RenderedBlock {
     pub layout: BlockLayout,
     /// Layer padding: layout point (x, y) is layer pixel (x + pad, y + pad).
     pub pad: f64,
+    /// Synthetic emboldening in pixels (0 = none): the fill is the glyphs grown by it.
+    pub bold: f64,
     /// Layer pixels → image pixels (the camera effect included).
     pub to_canvas: Homography,
 }

@@ -437,6 +437,39 @@ pub struct FontsConfig {
     /// equally likely.
     #[serde(default = "no_font_styles", skip_serializing_if = "no_weights")]
     pub styles: Weights<FontStyle>,
+    /// Synthetic type styles over any face: faux bold, oblique and width.
+    #[serde(default, skip_serializing_if = "SyntheticStyles::is_default")]
+    pub synthetic: SyntheticStyles,
+}
+
+/// Synthetic type styles, each drawn per block with its probability: what sign makers and
+/// word processors do when a family lacks the weight or the italic, so a model meets
+/// emboldened, slanted and condensed Chinese too. Recorded per line as `font.synthetic`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SyntheticStyles {
+    /// Emboldening: ink grown all round by this many em (an outline in the text's colour).
+    pub bold: Effect,
+    /// Oblique: slant in degrees, positive leaning right.
+    pub oblique: Effect,
+    /// Width: horizontal scale of the glyphs and their advances (condensed < 1 < expanded).
+    pub width: Effect,
+}
+
+impl Default for SyntheticStyles {
+    fn default() -> Self {
+        SyntheticStyles {
+            bold: Effect::new(0.0, 0.02, 0.04),
+            oblique: Effect::new(0.0, 8.0, 14.0),
+            width: Effect::new(0.0, 0.8, 1.2),
+        }
+    }
+}
+
+impl SyntheticStyles {
+    fn is_default(&self) -> bool {
+        *self == SyntheticStyles::default()
+    }
 }
 
 fn no_font_styles() -> Weights<FontStyle> {
@@ -672,10 +705,14 @@ pub enum Language {
 #[serde(deny_unknown_fields, default)]
 pub struct CaptionConfig {
     pub languages: Weights<Language>,
-    /// Chinese templates; `{text}` is replaced by the rendered text.
+    /// Chinese templates; `{text}` is replaced by the rendered text, the other slots
+    /// (`caption::SLOTS`: `{background}`, `{background_color}`, `{text_color}`, `{style}`,
+    /// `{position}`) by words for what the picture shows.
     pub zh: Vec<String>,
-    /// English templates; `{text}` is replaced by the rendered text.
+    /// English templates, with the same slots.
     pub en: Vec<String>,
+    /// Stands for the text in `plain_caption` (the caption without its text).
+    pub placeholder: String,
     /// Joins the lines of a block when quoted in a caption.
     pub line_joiner: String,
     /// Also write `captions`: several captions per sample for caption dropout (see README).
@@ -851,6 +888,7 @@ impl Default for FontsConfig {
             min_coverage: Prob(0.5),
             bundled_set: BundledSet::Default,
             styles: no_font_styles(),
+            synthetic: SyntheticStyles::default(),
         }
     }
 }
@@ -986,23 +1024,24 @@ impl Default for CaptionConfig {
         CaptionConfig {
             languages: Weights::from_pairs(&[(Language::Zh, 1.0), (Language::En, 1.0)]),
             zh: [
-                "一张海报，上面写着“{text}”",
-                "一块招牌，上面写着“{text}”",
-                "一张照片，画面中有文字“{text}”",
-                "印有“{text}”字样的图片",
-                "写着“{text}”的标志",
+                "{background}上写着{text_color}的{style}文字“{text}”",
+                "在{background}上，{text_color}文字写着“{text}”",
+                "{background}，{position}有{text_color}的文字“{text}”",
+                "{background}，上面用{text_color}{style}字写着“{text}”",
+                "写有“{text}”的{background}",
             ]
             .map(String::from)
             .to_vec(),
             en: [
-                "a poster that reads \"{text}\"",
-                "a sign that says \"{text}\"",
-                "a photo with the Chinese text \"{text}\"",
-                "an image with the words \"{text}\" written on it",
-                "Chinese characters \"{text}\" on a background",
+                "{text_color} {style} text \"{text}\" on {background}",
+                "on {background}, {text_color} characters read \"{text}\"",
+                "{background} with the words \"{text}\" in {text_color} at the {position}",
+                "{background}, with the Chinese text \"{text}\" in {text_color} {style} type",
+                "\"{text}\" written in {text_color} {style} characters on {background}",
             ]
             .map(String::from)
             .to_vec(),
+            placeholder: "<>".into(),
             line_joiner: " ".into(),
             variants: false,
         }
@@ -1351,6 +1390,9 @@ impl Recipe {
             ("effects.motion_blur", e.motion_blur, 1.0, 64.0),
             ("effects.noise", e.noise, 0.0, 64.0),
             ("effects.jpeg", e.jpeg, 1.0, 100.0),
+            ("fonts.synthetic.bold", self.fonts.synthetic.bold, 0.0, 0.1),
+            ("fonts.synthetic.oblique", self.fonts.synthetic.oblique, -30.0, 30.0),
+            ("fonts.synthetic.width", self.fonts.synthetic.width, 0.5, 2.0),
         ] {
             if !(eff.range.min >= lo && eff.range.max <= hi) {
                 bail!("{key}.range must lie within [{lo}, {hi}]");
@@ -1388,6 +1430,12 @@ impl Recipe {
             for t in list {
                 if t.matches("{text}").count() != 1 {
                     bail!("caption.{lang}: template {t:?} must contain {{text}} exactly once");
+                }
+                if let Some(slot) = crate::caption::unknown_slots(t).first() {
+                    bail!(
+                        "caption.{lang}: template {t:?} has the unknown slot {slot}; the slots are {}",
+                        crate::caption::SLOTS.join(" ")
+                    );
                 }
             }
         }

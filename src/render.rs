@@ -75,12 +75,14 @@ pub fn layer_size(block: &BlockLayout, pad: f64) -> (u32, u32) {
 fn glyph_transform(g: &PlacedGlyph, pad: f64) -> Transform {
     let s = g.scale as f32;
     let (sin, cos) = (g.angle.sin() as f32, g.angle.cos() as f32);
-    // Rotation after the y-flipping scale: [cos −sin; sin cos] · [s 0; 0 −s].
+    let (w, k) = (g.x_scale as f32, g.shear as f32);
+    // Rotation after the y-flipping scale after the synthetic width and slant:
+    // [cos −sin; sin cos] · [s 0; 0 −s] · [w k; 0 1].
     Transform::from_row(
-        cos * s,
-        sin * s,
-        sin * s,
-        -cos * s,
+        cos * s * w,
+        sin * s * w,
+        cos * s * k + sin * s,
+        sin * s * k - cos * s,
         (g.x + pad) as f32,
         (g.y + pad) as f32,
     )
@@ -108,6 +110,15 @@ pub fn render_block(block: &BlockLayout, face: &Face, pad: f64) -> AlphaLayer {
         }
     }
     into_layer(mask)
+}
+
+/// The text's own ink: the glyphs, grown by `bold` pixels for a synthetic bold.
+pub fn render_fill(block: &BlockLayout, face: &Face, pad: f64, bold: f64) -> AlphaLayer {
+    if bold > 0.0 {
+        render_stroke(block, face, pad, bold)
+    } else {
+        render_block(block, face, pad)
+    }
 }
 
 /// The glyphs grown by an outline `width` pixels wide (the glyph area included).

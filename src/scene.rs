@@ -14,9 +14,11 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Result};
 use image::RgbImage;
 
-use crate::background::BackgroundPool;
+use crate::background::{BackgroundInfo, BackgroundPool};
 use crate::blur::radius_for_sigma;
-use crate::caption::{caption_en, caption_variants, make_caption, scene_phrase_en};
+use crate::caption::{
+    caption_en, caption_variants, make_caption, plain_caption, scene_phrase_en, Facts,
+};
 use crate::color::{choose_color_by, effective_contrast, luminance, luminance_spread};
 use crate::composite::Paint;
 use crate::corpus::Corpus;
@@ -30,11 +32,11 @@ use crate::paint::Painter;
 use crate::placement::TextureMap;
 use crate::plan::{
     json_point, json_quad, round4, sample_key, BlockMeta, CharMeta, FontMeta, LayerPlan, LineMeta,
-    Plan, PlateMeta, RenderedBlock, Sample, SampleMeta, ShadowMeta, StrokeMeta,
+    Plan, PlateMeta, RenderedBlock, Sample, SampleMeta, ShadowMeta, StrokeMeta, SyntheticStyle,
 };
 use crate::quota::QuotaPlan;
-use crate::recipe::{Align, BlendMode, CurveShape, Direction, FillKind, Recipe};
-use crate::render::{render_block, render_plate, render_stroke, weather, AlphaLayer, LAYER_PAD};
+use crate::recipe::{Align, BlendMode, CurveShape, Direction, FillKind, Recipe, SyntheticStyles};
+use crate::render::{render_fill, render_plate, render_stroke, weather, AlphaLayer, LAYER_PAD};
 use crate::rng::Rng;
 use crate::warp::random_shape;
 
@@ -301,6 +303,7 @@ struct PlannedBlock {
     layout: BlockLayout,
     pad: f64,
     looks: Looks,
+    synthetic: SyntheticStyle,
     planes: Planes,
     /// Where the layer's corners go before translation.
     shape: Quad,
@@ -309,6 +312,22 @@ struct PlannedBlock {
     align: Align,
     curve: &'static str,
     rescue: Rescue,
+}
+
+/// A block's synthetic type style, each part by its probability (`fonts.synthetic`).
+fn draw_synthetic(cfg: &SyntheticStyles, rng: &mut Rng) -> SyntheticStyle {
+    let mut part = |e: &crate::recipe::Effect, off: f64| {
+        if rng.chance(e.probability.0) {
+            round4(rng.range_f64(e.range.min, e.range.max))
+        } else {
+            off
+        }
+    };
+    SyntheticStyle {
+        bold: part(&cfg.bold, 0.0),
+        oblique: part(&cfg.oblique, 0.0),
+        width: part(&cfg.width, 1.0),
+    }
 }
 
 fn draw_curve(r: &Recipe, dir: Direction, rng: &mut Rng) -> (Curve, &'static str) {
@@ -340,13 +359,14 @@ fn render_planes(
     face: &crate::fonts::Face,
     pad: f64,
     looks: &Looks,
+    bold: f64,
     seed: u64,
 ) -> Planes {
     let size = layout.size;
-    let mut fill = render_block(layout, face, pad);
+    let mut fill = render_fill(layout, face, pad, bold);
     let mut stroke = looks
         .stroke
-        .map(|w| render_stroke(layout, face, pad, w * size));
+        .map(|w| render_stroke(layout, face, pad, w * size + bold));
     if let Some(strength) = looks.weathering {
         let cell = (size * 0.6).max(6.0);
         weather(&mut fill, seed, strength, cell);
@@ -423,6 +443,7 @@ fn plan_block(
         };
         let (curve, curve_name) = draw_curve(r, dir, &mut rng);
         let looks = Looks::draw(r, &mut rng.fork("looks")).rescued(rescue);
+        let synthetic = draw_synthetic(&r.fonts.synthetic, &mut rng.fork("synthetic"));
         let warp_rng = rng.fork("warp");
         let seed = rng.next_u64();
         lap(clock, &mut times.sampling);
@@ -438,7 +459,9 @@ fn plan_block(
                 align,
                 title_scale,
                 curve,
-                outline: looks.stroke.map_or(0.0, |w| w * size),
+                outline: looks.stroke.map_or(0.0, |w| w * size) + synthetic.bold * size,
+                slant: synthetic.oblique.to_radians().tan(),
+                x_scale: synthetic.width,
             };
             // A face that cannot draw this text after all (a glyph without ink) means new text.
             let Ok(layout) = layout_block(face_ref, &lines, &style) else {
@@ -463,7 +486,14 @@ fn plan_block(
                     size *= r.text.min_size / legible.max(1e-3) * 1.02;
                     continue;
                 }
-                let planes = render_planes(&layout, face_ref, pad, &looks, seed);
+                let planes = render_planes(
+                    &layout,
+                    face_ref,
+                    pad,
+                    &looks,
+                    synthetic.bold * size,
+                    seed,
+                );
                 lap(clock, &mut times.raster);
                 return Ok((
                     PlannedBlock {
@@ -472,6 +502,7 @@ fn plan_block(
                         layout,
                         pad,
                         looks,
+                        synthetic,
                         planes,
                         shape,
                         strength,
@@ -806,6 +837,7 @@ fn font_meta(ctx: &Context, face: usize) -> FontMeta {
         file: face.file.clone(),
         index: face.index,
         style: face.style.clone(),
+        synthetic: SyntheticStyle::default(),
     }
 }
 
@@ -1027,14 +1059,19 @@ pub fn plan_sample(ctx: &Context, index: u64, times: &mut StageTimes) -> Result<
             Some((h_cam, _)) => h_cam.then_after(&spot.to_canvas),
             None => spot.to_canvas,
         };
+        let bold = plan.synthetic.bold * plan.layout.size;
         let rendered = RenderedBlock {
             face: plan.face,
             layout: plan.layout,
             pad: plan.pad,
+            bold,
             to_canvas,
         };
         let to_image = rendered.layout_to_canvas();
-        let font = font_meta(ctx, plan.face);
+        let font = FontMeta {
+            synthetic: plan.synthetic,
+            ..font_meta(ctx, plan.face)
+        };
         for line in &rendered.layout.lines {
             lines.push(LineMeta {
                 text: line.text.clone(),
@@ -1100,13 +1137,26 @@ pub fn plan_sample(ctx: &Context, index: u64, times: &mut StageTimes) -> Result<
         caption_lines.extend(plan.lines);
         blocks.push(rendered);
     }
-    let (caption, caption_language, template) =
-        make_caption(&r.caption, &caption_lines, &mut root.fork("caption"));
-    let english = caption_en(&r.caption, template, &caption_lines);
+    let facts = picture_facts(&background, &canvas, &lines);
+    let (caption, caption_language, template) = make_caption(
+        &r.caption,
+        &caption_lines,
+        &facts,
+        &mut root.fork("caption"),
+    );
+    let english = caption_en(&r.caption, template, &caption_lines, &facts);
+    let plain = plain_caption(&r.caption, caption_language, template, &facts);
     let captions = r.caption.variants.then(|| {
         let placed: Vec<(String, &str)> =
             lines.iter().map(|l| (l.text.clone(), l.position)).collect();
-        caption_variants(&r.caption, &caption, caption_language, template, &placed)
+        caption_variants(
+            &r.caption,
+            &caption,
+            caption_language,
+            template,
+            &placed,
+            &facts,
+        )
     });
     let contrast_met = block_metas
         .iter()
@@ -1130,7 +1180,8 @@ pub fn plan_sample(ctx: &Context, index: u64, times: &mut StageTimes) -> Result<
         contrast_met,
         notes: notes.join("; "),
         charseg_table: None,
-        scene_phrase_en: scene_phrase_en(&r.caption, template),
+        scene_phrase_en: scene_phrase_en(&r.caption, template, &facts),
+        plain_caption: plain,
         caption_en: english,
         captions,
     };
@@ -1151,6 +1202,21 @@ pub fn plan_sample(ctx: &Context, index: u64, times: &mut StageTimes) -> Result<
 
 /// Centres of (a subsample of, at most ~1,500) the inked layer pixels: where the background
 /// decides legibility. Independent of placement, so computed once per block.
+/// What the caption's descriptive slots say: the background (kind, overall colour, a bundled
+/// asset's subject) and the first line's colour, type style and place.
+fn picture_facts(background: &BackgroundInfo, canvas: &RgbImage, lines: &[LineMeta]) -> Facts {
+    use crate::describe::{background_phrase, color_name, mean_color, style_name};
+    let tone = mean_color(canvas, 4);
+    let first = lines.first();
+    Facts {
+        background: background_phrase(background.kind, &background.source, tone),
+        background_color: color_name(tone),
+        text_color: color_name(first.map_or([0, 0, 0], |l| l.color)),
+        style: first.and_then(|l| style_name(&l.font.style)),
+        position: first.map_or("center", |l| l.position),
+    }
+}
+
 fn ink_points(layer: &AlphaLayer) -> Vec<Point> {
     let inked = layer.data.iter().filter(|a| **a >= 128).count();
     let stride = (inked / 1500).max(1);

@@ -1,5 +1,5 @@
 //! Label exactness: every character quad holds its glyph's ink after curves, rotation,
-//! perspective, camera moves and effects; no ink lies outside every quad; blocks never overlap;
+//! perspective, camera moves, effects and synthetic bold, oblique and width; no ink lies outside every quad; blocks never overlap;
 //! and no drawn glyph is a missing-glyph box.
 
 use hanzi_synth::color::{contrast, luminance};
@@ -8,12 +8,12 @@ use hanzi_synth::layout::{BlockLayout, LineLayout};
 use hanzi_synth::paint::CpuPainter;
 use hanzi_synth::plan::Sample;
 use hanzi_synth::recipe::Recipe;
-use hanzi_synth::render::render_block;
+use hanzi_synth::render::render_fill;
 use hanzi_synth::scene::{render_sample, Context, StageTimes};
 use hanzi_synth::warp::warp_alpha;
 
-/// A recipe with strong warps and rotations on every block, curves, several blocks, every look
-/// and the camera effect often; small canvas for speed.
+/// A recipe with strong warps and rotations on every block, curves, several blocks, every look,
+/// synthetic type styles and the camera effect often; small canvas for speed.
 fn harsh_context() -> Context {
     let recipe = Recipe::default()
         .with_overrides(&[
@@ -38,6 +38,10 @@ fn harsh_context() -> Context {
             "style.weathering=0.2".into(),
             "effects.camera={probability: 0.6, range: [1.0, 1.2]}".into(),
             "effects.camera_rotation=[-6, 6]".into(),
+            "fonts.synthetic={bold: {probability: 0.3, range: [0.02, 0.06]}, \
+             oblique: {probability: 0.4, range: [-16, 16]}, \
+             width: {probability: 0.4, range: [0.7, 1.3]}}"
+                .into(),
         ])
         .unwrap();
     Context::new(recipe).unwrap()
@@ -91,7 +95,8 @@ fn warped_ink_stays_inside_its_character_quad() {
                 let meta_line = metas[l];
                 assert_eq!(meta_line.chars.len(), line.chars.len());
                 for (c, cell) in line.chars.iter().enumerate() {
-                    let layer = render_block(&only_char(&block.layout, l, c), face, block.pad);
+                    let layer =
+                        render_fill(&only_char(&block.layout, l, c), face, block.pad, block.bold);
                     let warped = warp_alpha(&layer, &block.to_canvas, 320, 320);
                     let quad: Vec<Point> = meta_line.chars[c]
                         .quad
@@ -176,7 +181,7 @@ fn no_ink_lies_outside_every_character_quad_and_blocks_never_overlap() {
         }
         for (b, block) in sample.blocks.iter().enumerate() {
             let face = &ctx.fonts.faces[block.face];
-            let layer = render_block(&block.layout, face, block.pad);
+            let layer = render_fill(&block.layout, face, block.pad, block.bold);
             let warped = warp_alpha(&layer, &block.to_canvas, 320, 320);
             for y in 0..warped.height {
                 for x in 0..warped.width {
@@ -384,7 +389,7 @@ fn measured_pixel_contrast_meets_the_target_on_plain_backgrounds() {
                 sample.image.get_pixel(0, 0).0
             };
             let face = &ctx.fonts.faces[block.face];
-            let layer = render_block(&block.layout, face, block.pad);
+            let layer = render_fill(&block.layout, face, block.pad, block.bold);
             let warped = warp_alpha(&layer, &block.to_canvas, 256, 256);
             for y in 0..warped.height {
                 for x in 0..warped.width {

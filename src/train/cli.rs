@@ -113,10 +113,12 @@ pub struct Sampling {
     #[arg(long, default_value_t = 3.0)]
     pub guidance: f64,
     /// DDIM steps.
-    #[arg(long = "sample-steps", default_value_t = 25)]
+    // Own ids: `ab` flattens these beside the training `--steps`/`--seed`, and clap keys
+    // arguments by id, so shared ids would swallow `--steps`.
+    #[arg(id = "sample_steps", long = "sample-steps", default_value_t = 25)]
     pub steps: usize,
     /// Noise seed.
-    #[arg(long = "sample-seed", default_value_t = 1234)]
+    #[arg(id = "sample_seed", long = "sample-seed", default_value_t = 1234)]
     pub seed: u64,
 }
 
