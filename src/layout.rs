@@ -492,11 +492,27 @@ pub fn check_text_fits(r: &Recipe) -> FitReport {
     let spacing = r.text.letter_spacing.min;
     let line_ems = |chars: f64| chars * (1.0 + spacing) - spacing;
     let block_ems = |lines: f64| 1.0 + (lines - 1.0) * r.text.line_spacing.min;
+    // Real text (`corpus.text`) sets lines of up to `width.max` columns; when they do not fit,
+    // it sets them narrower and cuts paragraphs shorter instead of drawing other text.
+    let (columns, unit, what, knob) = match &r.corpus.text {
+        Some(t) => (
+            t.width.0.max,
+            "columns",
+            "lines are set narrower and paragraphs cut shorter to fit",
+            "corpus.text.width",
+        ),
+        None => (
+            r.corpus.max_chars_per_line,
+            "characters",
+            "such text is drawn anew, so shorter text is favoured",
+            "corpus.max_chars_per_line",
+        ),
+    };
     let (longest, tallest) = (
-        line_ems(f64::from(r.corpus.max_chars_per_line)),
+        line_ems(f64::from(columns)),
         block_ems(f64::from(r.corpus.lines.max)),
     );
-    let shortest = line_ems(f64::from(r.corpus.max_chars_per_line.min(2)));
+    let shortest = line_ems(f64::from(columns.min(2)));
     let floor = r.text.min_size;
     let (dirs, _) = r.text.direction.options();
     let mut report = FitReport::default();
@@ -516,18 +532,17 @@ pub fn check_text_fits(r: &Recipe) -> FitReport {
             ));
         } else if largest < floor {
             report.warnings.push(format!(
-                "{name} blocks of {} line(s) of {} characters do not fit the {cw}×{ch} canvas at \
-                 the legibility floor (text.min_size {floor}): such text is drawn anew, so \
-                 shorter text is favoured; lower corpus.max_chars_per_line or corpus.lines, or \
-                 enlarge the canvas",
-                r.corpus.lines.max, r.corpus.max_chars_per_line
+                "{name} blocks of {} line(s) of {columns} {unit} do not fit the {cw}×{ch} canvas \
+                 at the legibility floor (text.min_size {floor}): {what}; lower {knob} or \
+                 corpus.lines, or enlarge the canvas",
+                r.corpus.lines.max
             ));
         } else if largest < r.text.size.min {
             report.warnings.push(format!(
-                "{name} blocks of {} line(s) of {} characters fit the {cw}×{ch} canvas only up to \
-                 about {largest:.0} px per em, below text.size's minimum {}: such blocks are drawn \
-                 smaller than text.size says",
-                r.corpus.lines.max, r.corpus.max_chars_per_line, r.text.size.min
+                "{name} blocks of {} line(s) of {columns} {unit} fit the {cw}×{ch} canvas only up \
+                 to about {largest:.0} px per em, below text.size's minimum {}: such blocks are \
+                 drawn smaller than text.size says",
+                r.corpus.lines.max, r.text.size.min
             ));
         }
     }
