@@ -42,16 +42,17 @@ fn blocks(meta: &SampleMeta) -> Vec<Vec<&hanzi_synth::plan::LineMeta>> {
     out
 }
 
-#[test]
-fn paragraphs_are_set_by_the_rules_and_labelled_as_drawn() {
+/// Counts of what the blocks of `metas` look like: (vertical, 3 lines or more, shortened,
+/// most lines), after checking every block: it is a prefix of a bundled paragraph, quoted in
+/// the caption, each line spelled by its character labels, and no line starts or ends with a
+/// mark the rules keep from there.
+fn check_blocks(metas: &[SampleMeta]) -> (usize, usize, usize, usize) {
     let paragraphs: Vec<&str> = CLASSICAL_TXT
         .lines()
         .filter(|l| !l.starts_with('#'))
         .collect();
-    // Without mixed-in numbers and words every block is a prefix of a bundled paragraph.
-    let metas = plans(&["corpus.digits=0", "corpus.latin=0"], 24);
-    let (mut vertical, mut multi_line, mut shortened) = (0, 0, 0);
-    for meta in &metas {
+    let (mut vertical, mut multi_line, mut shortened, mut most) = (0, 0, 0, 0);
+    for meta in metas {
         for lines in blocks(meta) {
             let text: String = lines.iter().map(|l| l.text.as_str()).collect();
             let source = paragraphs.iter().find(|p| p.starts_with(text.as_str()));
@@ -62,6 +63,7 @@ fn paragraphs_are_set_by_the_rules_and_labelled_as_drawn() {
             // The caption quotes the paragraph in one piece.
             assert!(meta.caption.contains(&text), "{}: {}", meta.key, meta.caption);
             multi_line += usize::from(lines.len() >= 3);
+            most = most.max(lines.len());
             vertical += usize::from(lines[0].direction == Direction::Vertical);
             for (k, line) in lines.iter().enumerate() {
                 let spelled: String = line.chars.iter().map(|c| c.char.as_str()).collect();
@@ -81,10 +83,22 @@ fn paragraphs_are_set_by_the_rules_and_labelled_as_drawn() {
             }
         }
     }
+    (vertical, multi_line, shortened, most)
+}
+
+#[test]
+fn paragraphs_are_set_by_the_rules_and_labelled_as_drawn() {
+    // Without mixed-in numbers and words every block is a prefix of a bundled paragraph.
+    let metas = plans(&["corpus.digits=0", "corpus.latin=0"], 24);
+    let (vertical, multi_line, _, most) = check_blocks(&metas);
     assert!(
-        vertical >= 2 && multi_line >= 10 && shortened >= 1,
-        "vertical {vertical}, multi-line {multi_line}, shortened {shortened}"
+        vertical >= 2 && multi_line >= 10 && most <= 10,
+        "vertical {vertical}, multi-line {multi_line}, most lines {most}"
     );
+    // Blocks of at most 3 lines: long paragraphs end early, at a sentence or clause.
+    let metas = plans(&["corpus.digits=0", "corpus.latin=0", "corpus.lines=[1, 3]"], 12);
+    let (_, _, shortened, most) = check_blocks(&metas);
+    assert!(shortened >= 3 && most == 3, "shortened {shortened}, most lines {most}");
 }
 
 #[test]
