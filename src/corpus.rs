@@ -777,7 +777,15 @@ fn word_list_line(text: &str) -> Option<(usize, &str)> {
         .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
         .take(20)
         .collect();
-    let listed = |l: &str| is_word_list_line(l) || is_jieba_line(l);
+    // A jieba line's tag is ASCII letters: running text such as "第 3 章" is not one.
+    let jieba = |l: &str| {
+        is_jieba_line(l)
+            && l.split(' ')
+                .filter(|p| !p.is_empty())
+                .nth(2)
+                .is_none_or(|tag| tag.bytes().all(|b| b.is_ascii_alphabetic()))
+    };
+    let listed = |l: &str| is_word_list_line(l) || jieba(l);
     let hits = content.iter().filter(|(_, l)| listed(l)).count();
     (!content.is_empty() && 2 * hits >= content.len())
         .then(|| content.iter().find(|(_, l)| listed(l)))
@@ -839,7 +847,10 @@ pub fn parse_paragraphs(text: &str, origin: &str) -> Result<WordList> {
             continue;
         }
         match paragraph_problem(&paragraph) {
-            Some(reason) => list.skipped.push(SkippedLine { line: no + 1, reason }),
+            Some(reason) => list.skipped.push(SkippedLine {
+                line: no + 1,
+                reason,
+            }),
             None => list.words.push(Word {
                 text: paragraph,
                 freq: 1,
@@ -2040,10 +2051,19 @@ mod tests {
         let err = parse_paragraphs("# words\n的\t884\n是\t796\n", "w.tsv")
             .unwrap_err()
             .to_string();
-        assert!(err.starts_with("w.tsv:2: \"的<TAB>884\" looks like a word list"), "{err}");
+        assert!(
+            err.starts_with("w.tsv:2: \"的<TAB>884\" looks like a word list"),
+            "{err}"
+        );
         assert!(err.contains("corpus.source"), "{err}");
+        let err = parse_paragraphs("一代人 66 n\n一代 10 m\n", "dict.txt").unwrap_err();
+        assert!(err.to_string().starts_with("dict.txt:1: "), "{err}");
+        // Running text that only looks a little like one is text.
+        let list = parse_paragraphs("第 3 章\n第 4 章\n", "t.txt").unwrap();
+        assert_eq!(list.words.len(), 2);
         // Invalid UTF-8 lines and empty files, through the loader.
-        let dir = std::env::temp_dir().join(format!("hanzi-synth-paragraphs-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("hanzi-synth-paragraphs-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("p.txt");
         std::fs::write(&file, b"\xff\xfe bad\n\xc3\n").unwrap();
@@ -2056,13 +2076,19 @@ mod tests {
         };
         let err = format!("{:#}", Corpus::load(&cfg).err().unwrap());
         assert!(
-            err.contains("no usable paragraphs (2 line(s) skipped: 2 not valid UTF-8 (first: line 1))"),
+            err.contains(
+                "no usable paragraphs (2 line(s) skipped: 2 not valid UTF-8 (first: line 1))"
+            ),
             "{err}"
         );
         std::fs::write(&file, "\n# only a comment\n").unwrap();
         let err = format!("{:#}", Corpus::load(&cfg).err().unwrap());
         assert!(err.contains("holds no paragraph"), "{err}");
-        std::fs::write(&file, ["甲曰：“可。”乙曰：“否！”\n".as_bytes(), b"\xff\n"].concat()).unwrap();
+        std::fs::write(
+            &file,
+            ["甲曰：“可。”乙曰：“否！”\n".as_bytes(), b"\xff\n"].concat(),
+        )
+        .unwrap();
         let mut cfg = cfg;
         cfg.exclude = String::new();
         cfg.text.as_mut().unwrap().unit = TextUnit::Sentence;
@@ -2081,15 +2107,17 @@ mod tests {
         };
         let c = Corpus::load(&cfg).unwrap();
         let exclude = c.exclude.as_ref().unwrap();
-        assert!(exclude.words_removed > 0 && exclude.words_removed < 100, "{exclude:?}");
+        assert!(
+            exclude.words_removed > 0 && exclude.words_removed < 100,
+            "{exclude:?}"
+        );
         assert!(c.words.len() > 6000, "{}", c.words.len());
         assert!(c.skipped_lines.is_empty());
         let standard = crate::tiers::standard();
         for w in &c.words {
             assert!(
-                w.text
-                    .chars()
-                    .all(|ch| standard.contains(ch) || "，。、；：？！“”‘’「」『』《》（）—…·".contains(ch)),
+                w.text.chars().all(|ch| standard.contains(ch)
+                    || "，。、；：？！“”‘’「」『』《》（）—…·".contains(ch)),
                 "{}",
                 w.text
             );

@@ -1147,7 +1147,12 @@ impl Recipe {
         if !r.corpus.exclude.is_empty() && r.corpus.exclude != "default" {
             r.corpus.exclude = join(Path::new(&r.corpus.exclude)).display().to_string();
         }
-        if let Some(t) = r.corpus.text.as_mut().filter(|t| t.source != BUNDLED_CLASSICAL) {
+        if let Some(t) = r
+            .corpus
+            .text
+            .as_mut()
+            .filter(|t| t.source != BUNDLED_CLASSICAL)
+        {
             t.source = join(Path::new(&t.source)).display().to_string();
         }
         r.fonts.dirs = r.fonts.dirs.iter().map(|d| join(d)).collect();
@@ -1728,10 +1733,7 @@ mod tests {
         )
         .unwrap();
         let t = r.corpus.text.as_ref().unwrap();
-        assert_eq!(
-            (t.unit, t.width.0),
-            (TextUnit::Sentence, Range::new(4, 12))
-        );
+        assert_eq!((t.unit, t.width.0), (TextUnit::Sentence, Range::new(4, 12)));
         assert_ne!(r.hash(), Recipe::default().hash());
         // An empty section is the bundled paragraphs.
         let r = Recipe::from_yaml("corpus:\n  text: {}\n", "r.yaml").unwrap();
@@ -1744,11 +1746,17 @@ mod tests {
             ("corpus:\n  text:\n    sorce: x.txt\n", "sorce"),
         ] {
             let err = Recipe::from_yaml(yaml, "r.yaml").unwrap_err().to_string();
-            assert!(err.contains(needle) && err.contains("line 3"), "{yaml:?} → {err}");
+            assert!(
+                err.contains(needle) && err.contains("line 3"),
+                "{yaml:?} → {err}"
+            );
         }
         // Word-list keys that cannot work with paragraphs are refused.
         for (yaml, needle) in [
-            ("corpus:\n  text: {}\n  quota: {min_count: 1}\n", "corpus.quota"),
+            (
+                "corpus:\n  text: {}\n  quota: {min_count: 1}\n",
+                "corpus.quota",
+            ),
             ("corpus:\n  text: {}\n  tail: true\n", "corpus.tail"),
             ("corpus:\n  text: {}\n  source: w.tsv\n", "corpus.source"),
         ] {

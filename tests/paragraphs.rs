@@ -29,7 +29,12 @@ fn plans(sets: &[&str], n: u64) -> Vec<SampleMeta> {
         .unwrap();
     let ctx = Context::new(recipe).unwrap();
     (0..n)
-        .map(|i| plan_sample(&ctx, i, &mut StageTimes::default()).unwrap().0.meta)
+        .map(|i| {
+            plan_sample(&ctx, i, &mut StageTimes::default())
+                .unwrap()
+                .0
+                .meta
+        })
         .collect()
 }
 
@@ -61,7 +66,12 @@ fn check_blocks(metas: &[SampleMeta]) -> (usize, usize, usize, usize) {
             };
             shortened += usize::from(source.len() > text.len());
             // The caption quotes the paragraph in one piece.
-            assert!(meta.caption.contains(&text), "{}: {}", meta.key, meta.caption);
+            assert!(
+                meta.caption.contains(&text),
+                "{}: {}",
+                meta.key,
+                meta.caption
+            );
             multi_line += usize::from(lines.len() >= 3);
             most = most.max(lines.len());
             vertical += usize::from(lines[0].direction == Direction::Vertical);
@@ -96,9 +106,15 @@ fn paragraphs_are_set_by_the_rules_and_labelled_as_drawn() {
         "vertical {vertical}, multi-line {multi_line}, most lines {most}"
     );
     // Blocks of at most 3 lines: long paragraphs end early, at a sentence or clause.
-    let metas = plans(&["corpus.digits=0", "corpus.latin=0", "corpus.lines=[1, 3]"], 12);
+    let metas = plans(
+        &["corpus.digits=0", "corpus.latin=0", "corpus.lines=[1, 3]"],
+        12,
+    );
     let (_, _, shortened, most) = check_blocks(&metas);
-    assert!(shortened >= 3 && most == 3, "shortened {shortened}, most lines {most}");
+    assert!(
+        shortened >= 3 && most == 3,
+        "shortened {shortened}, most lines {most}"
+    );
 }
 
 #[test]
@@ -122,7 +138,9 @@ fn user_recipe(dir: &Path, unit: &str) -> PathBuf {
     std::fs::create_dir_all(dir).unwrap();
     let mut text = Vec::new();
     text.extend_from_slice("# my paragraphs\n".as_bytes());
-    text.extend_from_slice("今天我们在Hotel Lobby见面，房间号是2024。请带上WiFi密码！\n".as_bytes());
+    text.extend_from_slice(
+        "今天我们在Hotel Lobby见面，房间号是2024。请带上WiFi密码！\n".as_bytes(),
+    );
     text.extend_from_slice(b"\xff\xfe not text\n");
     text.extend_from_slice("控制\u{7}字符\n".as_bytes());
     text.extend_from_slice("私用区\u{e000}字符不能画。\n".as_bytes());
@@ -174,9 +192,11 @@ fn user_text_files_are_read_with_their_problems_reported() {
                 .unwrap_or_else(|| panic!("{drawn:?}"));
             seen.insert(*source);
             for w in ["Hotel", "Lobby", "2024", "WiFi"] {
-                let cut = lines
-                    .windows(2)
-                    .any(|p| (p[0].text.clone() + &p[1].text).contains(w) && !p[0].text.contains(w) && !p[1].text.contains(w));
+                let cut = lines.windows(2).any(|p| {
+                    (p[0].text.clone() + &p[1].text).contains(w)
+                        && !p[0].text.contains(w)
+                        && !p[1].text.contains(w)
+                });
                 assert!(!cut, "{w} split across lines: {lines:?}");
             }
         }
@@ -192,12 +212,17 @@ fn a_word_list_or_a_missing_file_is_a_clear_error() {
     std::fs::write(dir.join("mine.txt"), "北门\t10\n人民\t5\n").unwrap();
     let (code, said) = run(&["recipe", "check", recipe.to_str().unwrap()]);
     assert_eq!(code, Some(1), "{said}");
-    assert!(said.contains("mine.txt:1: \"北门<TAB>10\" looks like a word list"), "{said}");
+    assert!(
+        said.contains("mine.txt:1: \"北门<TAB>10\" looks like a word list"),
+        "{said}"
+    );
     std::fs::remove_file(dir.join("mine.txt")).unwrap();
-    let (code, said) = run(&["generate", "-r", recipe.to_str().unwrap(), "-n", "1", "-o"]
-        .into_iter()
-        .chain([dir.join("out").to_str().unwrap()])
-        .collect::<Vec<_>>());
+    let (code, said) = run(
+        &["generate", "-r", recipe.to_str().unwrap(), "-n", "1", "-o"]
+            .into_iter()
+            .chain([dir.join("out").to_str().unwrap()])
+            .collect::<Vec<_>>(),
+    );
     assert_eq!(code, Some(1), "{said}");
     assert!(said.contains("cannot read corpus.text.source"), "{said}");
     assert!(said.contains("mine.txt"), "{said}");
@@ -207,8 +232,8 @@ fn a_word_list_or_a_missing_file_is_a_clear_error() {
 
 fn run(args: &[&str]) -> (Option<i32>, String) {
     let out = bin().args(args).output().unwrap();
-    let said = String::from_utf8_lossy(&out.stdout).to_string()
-        + &String::from_utf8_lossy(&out.stderr);
+    let said =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     (out.status.code(), said)
 }
 
