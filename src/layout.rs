@@ -474,8 +474,8 @@ pub struct FitReport {
 }
 
 /// Checks, from the recipe alone, how text fits the smallest canvas inside its margins. The
-/// longest block (`corpus.lines` lines of `corpus.max_chars_per_line` characters at the tightest
-/// spacing) must fit at `text.size.min` (else a warning: such blocks are drawn smaller) and at
+/// longest block (`corpus.lines` lines of `corpus.max_chars_per_line` characters — with
+/// `corpus.text`, of its widest `width` in columns — at the tightest spacing) must fit at `text.size.min` (else a warning: such blocks are drawn smaller) and at
 /// the legibility floor `text.min_size` (else a warning: such text is drawn anew, so short
 /// words are favoured); the shortest text (one line of a two-character word) must fit at the
 /// floor (else an error: nothing could be drawn). One em per character is the advance of a CJK
@@ -578,6 +578,19 @@ mod tests {
         assert!(fit.problem.is_none(), "{fit:?}");
         assert!(
             fit.warnings.iter().any(|w| w.contains("drawn anew")),
+            "{fit:?}"
+        );
+        // Real text names its own knob: lines are set narrower rather than drawn anew.
+        let mut t = Recipe::default();
+        t.corpus.text = Some(crate::recipe::TextSourceConfig {
+            width: crate::recipe::LineWidth(crate::recipe::Range::new(8, 64)),
+            ..Default::default()
+        });
+        let fit = check_text_fits(&t);
+        assert!(
+            fit.warnings.iter().any(|w| w.contains("64 columns")
+                && w.contains("set narrower")
+                && w.contains("corpus.text.width")),
             "{fit:?}"
         );
         // A floor no word can reach on this canvas is an error.
