@@ -831,7 +831,8 @@ pub fn parse_paragraphs(text: &str, origin: &str) -> Result<WordList> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if let Some((no, line)) = word_list_line(text) {
         bail!(
-            "{origin}:{no}: {} looks like a word list (`word<TAB>frequency`), not running text; \
+            "{origin}:{no}: {} looks like a word list (`word<TAB>frequency`, or a jieba \
+             dictionary's `word freq tag`), not running text; \
              corpus.text.source wants UTF-8 text with one paragraph per line (a word list \
              belongs in corpus.source, without corpus.text)",
             shown(line)
