@@ -10,7 +10,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 
-use crate::recipe::{CorpusConfig, SamplingMode};
+use crate::recipe::{CorpusConfig, SamplingMode, TextSourceConfig, TextUnit, BUNDLED_CLASSICAL};
 use crate::rng::Rng;
 
 /// The shipped top-50k list, `word<TAB>frequency` per line, most frequent first.
@@ -20,6 +20,15 @@ pub const BUNDLED_TSV: &str = include_str!("../corpora/top50k.tsv");
 /// characters the top list lacks, and single characters where no word has one; derived by
 /// [`derive_tail_words`] (`hanzi-synth corpus tail`).
 pub const TAIL_TSV: &str = include_str!("../corpora/tail-words.tsv");
+
+/// The shipped paragraphs (`corpus.text.source: bundled-classical`): public-domain classical
+/// prose and verse, one paragraph per line, derived by `tools/corpus/classical.py`.
+pub const CLASSICAL_TXT: &str = include_str!("../corpora/classical-paragraphs.txt");
+
+/// The longest paragraph a text file may hold, in characters: a longer line is skipped (a file
+/// without line breaks between its paragraphs would otherwise be one huge paragraph, cut to its
+/// first sentences in every block).
+pub const MAX_PARAGRAPH_CHARS: usize = 1000;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Word {
@@ -575,6 +584,8 @@ pub enum LineSkip {
     /// The word holds an invisible format character (Cf: zero-width space and joiners, bidi
     /// marks, a byte-order mark, a soft hyphen …).
     InvisibleCharacter,
+    /// A paragraph of a text file (`corpus.text.source`) longer than [`MAX_PARAGRAPH_CHARS`].
+    TooLong,
 }
 
 impl LineSkip {
@@ -585,6 +596,9 @@ impl LineSkip {
             LineSkip::Whitespace => "a word with a whitespace character",
             LineSkip::ControlCharacter => "a word with a control character",
             LineSkip::InvisibleCharacter => "a word with an invisible format character",
+            LineSkip::TooLong => {
+                "a paragraph longer than 1,000 characters (put one paragraph per line)"
+            }
         }
     }
 }
@@ -740,6 +754,156 @@ pub fn parse_tsv(text: &str, origin: &str) -> Result<WordList> {
         }
     }
     Ok(list)
+}
+
+/// A `word<TAB>frequency` line: one field without spaces, a tab, a whole number.
+fn is_word_list_line(line: &str) -> bool {
+    line.split_once('\t').is_some_and(|(w, f)| {
+        !w.is_empty() && !w.contains(' ') && {
+            let f = f.trim();
+            !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit())
+        }
+    })
+}
+
+/// The first line of a file that looks like a word list (`word<TAB>freq`) or a jieba
+/// dictionary rather than running text — at least half of its first 20 lines of content have
+/// that shape — with its 1-based number.
+fn word_list_line(text: &str) -> Option<(usize, &str)> {
+    let content: Vec<(usize, &str)> = text
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
+        .take(20)
+        .collect();
+    // A jieba line's tag is ASCII letters: running text such as "第 3 章" is not one.
+    let jieba = |l: &str| {
+        is_jieba_line(l)
+            && l.split(' ')
+                .filter(|p| !p.is_empty())
+                .nth(2)
+                .is_none_or(|tag| tag.bytes().all(|b| b.is_ascii_alphabetic()))
+    };
+    let listed = |l: &str| is_word_list_line(l) || jieba(l);
+    let hits = content.iter().filter(|(_, l)| listed(l)).count();
+    (!content.is_empty() && 2 * hits >= content.len())
+        .then(|| content.iter().find(|(_, l)| listed(l)))
+        .flatten()
+        .map(|(no, l)| (no + 1, *l))
+}
+
+/// A line of running text as one paragraph: whitespace at its ends removed (an indent of
+/// ideographic spaces too), every run of whitespace inside it (tabs, U+3000 …) made one space.
+pub fn normalise_paragraph(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    for word in line.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// Why a paragraph cannot be drawn as written: it holds a control (Cc) or an invisible format
+/// character (Cf), or it is longer than [`MAX_PARAGRAPH_CHARS`].
+fn paragraph_problem(p: &str) -> Option<LineSkip> {
+    p.chars()
+        .find_map(|c| {
+            if c.is_control() {
+                Some(LineSkip::ControlCharacter)
+            } else if is_format_char(c) {
+                Some(LineSkip::InvisibleCharacter)
+            } else {
+                None
+            }
+        })
+        .or_else(|| (p.chars().count() > MAX_PARAGRAPH_CHARS).then_some(LineSkip::TooLong))
+}
+
+/// Reads running text, one paragraph per line (`corpus.text.source`): lines starting with `#`
+/// are comments, empty lines are ignored, whitespace is normalised ([`normalise_paragraph`]), a
+/// byte-order mark at the start is ignored. A paragraph with control or invisible characters,
+/// or longer than [`MAX_PARAGRAPH_CHARS`], is skipped and counted. A file that looks like a
+/// word list is an error naming its first such line.
+pub fn parse_paragraphs(text: &str, origin: &str) -> Result<WordList> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some((no, line)) = word_list_line(text) {
+        bail!(
+            "{origin}:{no}: {} looks like a word list (`word<TAB>frequency`, or a jieba \
+             dictionary's `word freq tag`), not running text; \
+             corpus.text.source wants UTF-8 text with one paragraph per line (a word list \
+             belongs in corpus.source, without corpus.text)",
+            shown(line)
+        );
+    }
+    let mut list = WordList::default();
+    for (no, line) in text.lines().enumerate() {
+        if line.starts_with('#') {
+            continue;
+        }
+        let paragraph = normalise_paragraph(line);
+        if paragraph.is_empty() {
+            continue;
+        }
+        match paragraph_problem(&paragraph) {
+            Some(reason) => list.skipped.push(SkippedLine {
+                line: no + 1,
+                reason,
+            }),
+            None => list.words.push(Word {
+                text: paragraph,
+                freq: 1,
+            }),
+        }
+    }
+    Ok(list)
+}
+
+/// The units `corpus.text` draws (paragraphs, or their sentences, each of frequency 1) and the
+/// lines of the source skipped.
+fn load_text_units(t: &TextSourceConfig) -> Result<WordList> {
+    let mut list = if t.source == BUNDLED_CLASSICAL {
+        parse_paragraphs(CLASSICAL_TXT, "corpora/classical-paragraphs.txt")?
+    } else {
+        let path = Path::new(&t.source);
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("cannot read corpus.text.source {}", path.display()))?;
+        let (text, invalid) = valid_utf8_lines(&bytes);
+        let mut list = parse_paragraphs(&text, &path.display().to_string())?;
+        list.skipped
+            .extend(invalid.into_iter().map(|line| SkippedLine {
+                line,
+                reason: LineSkip::NotUtf8,
+            }));
+        list.skipped.sort_by_key(|s| s.line);
+        list
+    };
+    if t.unit == TextUnit::Sentence {
+        list.words = list
+            .words
+            .iter()
+            .flat_map(|p| crate::linebreak::split_sentences(&p.text))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| Word {
+                text: s.to_string(),
+                freq: 1,
+            })
+            .collect();
+    }
+    Ok(list)
+}
+
+/// What one drawn unit of a corpus is called in messages: `word`, or with `corpus.text` a
+/// `paragraph` or `sentence`.
+pub fn unit_noun(cfg: &CorpusConfig) -> &'static str {
+    match cfg.text.as_ref().map(|t| t.unit) {
+        None => "word",
+        Some(TextUnit::Paragraph) => "paragraph",
+        Some(TextUnit::Sentence) => "sentence",
+    }
 }
 
 /// The text of `bytes` with every line that is not valid UTF-8 blanked (so later line numbers
@@ -961,8 +1125,18 @@ pub fn describe_skips(skipped: &[SkippedLine]) -> String {
 }
 
 impl Corpus {
+    /// Loads what `cfg` draws: the word list, or with `corpus.text` the paragraphs (or
+    /// sentences) of the text, each a "word" of frequency 1 — so the word filter, the charset,
+    /// the font check and every sampling mode apply to them alike.
     pub fn load(cfg: &CorpusConfig) -> Result<Corpus> {
-        let list = if cfg.source == "bundled" {
+        let noun = unit_noun(cfg);
+        let origin = match &cfg.text {
+            Some(t) => format!("corpus.text.source {}", t.source),
+            None => format!("corpus {}", cfg.source),
+        };
+        let list = if let Some(t) = &cfg.text {
+            load_text_units(t)?
+        } else if cfg.source == "bundled" {
             let mut list = parse_tsv(BUNDLED_TSV, "corpora/top50k.tsv")?;
             if cfg.top > 0 {
                 list.words.truncate(cfg.top);
@@ -993,7 +1167,7 @@ impl Corpus {
             mut words,
             skipped: skipped_lines,
         } = list;
-        if cfg.top > 0 && cfg.source != "bundled" {
+        if cfg.top > 0 && cfg.source != "bundled" && cfg.text.is_none() {
             words.truncate(cfg.top);
         }
         let mut exclude = None;
@@ -1002,7 +1176,7 @@ impl Corpus {
             let (kept, removed) = exclude_words(words, &entries);
             if kept.is_empty() {
                 bail!(
-                    "corpus.exclude {}: its {} entries remove every corpus word",
+                    "corpus.exclude {}: its {} entries remove every corpus {noun}",
                     cfg.exclude,
                     entries.len()
                 );
@@ -1020,7 +1194,7 @@ impl Corpus {
             let (kept, report) = restrict(words, &set, &cfg.charset);
             if kept.is_empty() {
                 bail!(
-                    "corpus.charset {}: no corpus word is made only of its {} characters",
+                    "corpus.charset {}: no corpus {noun} is made only of its {} characters",
                     cfg.charset,
                     set.len()
                 );
@@ -1030,14 +1204,19 @@ impl Corpus {
         }
         if words.is_empty() && !skipped_lines.is_empty() {
             bail!(
-                "corpus {}: no usable words ({} line(s) skipped: {})",
-                cfg.source,
+                "{origin}: no usable {noun}s ({} line(s) skipped: {})",
                 skipped_lines.len(),
                 describe_skips(&skipped_lines)
             );
         }
-        let mut corpus = Corpus::new(words, cfg.sampling, cfg.temperature)
-            .with_context(|| format!("corpus {}", cfg.source))?;
+        if words.is_empty() && cfg.text.is_some() {
+            bail!(
+                "{origin}: the file holds no paragraph; it must be UTF-8 text with one \
+                 paragraph per line"
+            );
+        }
+        let mut corpus =
+            Corpus::new(words, cfg.sampling, cfg.temperature).with_context(|| origin.clone())?;
         corpus.skipped_lines = skipped_lines;
         corpus.exclude = exclude;
         corpus.charset = charset;
@@ -1175,21 +1354,7 @@ impl Corpus {
     /// mixed-in tokens are chosen first so the character limit never cuts them off.
     pub fn sample_line(&self, cfg: &CorpusConfig, rng: &mut Rng) -> String {
         let max = cfg.max_chars_per_line as usize;
-        let mut extras: Vec<String> = Vec::new();
-        if rng.chance(cfg.digits.0) {
-            let digits = rng.range_u32(1, 4);
-            extras.push(
-                (0..digits)
-                    .map(|i| {
-                        let lo = if i == 0 && digits > 1 { 1 } else { 0 };
-                        char::from(b'0' + rng.range_u32(lo, 9) as u8)
-                    })
-                    .collect(),
-            );
-        }
-        if rng.chance(cfg.latin.0) {
-            extras.push(LATIN_WORDS[rng.below(LATIN_WORDS.len() as u64) as usize].to_string());
-        }
+        let mut extras = draw_extras(cfg, rng);
         // Drawn as without a charset (the random stream stays the same), then left out if
         // they fall outside it.
         extras.retain(|e| self.fits(e));
@@ -1220,6 +1385,60 @@ impl Corpus {
         }
         tokens.concat()
     }
+
+    /// One unit of real text (`corpus.text`): a paragraph or sentence drawn by the sampling
+    /// mode, with a number and a Latin word mixed in as `digits` and `latin` say, each at a
+    /// random place between two hanzi (left out when there is none, or when it falls outside
+    /// the charset). The unit itself is never cut or changed here: what does not fit a block
+    /// is shortened when it is set ([`crate::linebreak::fit_paragraph`]).
+    pub fn sample_text(&self, cfg: &CorpusConfig, rng: &mut Rng) -> String {
+        let mut text = self.words[self.sample_word(rng)].text.clone();
+        for extra in draw_extras(cfg, rng) {
+            let spots = between_hanzi(&text);
+            if spots.is_empty() || !self.fits(&extra) {
+                continue;
+            }
+            let at = spots[rng.below(spots.len() as u64) as usize];
+            text.insert_str(at, &extra);
+        }
+        text
+    }
+}
+
+/// A number (1–4 digits, no leading zero) with probability `corpus.digits`, then a Latin word
+/// with probability `corpus.latin`: what a line or paragraph gets mixed in.
+fn draw_extras(cfg: &CorpusConfig, rng: &mut Rng) -> Vec<String> {
+    let mut extras: Vec<String> = Vec::new();
+    if rng.chance(cfg.digits.0) {
+        let digits = rng.range_u32(1, 4);
+        extras.push(
+            (0..digits)
+                .map(|i| {
+                    let lo = if i == 0 && digits > 1 { 1 } else { 0 };
+                    char::from(b'0' + rng.range_u32(lo, 9) as u8)
+                })
+                .collect(),
+        );
+    }
+    if rng.chance(cfg.latin.0) {
+        extras.push(LATIN_WORDS[rng.below(LATIN_WORDS.len() as u64) as usize].to_string());
+    }
+    extras
+}
+
+/// Byte offsets in `text` between two hanzi: where a mixed-in number or Latin word can go
+/// without splitting a Latin word or parting a mark from the character it follows.
+fn between_hanzi(text: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut prev_han = false;
+    for (i, c) in text.char_indices() {
+        let han = is_han(c);
+        if han && prev_han {
+            out.push(i);
+        }
+        prev_han = han;
+    }
+    out
 }
 
 /// Short Latin words of the kind seen on Chinese signs and packaging.
@@ -1802,5 +2021,178 @@ mod tests {
         cfg.digits = Prob(0.0);
         let line = c.sample_line(&cfg, &mut rng);
         assert!(line.chars().all(is_gb2312_hanzi));
+    }
+
+    #[test]
+    fn paragraphs_are_normalised_and_bad_lines_skipped_with_their_numbers() {
+        let text = "\u{feff}# a comment\n　　子曰：学而时习之。\r\n\n  Hello\t world  中文 \n\
+                    坏\u{7}行\n零宽\u{200b}空格\n";
+        let list = parse_paragraphs(text, "t.txt").unwrap();
+        let paragraphs: Vec<&str> = list.words.iter().map(|w| w.text.as_str()).collect();
+        assert_eq!(paragraphs, ["子曰：学而时习之。", "Hello world 中文"]);
+        assert_eq!(
+            list.skipped,
+            [
+                SkippedLine {
+                    line: 5,
+                    reason: LineSkip::ControlCharacter
+                },
+                SkippedLine {
+                    line: 6,
+                    reason: LineSkip::InvisibleCharacter
+                }
+            ]
+        );
+        let long = "天".repeat(MAX_PARAGRAPH_CHARS + 1);
+        let list = parse_paragraphs(&format!("短句。\n{long}\n"), "t.txt").unwrap();
+        assert_eq!(list.words.len(), 1);
+        assert_eq!(list.skipped[0].line, 2);
+        assert_eq!(list.skipped[0].reason, LineSkip::TooLong);
+        // A word list given as running text: an error naming the file, the line and the fix.
+        let err = parse_paragraphs("# words\n的\t884\n是\t796\n", "w.tsv")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("w.tsv:2: \"的<TAB>884\" looks like a word list"),
+            "{err}"
+        );
+        assert!(err.contains("corpus.source"), "{err}");
+        let err = parse_paragraphs("一代人 66 n\n一代 10 m\n", "dict.txt").unwrap_err();
+        assert!(err.to_string().starts_with("dict.txt:1: "), "{err}");
+        // Running text that only looks a little like one is text.
+        let list = parse_paragraphs("第 3 章\n第 4 章\n", "t.txt").unwrap();
+        assert_eq!(list.words.len(), 2);
+        // Invalid UTF-8 lines and empty files, through the loader.
+        let dir =
+            std::env::temp_dir().join(format!("hanzi-synth-paragraphs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("p.txt");
+        std::fs::write(&file, b"\xff\xfe bad\n\xc3\n").unwrap();
+        let cfg = CorpusConfig {
+            text: Some(TextSourceConfig {
+                source: file.display().to_string(),
+                ..TextSourceConfig::default()
+            }),
+            ..CorpusConfig::default()
+        };
+        let err = format!("{:#}", Corpus::load(&cfg).err().unwrap());
+        assert!(
+            err.contains(
+                "no usable paragraphs (2 line(s) skipped: 2 not valid UTF-8 (first: line 1))"
+            ),
+            "{err}"
+        );
+        std::fs::write(&file, "\n# only a comment\n").unwrap();
+        let err = format!("{:#}", Corpus::load(&cfg).err().unwrap());
+        assert!(err.contains("holds no paragraph"), "{err}");
+        std::fs::write(
+            &file,
+            ["甲曰：“可。”乙曰：“否！”\n".as_bytes(), b"\xff\n"].concat(),
+        )
+        .unwrap();
+        let mut cfg = cfg;
+        cfg.exclude = String::new();
+        cfg.text.as_mut().unwrap().unit = TextUnit::Sentence;
+        let c = Corpus::load(&cfg).unwrap();
+        let units: Vec<&str> = c.words.iter().map(|w| w.text.as_str()).collect();
+        assert_eq!(units, ["甲曰：“可。”", "乙曰：“否！”"]);
+        assert_eq!(c.skipped_lines[0].line, 2);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn bundled_paragraphs_load_through_the_word_filter() {
+        let cfg = CorpusConfig {
+            text: Some(TextSourceConfig::default()),
+            ..CorpusConfig::default()
+        };
+        let c = Corpus::load(&cfg).unwrap();
+        let exclude = c.exclude.as_ref().unwrap();
+        assert!(
+            exclude.words_removed > 0 && exclude.words_removed < 100,
+            "{exclude:?}"
+        );
+        assert_eq!((c.words.len(), exclude.words_removed), (6211, 33));
+        assert!(c.skipped_lines.is_empty());
+    }
+
+    /// The shipped file keeps what `tools/corpus/classical.py` promises (the derivation itself
+    /// needs the npm tarball and OpenCC, so it is not rerun here).
+    #[test]
+    fn bundled_paragraphs_keep_the_derivation_rules() {
+        let standard = crate::tiers::standard();
+        let pairs = [
+            ('“', '”'),
+            ('‘', '’'),
+            ('「', '」'),
+            ('『', '』'),
+            ('《', '》'),
+            ('（', '）'),
+        ];
+        let lines: Vec<&str> = CLASSICAL_TXT
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .collect();
+        assert_eq!(lines.len(), 6244);
+        let distinct: std::collections::HashSet<&str> = lines.iter().copied().collect();
+        assert_eq!(distinct.len(), lines.len(), "duplicates");
+        for p in lines {
+            assert!((8..=120).contains(&p.chars().count()), "{p}");
+            assert!(
+                p.chars()
+                    .any(|c| "，。、；：？！“”‘’「」『』《》（）—…·".contains(c)),
+                "{p}"
+            );
+            let mut open = Vec::new();
+            for c in p.chars() {
+                if let Some(&(_, close)) = pairs.iter().find(|(o, _)| *o == c) {
+                    open.push(close);
+                } else if pairs.iter().any(|(_, cl)| *cl == c) {
+                    assert_eq!(open.pop(), Some(c), "{p}");
+                } else {
+                    assert!(
+                        standard.contains(c) || "，。、；：？！—…·".contains(c),
+                        "{c:?} in {p}"
+                    );
+                }
+            }
+            assert!(open.is_empty(), "{p}");
+        }
+    }
+
+    #[test]
+    fn mixed_in_numbers_and_words_go_between_two_hanzi() {
+        let c = Corpus::new(
+            vec![Word {
+                text: "子曰：“学而时习之，不亦说乎？”".into(),
+                freq: 1,
+            }],
+            SamplingMode::Uniform,
+            1.0,
+        )
+        .unwrap();
+        let cfg = CorpusConfig {
+            digits: Prob(1.0),
+            latin: Prob(1.0),
+            ..CorpusConfig::default()
+        };
+        let mut rng = Rng::new(5);
+        for _ in 0..50 {
+            let text = c.sample_text(&cfg, &mut rng);
+            let kept: String = text.chars().filter(|ch| !ch.is_ascii()).collect();
+            assert_eq!(kept, "子曰：“学而时习之，不亦说乎？”", "{text}");
+            // Every run of ASCII sits between two hanzi.
+            let chars: Vec<char> = text.chars().collect();
+            for (i, ch) in chars.iter().enumerate() {
+                if ch.is_ascii() && (i == 0 || !chars[i - 1].is_ascii()) {
+                    assert!(i > 0 && is_han(chars[i - 1]), "{text}");
+                    let end = (i..chars.len()).find(|&j| !chars[j].is_ascii()).unwrap();
+                    assert!(is_han(chars[end]), "{text}");
+                }
+            }
+        }
+        // Deterministic: the same stream draws the same text.
+        let (mut a, mut b) = (Rng::new(9), Rng::new(9));
+        assert_eq!(c.sample_text(&cfg, &mut a), c.sample_text(&cfg, &mut b));
     }
 }

@@ -513,8 +513,8 @@ pub struct FitReport {
 }
 
 /// Checks, from the recipe alone, how text fits the smallest canvas inside its margins. The
-/// longest block (`corpus.lines` lines of `corpus.max_chars_per_line` characters at the tightest
-/// spacing) must fit at `text.size.min` (else a warning: such blocks are drawn smaller) and at
+/// longest block (`corpus.lines` lines of `corpus.max_chars_per_line` characters — with
+/// `corpus.text`, of its widest `width` in columns — at the tightest spacing) must fit at `text.size.min` (else a warning: such blocks are drawn smaller) and at
 /// the legibility floor `text.min_size` (else a warning: such text is drawn anew, so short
 /// words are favoured); the shortest text (one line of a two-character word) must fit at the
 /// floor (else an error: nothing could be drawn). One em per character is the advance of a CJK
@@ -531,11 +531,27 @@ pub fn check_text_fits(r: &Recipe) -> FitReport {
     let spacing = r.text.letter_spacing.min;
     let line_ems = |chars: f64| chars * (1.0 + spacing) - spacing;
     let block_ems = |lines: f64| 1.0 + (lines - 1.0) * r.text.line_spacing.min;
+    // Real text (`corpus.text`) sets lines of up to `width.max` columns; when they do not fit,
+    // it sets them narrower and cuts paragraphs shorter instead of drawing other text.
+    let (columns, unit, what, knob) = match &r.corpus.text {
+        Some(t) => (
+            t.width.0.max,
+            "columns",
+            "lines are set narrower and paragraphs cut shorter to fit",
+            "corpus.text.width",
+        ),
+        None => (
+            r.corpus.max_chars_per_line,
+            "characters",
+            "such text is drawn anew, so shorter text is favoured",
+            "corpus.max_chars_per_line",
+        ),
+    };
     let (longest, tallest) = (
-        line_ems(f64::from(r.corpus.max_chars_per_line)),
+        line_ems(f64::from(columns)),
         block_ems(f64::from(r.corpus.lines.max)),
     );
-    let shortest = line_ems(f64::from(r.corpus.max_chars_per_line.min(2)));
+    let shortest = line_ems(f64::from(columns.min(2)));
     let floor = r.text.min_size;
     let (dirs, _) = r.text.direction.options();
     let mut report = FitReport::default();
@@ -555,18 +571,17 @@ pub fn check_text_fits(r: &Recipe) -> FitReport {
             ));
         } else if largest < floor {
             report.warnings.push(format!(
-                "{name} blocks of {} line(s) of {} characters do not fit the {cw}×{ch} canvas at \
-                 the legibility floor (text.min_size {floor}): such text is drawn anew, so \
-                 shorter text is favoured; lower corpus.max_chars_per_line or corpus.lines, or \
-                 enlarge the canvas",
-                r.corpus.lines.max, r.corpus.max_chars_per_line
+                "{name} blocks of {} line(s) of {columns} {unit} do not fit the {cw}×{ch} canvas \
+                 at the legibility floor (text.min_size {floor}): {what}; lower {knob} or \
+                 corpus.lines, or enlarge the canvas",
+                r.corpus.lines.max
             ));
         } else if largest < r.text.size.min {
             report.warnings.push(format!(
-                "{name} blocks of {} line(s) of {} characters fit the {cw}×{ch} canvas only up to \
-                 about {largest:.0} px per em, below text.size's minimum {}: such blocks are drawn \
-                 smaller than text.size says",
-                r.corpus.lines.max, r.corpus.max_chars_per_line, r.text.size.min
+                "{name} blocks of {} line(s) of {columns} {unit} fit the {cw}×{ch} canvas only up \
+                 to about {largest:.0} px per em, below text.size's minimum {}: such blocks are \
+                 drawn smaller than text.size says",
+                r.corpus.lines.max, r.text.size.min
             ));
         }
     }
@@ -602,6 +617,19 @@ mod tests {
         assert!(fit.problem.is_none(), "{fit:?}");
         assert!(
             fit.warnings.iter().any(|w| w.contains("drawn anew")),
+            "{fit:?}"
+        );
+        // Real text names its own knob: lines are set narrower rather than drawn anew.
+        let mut t = Recipe::default();
+        t.corpus.text = Some(crate::recipe::TextSourceConfig {
+            width: crate::recipe::LineWidth(crate::recipe::Range::new(8, 64)),
+            ..Default::default()
+        });
+        let fit = check_text_fits(&t);
+        assert!(
+            fit.warnings.iter().any(|w| w.contains("64 columns")
+                && w.contains("set narrower")
+                && w.contains("corpus.text.width")),
             "{fit:?}"
         );
         // A floor no word can reach on this canvas is an error.

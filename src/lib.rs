@@ -28,6 +28,7 @@ pub mod generate;
 pub mod geometry;
 pub mod journal;
 pub mod layout;
+pub mod linebreak;
 pub mod merge;
 pub mod noise;
 pub mod outlines;

@@ -838,10 +838,11 @@ fn dispatch(command: Command) -> Result<Flow> {
                 println!("warning: {warning}");
             }
             println!(
-                "{}: ok (recipe hash {}; {} words, {} font face(s), {} photo(s))",
+                "{}: ok (recipe hash {}; {} {}s, {} font face(s), {} photo(s))",
                 file.display(),
                 ctx.recipe_hash,
                 ctx.corpus.words.len(),
+                corpus::unit_noun(&ctx.recipe.corpus),
                 ctx.fonts.faces.len(),
                 ctx.backgrounds.photo_count()
             );

@@ -333,6 +333,76 @@ pub struct CorpusConfig {
     /// sampling picks characters by their level's weight. Empty = no weighting.
     #[serde(default = "no_tier_weights", skip_serializing_if = "no_weights")]
     pub tier_weights: Weights<Tier>,
+    /// Real text instead of word lines: paragraphs (or their sentences) from the bundled
+    /// classical corpus or a user file, broken into lines by Chinese typesetting rules. Absent
+    /// = word lines (and the default recipe's hash and output stay as they were).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<TextSourceConfig>,
+}
+
+/// The keyword of `corpus.text.source` for the bundled paragraphs
+/// (`corpora/classical-paragraphs.txt`).
+pub const BUNDLED_CLASSICAL: &str = "bundled-classical";
+
+/// `corpus.text`: where real text comes from and how it is cut and set.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TextSourceConfig {
+    /// `bundled-classical` (public-domain classical prose and verse,
+    /// `corpora/classical-paragraphs.txt`) or a UTF-8 text file, one paragraph per line.
+    pub source: String,
+    /// What one block draws: a whole paragraph, or one sentence of it.
+    pub unit: TextUnit,
+    /// Line width in columns (a hanzi or CJK mark is one column, an ASCII character half a
+    /// column in horizontal text), drawn per block and capped by what fits the canvas at
+    /// `text.min_size`.
+    pub width: LineWidth,
+}
+
+impl Default for TextSourceConfig {
+    fn default() -> Self {
+        TextSourceConfig {
+            source: BUNDLED_CLASSICAL.into(),
+            unit: TextUnit::Paragraph,
+            width: LineWidth(Range::new(8, 20)),
+        }
+    }
+}
+
+/// What a block of real text draws.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TextUnit {
+    /// A whole paragraph (a line of the source), shortened at a sentence end when it needs
+    /// more than `corpus.lines`' maximum.
+    Paragraph,
+    /// One sentence: a paragraph cut after every 。！？ (with the closing quotes after it).
+    Sentence,
+}
+
+/// A line width in columns, `[min, max]` within 2 to 64.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "Range<u32>", into = "Range<u32>")]
+pub struct LineWidth(pub Range<u32>);
+
+impl TryFrom<Range<u32>> for LineWidth {
+    type Error = String;
+    fn try_from(r: Range<u32>) -> Result<Self, String> {
+        if r.min >= 2 && r.max <= 64 {
+            Ok(LineWidth(r))
+        } else {
+            Err(format!(
+                "a line width must lie within [2, 64] columns, got [{}, {}]",
+                r.min, r.max
+            ))
+        }
+    }
+}
+
+impl From<LineWidth> for Range<u32> {
+    fn from(w: LineWidth) -> Range<u32> {
+        w.0
+    }
 }
 
 fn is_false(b: &bool) -> bool {
@@ -875,6 +945,7 @@ impl Default for CorpusConfig {
             quota: QuotaConfig::default(),
             tail: false,
             tier_weights: no_tier_weights(),
+            text: None,
         }
     }
 }
@@ -1115,6 +1186,14 @@ impl Recipe {
         if !r.corpus.exclude.is_empty() && r.corpus.exclude != "default" {
             r.corpus.exclude = join(Path::new(&r.corpus.exclude)).display().to_string();
         }
+        if let Some(t) = r
+            .corpus
+            .text
+            .as_mut()
+            .filter(|t| t.source != BUNDLED_CLASSICAL)
+        {
+            t.source = join(Path::new(&t.source)).display().to_string();
+        }
         r.fonts.dirs = r.fonts.dirs.iter().map(|d| join(d)).collect();
         r.backgrounds.dirs = r.backgrounds.dirs.iter().map(|d| join(d)).collect();
         r.base_dir = PathBuf::new();
@@ -1165,8 +1244,10 @@ impl Recipe {
     /// of the hash) while at their defaults, so that `--set` can reach them.
     fn full_tree(&self) -> Result<serde_json::Value> {
         let mut tree = serde_json::to_value(self)?;
-        let optional: [(&[&str], &str, serde_json::Value); 5] = [
+        let optional: [(&[&str], &str, serde_json::Value); 6] = [
             (&["corpus"], "tail", false.into()),
+            // Absent: word lines; `--set corpus.text={}` turns real text on.
+            (&["corpus"], "text", serde_json::Value::Null),
             (&["corpus"], "tier_weights", serde_json::json!({})),
             (&["corpus", "quota"], "tiers", serde_json::json!({})),
             (&["fonts"], "bundled_set", "default".into()),
@@ -1199,6 +1280,12 @@ impl Recipe {
         }
         if c.exclude != before.corpus.exclude && !c.exclude.is_empty() && c.exclude != "default" {
             c.exclude = absolute(Path::new(&c.exclude))?.display().to_string();
+        }
+        let old_text = before.corpus.text.as_ref().map(|t| t.source.as_str());
+        if let Some(t) = c.text.as_mut() {
+            if Some(t.source.as_str()) != old_text && t.source != BUNDLED_CLASSICAL {
+                t.source = absolute(Path::new(&t.source))?.display().to_string();
+            }
         }
         for (dirs, old) in [
             (&mut self.fonts.dirs, &before.fonts.dirs),
@@ -1290,6 +1377,27 @@ impl Recipe {
                  is {:?}; add the words to your own list instead",
                 c.source
             );
+        }
+        if c.text.is_some() {
+            if c.quota.is_on() {
+                bail!(
+                    "corpus.quota plans words into word lines and cannot be used with \
+                     corpus.text, which draws whole paragraphs; remove one of them"
+                );
+            }
+            if c.tail {
+                bail!(
+                    "corpus.tail extends the bundled word list, which corpus.text replaces; \
+                     remove one of them"
+                );
+            }
+            if c.source != "bundled" {
+                bail!(
+                    "corpus.source names a word list ({:?}), which corpus.text replaces; remove \
+                     corpus.source, or corpus.text to draw words",
+                    c.source
+                );
+            }
         }
         if c.max_chars_per_line == 0 || c.max_chars_per_line > 64 {
             bail!("corpus.max_chars_per_line must be 1 to 64");
@@ -1660,6 +1768,74 @@ mod tests {
         assert!(Recipe::default()
             .with_overrides(&["fonts.styles={gothic: 1}".into()])
             .is_err());
+    }
+
+    #[test]
+    fn real_text_keys_parse_validate_and_resolve() {
+        // Absent from the default recipe's canonical form (and so from its hash).
+        let canonical = serde_json::to_value(Recipe::default()).unwrap();
+        assert!(canonical["corpus"].get("text").is_none(), "{canonical}");
+        let r = Recipe::from_yaml(
+            "corpus:\n  text:\n    source: my/para.txt\n    unit: sentence\n    width: [4, 12]\n",
+            "r.yaml",
+        )
+        .unwrap();
+        let t = r.corpus.text.as_ref().unwrap();
+        assert_eq!((t.unit, t.width.0), (TextUnit::Sentence, Range::new(4, 12)));
+        assert_ne!(r.hash(), Recipe::default().hash());
+        // An empty section is the bundled paragraphs.
+        let r = Recipe::from_yaml("corpus:\n  text: {}\n", "r.yaml").unwrap();
+        assert_eq!(r.corpus.text, Some(TextSourceConfig::default()));
+        // Bad values name the line and column.
+        for (yaml, needle) in [
+            ("corpus:\n  text:\n    unit: word\n", "word"),
+            ("corpus:\n  text:\n    width: [1, 10]\n", "[2, 64] columns"),
+            ("corpus:\n  text:\n    width: [12, 4]\n", "greater than max"),
+            ("corpus:\n  text:\n    sorce: x.txt\n", "sorce"),
+        ] {
+            let err = Recipe::from_yaml(yaml, "r.yaml").unwrap_err().to_string();
+            assert!(
+                err.contains(needle) && err.contains("line 3"),
+                "{yaml:?} → {err}"
+            );
+        }
+        // Word-list keys that cannot work with paragraphs are refused.
+        for (yaml, needle) in [
+            (
+                "corpus:\n  text: {}\n  quota: {min_count: 1}\n",
+                "corpus.quota",
+            ),
+            ("corpus:\n  text: {}\n  tail: true\n", "corpus.tail"),
+            ("corpus:\n  text: {}\n  source: w.tsv\n", "corpus.source"),
+        ] {
+            let err = format!("{:#}", Recipe::from_yaml(yaml, "r.yaml").unwrap_err());
+            assert!(err.contains(needle), "{err}");
+        }
+        // A user file is relative to the recipe; the keyword stays a keyword.
+        let mut r = Recipe {
+            base_dir: PathBuf::from("recipes/mine"),
+            ..Recipe::default()
+        };
+        r.corpus.text = Some(TextSourceConfig::default());
+        assert_eq!(
+            r.with_resolved_paths().corpus.text.unwrap().source,
+            BUNDLED_CLASSICAL
+        );
+        r.corpus.text.as_mut().unwrap().source = "p.txt".into();
+        assert_eq!(
+            Path::new(&r.with_resolved_paths().corpus.text.unwrap().source),
+            Path::new("recipes/mine/p.txt")
+        );
+        // --set turns it on (relative to the current folder) and reaches its keys.
+        let set = Recipe::default()
+            .with_overrides(&["corpus.text={source: p.txt, width: [6, 9]}".into()])
+            .unwrap();
+        let t = set.corpus.text.as_ref().unwrap();
+        assert!(Path::new(&t.source).is_absolute() && t.source.ends_with("p.txt"));
+        let set = set
+            .with_overrides(&["corpus.text.unit=sentence".into()])
+            .unwrap();
+        assert_eq!(set.corpus.text.unwrap().unit, TextUnit::Sentence);
     }
 
     #[test]

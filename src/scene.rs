@@ -71,7 +71,10 @@ impl Context {
             .collect();
         let words_without_font = before - words.len();
         if words.is_empty() {
-            bail!("no corpus word can be drawn with the available fonts");
+            bail!(
+                "no corpus {} can be drawn with the available fonts",
+                crate::corpus::unit_noun(&recipe.corpus)
+            );
         }
         let mut corpus = Corpus::new(words, recipe.corpus.sampling, recipe.corpus.temperature)?;
         // Level weights of the standard list apply to the words that can be drawn.
@@ -298,7 +301,9 @@ struct Planes {
 }
 
 struct PlannedBlock {
-    lines: Vec<String>,
+    /// What the caption quotes for this block: its lines (word lines), or the paragraph as
+    /// drawn, in one piece (real text: its lines are one text, not a list).
+    caption: Vec<String>,
     face: usize,
     layout: BlockLayout,
     pad: f64,
@@ -328,6 +333,84 @@ fn draw_synthetic(cfg: &SyntheticStyles, rng: &mut Rng) -> SyntheticStyle {
         oblique: part(&cfg.oblique, 0.0),
         width: part(&cfg.width, 1.0),
     }
+}
+
+/// A block's text before it is set: word lines (`n` drawn, after the quota's forced lines), or
+/// one unit of real text (`corpus.text`) that is broken into lines once its direction is known.
+enum Drawn {
+    Words { n: u32, lines: Vec<String> },
+    Paragraph(String),
+}
+
+impl Drawn {
+    /// Every character of the block: what its face must draw.
+    fn all_text(&self) -> String {
+        match self {
+            Drawn::Words { lines, .. } => lines.concat(),
+            Drawn::Paragraph(text) => text.clone(),
+        }
+    }
+}
+
+/// Draws a block's text: real text with `corpus.text`, else `corpus.lines` word lines (the
+/// quota's planned lines first, whole).
+fn draw_text(ctx: &Context, forced: &[String], rng: &mut Rng) -> Drawn {
+    let r = &ctx.recipe;
+    if r.corpus.text.is_some() {
+        return Drawn::Paragraph(ctx.corpus.sample_text(&r.corpus, rng));
+    }
+    let n = rng.range_u32(r.corpus.lines.min, r.corpus.lines.max);
+    let mut lines: Vec<String> = forced.to_vec();
+    while lines.len() < n as usize {
+        lines.push(ctx.corpus.sample_line(&r.corpus, rng));
+    }
+    Drawn::Words { n, lines }
+}
+
+/// Room left around a paragraph's lines when their width and number are capped to the canvas:
+/// rotation, warp, outlines and decorations need some, and the fit loop shrinks the rest.
+const PARAGRAPH_SLACK: f64 = 0.85;
+
+/// Sets one unit of real text as a block's lines (see [`crate::linebreak`]): a width in columns
+/// drawn from `corpus.text.width`, at most `corpus.lines`' maximum lines, both capped to what
+/// fits `avail` along and across the lines at the legibility floor `text.min_size`, so that
+/// the fit loop can always shrink the block onto the canvas. A paragraph that needs more lines
+/// is shortened ([`crate::linebreak::fit_paragraph`]). Returns the lines as drawn — a space at
+/// a break hangs and is not drawn — and the text the caption quotes; `None` when nothing is
+/// left to draw.
+fn set_paragraph(
+    r: &Recipe,
+    text: &str,
+    dir: Direction,
+    spacing: Spacing,
+    (avail_w, avail_h): (f64, f64),
+    rng: &mut Rng,
+) -> Option<(Vec<String>, String)> {
+    use crate::linebreak::{fit_paragraph, horizontal_width, vertical_width};
+    let t = r.corpus.text.as_ref()?;
+    let (along, across) = match dir {
+        Direction::Horizontal => (avail_w, avail_h),
+        Direction::Vertical => (avail_h, avail_w),
+    };
+    let floor = r.text.min_size;
+    let fit_columns = (along * PARAGRAPH_SLACK / (floor * (1.0 + spacing.letter))).floor();
+    let fit_lines = ((across * PARAGRAPH_SLACK / floor - 1.0) / spacing.line).floor() + 1.0;
+    let columns = rng
+        .range_u32(t.width.0.min, t.width.0.max)
+        .min(fit_columns.max(1.0) as u32);
+    let max_lines = r.corpus.lines.max.min(fit_lines.max(1.0) as u32) as usize;
+    let width = match dir {
+        Direction::Horizontal => horizontal_width,
+        Direction::Vertical => vertical_width,
+    };
+    let set = fit_paragraph(text, 2 * columns as usize, max_lines, width);
+    let lines: Vec<String> = set
+        .lines
+        .iter()
+        .map(|l| l.trim_end().to_string())
+        .filter(|l| !l.is_empty())
+        .collect();
+    (!lines.is_empty()).then(|| (lines, set.text.trim_end().to_string()))
 }
 
 fn draw_curve(r: &Recipe, dir: Direction, rng: &mut Rng) -> (Curve, &'static str) {
@@ -415,13 +498,10 @@ fn plan_block(
     let mut resamples = 0;
     for attempt in 0..64u32 {
         let mut rng = root.fork(&format!("text{attempt}"));
-        let n = rng.range_u32(r.corpus.lines.min, r.corpus.lines.max);
-        // Planned words (coverage quota) first, whole; drawn lines fill up to `n`.
-        let mut lines: Vec<String> = forced.to_vec();
-        while lines.len() < n as usize {
-            lines.push(ctx.corpus.sample_line(&r.corpus, &mut rng));
-        }
-        let Some(face) = ctx.fonts.choose(&lines.concat(), &mut rng) else {
+        let drawn = draw_text(ctx, forced, &mut rng);
+        // No tofu: one face draws every character of the block, or the whole text (a whole
+        // paragraph, never single characters of it) is drawn anew.
+        let Some(face) = ctx.fonts.choose(&drawn.all_text(), &mut rng) else {
             resamples += 1;
             continue;
         };
@@ -436,10 +516,25 @@ fn plan_block(
         };
         let (aligns, aw) = r.layout.align.options();
         let align = aligns[rng.weighted(&aw)];
-        let title_scale = if n > 1 && rng.chance(r.layout.title.0) {
-            rng.range_f64(r.layout.title_scale.min, r.layout.title_scale.max)
-        } else {
-            1.0
+        let (lines, caption, title_scale) = match drawn {
+            Drawn::Words { n, lines } => {
+                let title_scale = if n > 1 && rng.chance(r.layout.title.0) {
+                    rng.range_f64(r.layout.title_scale.min, r.layout.title_scale.max)
+                } else {
+                    1.0
+                };
+                (lines.clone(), lines, title_scale)
+            }
+            // A paragraph's first line is not a title: one size throughout.
+            Drawn::Paragraph(text) => {
+                let avail = (avail_w, avail_h);
+                let Some((lines, text)) = set_paragraph(r, &text, dir, spacing, avail, &mut rng)
+                else {
+                    resamples += 1;
+                    continue;
+                };
+                (lines, vec![text], 1.0)
+            }
         };
         let (curve, curve_name) = draw_curve(r, dir, &mut rng);
         let looks = Looks::draw(r, &mut rng.fork("looks")).rescued(rescue);
@@ -497,7 +592,7 @@ fn plan_block(
                 lap(clock, &mut times.raster);
                 return Ok((
                     PlannedBlock {
-                        lines,
+                        caption,
                         face,
                         layout,
                         pad,
@@ -1134,7 +1229,7 @@ pub fn plan_sample(ctx: &Context, index: u64, times: &mut StageTimes) -> Result<
             contrast_fallback: plan.rescue.name(),
             texture: round4(spot.texture),
         });
-        caption_lines.extend(plan.lines);
+        caption_lines.extend(plan.caption);
         blocks.push(rendered);
     }
     let facts = picture_facts(&background, &canvas, &lines);

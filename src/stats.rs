@@ -309,6 +309,10 @@ fn corpus_words(dir: &Path) -> Option<WordIndex> {
         .min()?;
     let m: Value = serde_json::from_slice(&std::fs::read(dir.join(name)).ok()?).ok()?;
     let cfg: CorpusConfig = serde_json::from_value(m["recipe"]["corpus"].clone()).ok()?;
+    // Real text (`corpus.text`) is drawn as paragraphs broken over lines: no word list to count.
+    if cfg.text.is_some() {
+        return None;
+    }
     let corpus = Corpus::load(&cfg).ok()?;
     Some(WordIndex::new(corpus.words.into_iter().map(|w| w.text)))
 }

@@ -508,6 +508,7 @@ fn example_recipes_load_and_render_deterministically() {
         "couplet",
         "ocr-lines",
         "kolors-50k",
+        "paragraphs",
     ] {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("recipes")

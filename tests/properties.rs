@@ -1,12 +1,13 @@
-//! Property tests (proptest): the three loaders that read user files — recipes, corpora and
-//! fonts — never panic on any input, and what they accept is consistent. The same entry points
+//! Property tests (proptest): the loaders that read user files — recipes, corpora (word lists
+//! and text files) and fonts — never panic on any input, and what they accept is consistent. The same entry points
 //! are the `cargo fuzz` targets in `fuzz/` for long runs.
 
 use proptest::prelude::*;
 
-use hanzi_synth::corpus::{parse_tsv, valid_utf8_lines, Corpus, BUNDLED_TSV};
+use hanzi_synth::corpus::{parse_paragraphs, parse_tsv, valid_utf8_lines, Corpus, BUNDLED_TSV};
 use hanzi_synth::fonts::{load_face_bytes, BUNDLED_FONTS};
 use hanzi_synth::layout::{layout_block, BlockStyle, Spacing};
+use hanzi_synth::linebreak::{fit_paragraph, horizontal_width};
 use hanzi_synth::recipe::{CorpusConfig, Direction, Recipe, SamplingMode, DEFAULT_RECIPE_YAML};
 use hanzi_synth::rng::Rng;
 
@@ -119,6 +120,39 @@ proptest! {
                     prop_assert!(corpus.sample_word(&mut rng) < corpus.words.len());
                 }
                 let _ = corpus.sample_line(&CorpusConfig::default(), &mut rng);
+            }
+        }
+    }
+
+    /// Text files (`corpus.text.source`): any bytes give clean paragraphs — trimmed, no
+    /// control or invisible characters, no runs of whitespace — or an error; drawing and
+    /// setting them into lines never panics, and the lines spell a prefix of the paragraph.
+    #[test]
+    fn paragraph_loader_never_panics_and_keeps_only_clean_paragraphs(
+        bytes in prop::collection::vec(any::<u8>(), 0..400),
+        seed in any::<u64>(),
+        columns in 1usize..12,
+        max_lines in 1usize..5,
+    ) {
+        let (text, _) = valid_utf8_lines(&bytes);
+        if let Ok(list) = parse_paragraphs(&text, "fuzz") {
+            for p in &list.words {
+                prop_assert!(!p.text.is_empty() && p.text.trim() == p.text);
+                prop_assert!(!p.text.contains("  "));
+                prop_assert!(p.text.chars().all(|c| !c.is_control()));
+            }
+            if let Ok(corpus) = Corpus::new(list.words, SamplingMode::Balanced, 1.0) {
+                let mut rng = Rng::new(seed);
+                let cfg = CorpusConfig {
+                    digits: hanzi_synth::recipe::Prob(0.5),
+                    latin: hanzi_synth::recipe::Prob(0.5),
+                    ..CorpusConfig::default()
+                };
+                let drawn = corpus.sample_text(&cfg, &mut rng);
+                let set = fit_paragraph(&drawn, 2 * columns, max_lines, horizontal_width);
+                prop_assert!(drawn.starts_with(set.text));
+                prop_assert_eq!(set.lines.concat(), set.text);
+                prop_assert!(set.lines.len() <= max_lines);
             }
         }
     }
