@@ -69,10 +69,10 @@ pub fn color_name(rgb: [u8; 3]) -> Named {
     let (en, zh) = match h {
         h if !(12.0..335.0).contains(&h) => {
             if l > 0.72 {
-                ("pink", "粉色")
-            } else {
-                ("red", "红色")
+                // Pale red is pink, not "light pink".
+                return Named::new("pink", "粉色");
             }
+            ("red", "红色")
         }
         h if h < 42.0 => {
             if l < 0.42 {
@@ -92,10 +92,9 @@ pub fn color_name(rgb: [u8; 3]) -> Named {
         h if h < 290.0 => ("purple", "紫色"),
         _ => {
             if l > 0.65 {
-                ("pink", "粉色")
-            } else {
-                ("magenta", "品红色")
+                return Named::new("pink", "粉色");
             }
+            ("magenta", "品红色")
         }
     };
     if l > 0.75 {

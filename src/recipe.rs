@@ -1244,7 +1244,8 @@ impl Recipe {
     /// of the hash) while at their defaults, so that `--set` can reach them.
     fn full_tree(&self) -> Result<serde_json::Value> {
         let mut tree = serde_json::to_value(self)?;
-        let optional: [(&[&str], &str, serde_json::Value); 6] = [
+        let synthetic = serde_json::to_value(SyntheticStyles::default())?;
+        let optional: [(&[&str], &str, serde_json::Value); 7] = [
             (&["corpus"], "tail", false.into()),
             // Absent: word lines; `--set corpus.text={}` turns real text on.
             (&["corpus"], "text", serde_json::Value::Null),
@@ -1252,6 +1253,7 @@ impl Recipe {
             (&["corpus", "quota"], "tiers", serde_json::json!({})),
             (&["fonts"], "bundled_set", "default".into()),
             (&["fonts"], "styles", serde_json::json!({})),
+            (&["fonts"], "synthetic", synthetic),
         ];
         for (section, key, value) in optional {
             let mut node = &mut tree;
@@ -1499,8 +1501,18 @@ impl Recipe {
             ("effects.noise", e.noise, 0.0, 64.0),
             ("effects.jpeg", e.jpeg, 1.0, 100.0),
             ("fonts.synthetic.bold", self.fonts.synthetic.bold, 0.0, 0.1),
-            ("fonts.synthetic.oblique", self.fonts.synthetic.oblique, -30.0, 30.0),
-            ("fonts.synthetic.width", self.fonts.synthetic.width, 0.5, 2.0),
+            (
+                "fonts.synthetic.oblique",
+                self.fonts.synthetic.oblique,
+                -30.0,
+                30.0,
+            ),
+            (
+                "fonts.synthetic.width",
+                self.fonts.synthetic.width,
+                0.5,
+                2.0,
+            ),
         ] {
             if !(eff.range.min >= lo && eff.range.max <= hi) {
                 bail!("{key}.range must lie within [{lo}, {hi}]");
@@ -1718,7 +1730,14 @@ mod tests {
     #[test]
     fn tier_and_style_keys_parse_validate_and_stay_out_of_the_default_hash() {
         let json = serde_json::to_string(&Recipe::default()).unwrap();
-        for key in ["tail", "tier_weights", "tiers", "bundled_set", "styles"] {
+        for key in [
+            "tail",
+            "tier_weights",
+            "tiers",
+            "bundled_set",
+            "styles",
+            "synthetic",
+        ] {
             assert!(
                 !json.contains(key),
                 "{key} in the default recipe's canonical form"
@@ -1748,6 +1767,10 @@ mod tests {
             ("corpus:\n  quota:\n    tiers: {other: 1}\n", "not a level"),
             ("corpus:\n  source: w.tsv\n  tail: true\n", "corpus.tail"),
             ("corpus:\n  quota:\n    tiers: {level_1: 20000}\n", "10,000"),
+            (
+                "fonts:\n  synthetic:\n    oblique: {probability: 1, range: [0, 45]}\n",
+                "fonts.synthetic.oblique",
+            ),
         ] {
             let err = format!("{:#}", Recipe::from_yaml(yaml, "r.yaml").unwrap_err());
             assert!(err.contains(needle), "{err}");
@@ -1758,6 +1781,7 @@ mod tests {
                 "corpus.quota.tiers={level_3: 2}".into(),
                 "fonts.bundled_set=all".into(),
                 "fonts.styles={sans: 1}".into(),
+                "fonts.synthetic.width={probability: 0.5, range: [0.8, 1.0]}".into(),
                 "corpus.tail=true".into(),
                 "corpus.tier_weights={level_1: 1, level_2: 3}".into(),
             ])
@@ -1765,6 +1789,7 @@ mod tests {
         assert_eq!(set.corpus.quota.tiers[&Tier::Level3], 2);
         assert_eq!(set.fonts.bundled_set, BundledSet::All);
         assert!(set.corpus.tail);
+        assert_eq!(set.fonts.synthetic.width.probability.0, 0.5);
         assert!(Recipe::default()
             .with_overrides(&["fonts.styles={gothic: 1}".into()])
             .is_err());

@@ -581,14 +581,8 @@ fn plan_block(
                     size *= r.text.min_size / legible.max(1e-3) * 1.02;
                     continue;
                 }
-                let planes = render_planes(
-                    &layout,
-                    face_ref,
-                    pad,
-                    &looks,
-                    synthetic.bold * size,
-                    seed,
-                );
+                let planes =
+                    render_planes(&layout, face_ref, pad, &looks, synthetic.bold * size, seed);
                 lap(clock, &mut times.raster);
                 return Ok((
                     PlannedBlock {
