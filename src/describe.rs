@@ -48,22 +48,23 @@ fn hsl(rgb: [u8; 3]) -> (f64, f64, f64) {
 /// The everyday name of a colour ("light blue" / "浅蓝色"), from its hue, saturation and
 /// lightness: the words a person would use, not a paint catalogue's.
 pub fn color_name(rgb: [u8; 3]) -> Named {
-    let (h, s, l) = hsl(rgb);
+    let (h, _, l) = hsl(rgb);
+    // Chroma, not HSL saturation: a near-white with a faint tint has a large HSL saturation
+    // but looks white (paper at [236, 222, 222] is not "pink").
+    let chroma = f64::from(rgb.iter().max().unwrap() - rgb.iter().min().unwrap()) / 255.0;
     if l < 0.13 {
         return Named::new("black", "黑色");
     }
-    if l > 0.93 && s < 0.5 || l > 0.97 {
-        return Named::new("white", "白色");
-    }
-    if s < 0.14 || (s < 0.25 && (0.2..0.8).contains(&l)) && !(20.0..65.0).contains(&h) {
+    if chroma < 0.07 {
         return match l {
-            l if l > 0.68 => Named::new("light grey", "浅灰色"),
+            l if l > 0.88 => Named::new("white", "白色"),
+            l if l > 0.65 => Named::new("light grey", "浅灰色"),
             l if l < 0.32 => Named::new("dark grey", "深灰色"),
             _ => Named::new("grey", "灰色"),
         };
     }
-    // Warm, pale and not very saturated: paper, sand, cream.
-    if (20.0..65.0).contains(&h) && l > 0.72 && s < 0.6 {
+    // Warm, pale and muted: paper, sand, cream, tan.
+    if (20.0..65.0).contains(&h) && l > 0.65 && chroma < 0.3 {
         return Named::new("beige", "米色");
     }
     let (en, zh) = match h {
@@ -231,6 +232,9 @@ mod tests {
         assert_eq!(en([236, 230, 214]), "beige");
         assert_eq!(color_name([15, 25, 60]).zh, "深蓝色");
         assert_eq!(color_name([236, 230, 214]).zh, "米色");
+        assert_eq!(en([236, 222, 222]), "white");
+        assert_eq!(en([214, 190, 150]), "beige");
+        assert_eq!(en([250, 200, 120]), "orange");
     }
 
     #[test]
