@@ -861,24 +861,33 @@ pub fn parse_paragraphs(text: &str, origin: &str) -> Result<WordList> {
     Ok(list)
 }
 
+/// Reads a user's corpus file (`what` names it in errors): its valid UTF-8 lines parsed by
+/// `parse`, lines that are not UTF-8 reported as skipped, in line order.
+fn load_user_file(
+    path: &Path,
+    what: &str,
+    parse: fn(&str, &str) -> Result<WordList>,
+) -> Result<WordList> {
+    let bytes =
+        std::fs::read(path).with_context(|| format!("cannot read {what} {}", path.display()))?;
+    let (text, invalid) = valid_utf8_lines(&bytes);
+    let mut list = parse(&text, &path.display().to_string())?;
+    list.skipped
+        .extend(invalid.into_iter().map(|line| SkippedLine {
+            line,
+            reason: LineSkip::NotUtf8,
+        }));
+    list.skipped.sort_by_key(|s| s.line);
+    Ok(list)
+}
+
 /// The units `corpus.text` draws (paragraphs, or their sentences, each of frequency 1) and the
 /// lines of the source skipped.
 fn load_text_units(t: &TextSourceConfig) -> Result<WordList> {
     let mut list = if t.source == BUNDLED_CLASSICAL {
         parse_paragraphs(CLASSICAL_TXT, "corpora/classical-paragraphs.txt")?
     } else {
-        let path = Path::new(&t.source);
-        let bytes = std::fs::read(path)
-            .with_context(|| format!("cannot read corpus.text.source {}", path.display()))?;
-        let (text, invalid) = valid_utf8_lines(&bytes);
-        let mut list = parse_paragraphs(&text, &path.display().to_string())?;
-        list.skipped
-            .extend(invalid.into_iter().map(|line| SkippedLine {
-                line,
-                reason: LineSkip::NotUtf8,
-            }));
-        list.skipped.sort_by_key(|s| s.line);
-        list
+        load_user_file(Path::new(&t.source), "corpus.text.source", parse_paragraphs)?
     };
     if t.unit == TextUnit::Sentence {
         list.words = list
@@ -1150,18 +1159,7 @@ impl Corpus {
             }
             list
         } else {
-            let path = Path::new(&cfg.source);
-            let bytes = std::fs::read(path)
-                .with_context(|| format!("cannot read corpus {}", path.display()))?;
-            let (text, invalid) = valid_utf8_lines(&bytes);
-            let mut list = parse_tsv(&text, &path.display().to_string())?;
-            list.skipped
-                .extend(invalid.into_iter().map(|line| SkippedLine {
-                    line,
-                    reason: LineSkip::NotUtf8,
-                }));
-            list.skipped.sort_by_key(|s| s.line);
-            list
+            load_user_file(Path::new(&cfg.source), "corpus", parse_tsv)?
         };
         let WordList {
             mut words,
