@@ -14,6 +14,7 @@ pub mod background;
 pub mod bench;
 pub mod blur;
 pub mod caption;
+pub mod carrier;
 pub mod color;
 pub mod composite;
 pub mod conditions;

@@ -153,6 +153,21 @@ pub struct PlateMeta {
     pub color: [u8; 3],
 }
 
+/// The thing a block is printed on (`carrier`); `on: false` and empty values when it has none.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CarrierMeta {
+    pub on: bool,
+    /// `paper_card`, `wooden_board`, `cardboard`, `fabric_banner`, `led_sign`, `shop_sign`.
+    pub kind: &'static str,
+    /// Its base colour as lit in the scene.
+    pub color: [u8; 3],
+    /// Free border around the text, pixels (before the warp).
+    pub padding: f64,
+    pub shadow: bool,
+    /// The carrier's outline in the image (the camera effect may push it past the edge).
+    pub quad: JsonQuad,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct BlockMeta {
     /// Row-major 3×3 homography from the block's layer pixels to the image.
@@ -174,6 +189,7 @@ pub struct BlockMeta {
     pub shadow: ShadowMeta,
     pub glow: ShadowMeta,
     pub plate: PlateMeta,
+    pub carrier: CarrierMeta,
     /// Depth of ink wear, 0 = none.
     pub weathering: f64,
     pub contrast: f64,
