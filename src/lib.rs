@@ -45,6 +45,7 @@ pub mod scene;
 pub mod schemas;
 pub mod sink;
 pub mod stats;
+pub mod template;
 pub mod tiers;
 #[cfg(feature = "train")]
 pub mod train;

@@ -197,6 +197,9 @@ pub struct BlockMeta {
     /// block fits: "none" (they could), "opaque", "outline" (then `contrast` is the fill's
     /// against its outline) or "plate" (see `color.keep_low_contrast`).
     pub contrast_fallback: &'static str,
+    /// The block's role in a designed template (`title`, `body`, `list`, `price`, …); "" in a
+    /// free layout.
+    pub role: &'static str,
     /// Mean luminance gradient of the background under the block (lower = calmer).
     pub texture: f64,
 }
@@ -236,6 +239,8 @@ pub struct SampleMeta {
     /// stand for, in reading order.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub charseg_table: Option<Vec<String>>,
+    /// The designed template the page follows (`templates`), "" for a free layout.
+    pub template: String,
     /// An English phrase for the scene without its text (AnyText's caption; see
     /// [`scene_phrase_en`]); not part of the metadata.
     #[serde(skip)]

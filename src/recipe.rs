@@ -258,6 +258,11 @@ pub struct Recipe {
     /// Absent = none (and existing recipes keep their hash and output).
     #[serde(default, skip_serializing_if = "CarrierConfig::is_default")]
     pub carrier: CarrierConfig,
+    /// Designed page templates by weight: bundled names (`slide`, `menu`, …) or `.yaml` files
+    /// (relative to the recipe). Each sample is one template's page with its regions filled.
+    /// Empty = free layout.
+    #[serde(default = "no_templates", skip_serializing_if = "no_weights")]
+    pub templates: Weights<String>,
     pub backgrounds: BackgroundsConfig,
     pub warp: WarpConfig,
     pub effects: EffectsConfig,
@@ -414,6 +419,10 @@ fn is_false(b: &bool) -> bool {
 }
 
 fn no_tier_weights() -> Weights<Tier> {
+    Weights(BTreeMap::new())
+}
+
+fn no_templates() -> Weights<String> {
     Weights(BTreeMap::new())
 }
 
@@ -985,6 +994,7 @@ impl Default for Recipe {
             color: ColorConfig::default(),
             style: StyleConfig::default(),
             carrier: CarrierConfig::default(),
+            templates: no_templates(),
             backgrounds: BackgroundsConfig::default(),
             warp: WarpConfig::default(),
             effects: EffectsConfig::default(),
@@ -1313,7 +1323,7 @@ impl Recipe {
         let mut tree = serde_json::to_value(self)?;
         let synthetic = serde_json::to_value(SyntheticStyles::default())?;
         let carrier = serde_json::to_value(CarrierConfig::default())?;
-        let optional: [(&[&str], &str, serde_json::Value); 8] = [
+        let optional: [(&[&str], &str, serde_json::Value); 9] = [
             (&["corpus"], "tail", false.into()),
             // Absent: word lines; `--set corpus.text={}` turns real text on.
             (&["corpus"], "text", serde_json::Value::Null),
@@ -1323,6 +1333,7 @@ impl Recipe {
             (&["fonts"], "styles", serde_json::json!({})),
             (&["fonts"], "synthetic", synthetic),
             (&[], "carrier", carrier),
+            (&[], "templates", serde_json::json!({})),
         ];
         for (section, key, value) in optional {
             let mut node = &mut tree;

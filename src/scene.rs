@@ -39,10 +39,15 @@ use crate::plan::{
     StrokeMeta, SyntheticStyle,
 };
 use crate::quota::QuotaPlan;
-use crate::recipe::{Align, BlendMode, CurveShape, Direction, FillKind, Recipe, SyntheticStyles};
+use crate::recipe::{
+    Align, BlendMode, CurveShape, Direction, FillKind, FontStyle, Recipe, SyntheticStyles,
+};
 use crate::render::{render_fill, render_plate, render_stroke, weather, AlphaLayer, LAYER_PAD};
 use crate::rng::Rng;
 use crate::warp::random_shape;
+
+mod page;
+use page::{pick_template, plan_page, PageOut, TemplatePage};
 
 /// Everything loaded once per run and shared read-only by all threads.
 pub struct Context {
@@ -55,6 +60,8 @@ pub struct Context {
     pub words_without_font: usize,
     /// With `corpus.quota`: which words each of the first samples must draw.
     pub quota: Option<QuotaPlan>,
+    /// The designed templates (`templates`) with their weights.
+    pub templates: Vec<(crate::template::Template, f64)>,
 }
 
 impl Context {
@@ -119,7 +126,9 @@ impl Context {
         } else {
             None
         };
+        let templates = crate::template::load_all(&recipe.templates.0, &recipe.base_dir)?;
         Ok(Context {
+            templates,
             quota,
             recipe_hash: recipe.hash(),
             recipe,
@@ -365,8 +374,7 @@ impl Drawn {
 
 /// Draws a block's text: real text with `corpus.text`, else `corpus.lines` word lines (the
 /// quota's planned lines first, whole).
-fn draw_text(ctx: &Context, forced: &[String], rng: &mut Rng) -> Drawn {
-    let r = &ctx.recipe;
+fn draw_text(ctx: &Context, r: &Recipe, forced: &[String], rng: &mut Rng) -> Drawn {
     if r.corpus.text.is_some() {
         return Drawn::Paragraph(ctx.corpus.sample_text(&r.corpus, rng));
     }
@@ -516,28 +524,50 @@ fn render_planes(
     }
 }
 
-/// Draws text, face, layout and looks for one block, and fits it (with its warp) into an
-/// `avail_w × avail_h` box. `scale` shrinks the drawn size (secondary blocks).
-#[allow(clippy::too_many_arguments)]
-fn plan_block(
-    ctx: &Context,
-    root: &Rng,
-    forced: &[String],
-    (avail_w, avail_h): (f64, f64),
+/// What a block is planned from: the recipe (the run's, or a template region's), lines it
+/// must draw, the box it must fit, a size scale (secondary blocks), the contrast rescue, the
+/// scene's light, and the type styles it may use (empty = any).
+#[derive(Clone, Copy)]
+struct BlockAsk<'a> {
+    recipe: &'a Recipe,
+    forced: &'a [String],
+    avail: (f64, f64),
     scale: f64,
     rescue: Rescue,
     light: f64,
+    styles: &'a [FontStyle],
+}
+
+/// Draws text, face, layout and looks for one block, and fits it (with its warp) into the
+/// asked box.
+fn plan_block(
+    ctx: &Context,
+    root: &Rng,
+    ask: &BlockAsk,
     times: &mut StageTimes,
     clock: &mut Instant,
 ) -> Result<(PlannedBlock, u32)> {
-    let r = &ctx.recipe;
+    let BlockAsk {
+        recipe: r,
+        forced,
+        avail: (avail_w, avail_h),
+        scale,
+        rescue,
+        light,
+        styles,
+    } = *ask;
     let mut resamples = 0;
     for attempt in 0..64u32 {
         let mut rng = root.fork(&format!("text{attempt}"));
-        let drawn = draw_text(ctx, forced, &mut rng);
+        let drawn = draw_text(ctx, r, forced, &mut rng);
         // No tofu: one face draws every character of the block, or the whole text (a whole
         // paragraph, never single characters of it) is drawn anew.
-        let Some(face) = ctx.fonts.choose(&drawn.all_text(), &mut rng) else {
+        let face = if styles.is_empty() {
+            ctx.fonts.choose(&drawn.all_text(), &mut rng)
+        } else {
+            ctx.fonts.choose_styled(&drawn.all_text(), styles, &mut rng)
+        };
+        let Some(face) = face else {
             resamples += 1;
             continue;
         };
@@ -1084,8 +1114,22 @@ pub fn plan_sample(ctx: &Context, index: u64, times: &mut StageTimes) -> Result<
     let light = root.fork("light").range_f64(0.0, std::f64::consts::TAU);
     lap(&mut clock, &mut times.sampling);
 
-    let (background_plan, background) = ctx.backgrounds.plan(cw, ch, &mut root.fork("background"));
-    // Blocks never overlap, so what lies under a block's ink is the background alone.
+    // A designed template brings its own page (a solid colour) and its own blocks.
+    let page_template = pick_template(ctx, &root);
+    let (background_plan, background) = match page_template {
+        Some(t) => {
+            let mut rng = root.fork("page");
+            let color = t.background[rng.below(t.background.len() as u64) as usize].0;
+            let info = BackgroundInfo {
+                kind: crate::recipe::BackgroundKind::Solid,
+                source: t.source.clone(),
+            };
+            (crate::background::BackgroundPlan::Solid { color }, info)
+        }
+        None => ctx.backgrounds.plan(cw, ch, &mut root.fork("background")),
+    };
+    // Blocks never overlap, so what lies under a block's ink is the background alone (and a
+    // template's panels, which `reading` has painted in).
     let canvas = ctx.backgrounds.paint(&background_plan, cw, ch)?;
     lap(&mut clock, &mut times.background);
     let texture = (r.placement.prefer_smooth.0 > 0.0).then(|| TextureMap::new(&canvas));
@@ -1099,6 +1143,26 @@ pub fn plan_sample(ctx: &Context, index: u64, times: &mut StageTimes) -> Result<
     // (plan, spot, paint) of every drawn block.
     let mut drawn = Vec::new();
     let (mut planes, mut layers) = (Vec::new(), Vec::new());
+    // Each drawn block's template role ("" in a free layout).
+    let mut roles: Vec<&'static str> = Vec::new();
+    let n_blocks = if let Some(t) = page_template {
+        let page = TemplatePage {
+            template: t,
+            canvas: &canvas,
+            light,
+        };
+        let mut out = PageOut {
+            drawn: &mut drawn,
+            roles: &mut roles,
+            planes: &mut planes,
+            layers: &mut layers,
+            notes: &mut notes,
+        };
+        blocks_dropped += plan_page(ctx, &page, &root, &mut out, times, &mut clock)?;
+        0
+    } else {
+        n_blocks
+    };
     for b in 0..n_blocks {
         let brng = root.fork(&format!("block{b}"));
         let scale = if b == 0 {
@@ -1111,17 +1175,16 @@ pub fn plan_sample(ctx: &Context, index: u64, times: &mut StageTimes) -> Result<
             (Some(q), 0) => q.forced_lines(&ctx.corpus, index),
             _ => Vec::new(),
         };
-        let planned = plan_block(
-            ctx,
-            &brng,
-            &forced,
+        let ask = BlockAsk {
+            recipe: r,
+            forced: &forced,
             avail,
             scale,
-            Rescue::None,
+            rescue: Rescue::None,
             light,
-            times,
-            &mut clock,
-        );
+            styles: &[],
+        };
+        let planned = plan_block(ctx, &brng, &ask, times, &mut clock);
         let (plan, resamples) = match planned {
             Ok(p) => p,
             Err(e) if b == 0 => return Err(e),
@@ -1159,9 +1222,8 @@ pub fn plan_sample(ctx: &Context, index: u64, times: &mut StageTimes) -> Result<
         let (plan, spot) = if spot.reachable < r.color.min_contrast && !r.color.keep_low_contrast {
             let mut rescued = None;
             for rescue in Rescue::ALL {
-                let Ok((p, _)) = plan_block(
-                    ctx, &brng, &forced, avail, scale, rescue, light, times, &mut clock,
-                ) else {
+                let ask = BlockAsk { rescue, ..ask };
+                let Ok((p, _)) = plan_block(ctx, &brng, &ask, times, &mut clock) else {
                     continue;
                 };
                 let s = choose_spot(
@@ -1217,6 +1279,7 @@ pub fn plan_sample(ctx: &Context, index: u64, times: &mut StageTimes) -> Result<
         }
         placed.push(spot.footprint);
         drawn.push((plan, spot, painted));
+        roles.push("");
     }
 
     // Camera framing moves pixels, so it moves every block's homography too; it is skipped
@@ -1348,6 +1411,7 @@ pub fn plan_sample(ctx: &Context, index: u64, times: &mut StageTimes) -> Result<
             weathering: round4(plan.looks.weathering.unwrap_or(0.0)),
             contrast: round4(painted.contrast),
             contrast_fallback: plan.rescue.name(),
+            role: roles[b],
             texture: round4(spot.texture),
         });
         caption_lines.extend(plan.caption);
@@ -1357,7 +1421,13 @@ pub fn plan_sample(ctx: &Context, index: u64, times: &mut StageTimes) -> Result<
         .first()
         .map(|l| &block_metas[l.block as usize].carrier)
         .filter(|c| c.on);
-    let facts = picture_facts(&background, &canvas, &lines, first_carrier);
+    let mut facts = picture_facts(&background, &canvas, &lines, first_carrier);
+    if let Some(t) = page_template {
+        facts.background = crate::describe::Named {
+            en: t.subject.en.clone(),
+            zh: t.subject.zh.clone(),
+        };
+    }
     let (caption, caption_language, template) = make_caption(
         &r.caption,
         &caption_lines,
@@ -1400,6 +1470,7 @@ pub fn plan_sample(ctx: &Context, index: u64, times: &mut StageTimes) -> Result<
         contrast_met,
         notes: notes.join("; "),
         charseg_table: None,
+        template: page_template.map_or_else(String::new, |t| t.name.clone()),
         scene_phrase_en: scene_phrase_en(&r.caption, template, &facts),
         plain_caption: plain,
         caption_en: english,
