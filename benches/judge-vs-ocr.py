@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Does the trainer's judge agree with an independent OCR? Reads an `eval --out E` folder's
+saved samples (`E/samples.jsonl`, `E/samples/*.png`) with PP-OCR's recogniser (the
+`rapidocr_onnxruntime` wheel, Apache-2.0: it has never seen our fonts, pictures or model) and
+compares its verdicts with the judge's.
+
+    python -m venv /tmp/ocr && /tmp/ocr/bin/pip install rapidocr_onnxruntime
+    hanzi-synth eval RUN --per-prompt 4 --out E        # or the evaluation a train run writes
+    hanzi-synth generate -r RECIPE -n 400 -o CLEAN --set output.format=imagefolder
+    /tmp/ocr/bin/python benches/judge-vs-ocr.py E --clean CLEAN
+
+`--clean` also reads the training recipe's own pictures (real renders, the model's targets): the
+OCR's ceiling on such small single characters, against which its reading of the samples is
+to be set.
+
+Each 32×32 (or 64×64) sample is scaled to 48 px and set on a margin of its own border colour
+(the recogniser wants a line, not a tile). A picture counts as read by the OCR when its reading,
+spaces removed, is exactly the prompt. Prints one JSON object: both accuracies with 95%
+bootstrap intervals, their agreement, and Cohen's kappa.
+"""
+
+import argparse
+import json
+import pathlib
+import random
+import sys
+
+import numpy as np
+from PIL import Image
+
+
+def as_line(img: Image.Image) -> Image.Image:
+    """The tile scaled to 48 px high, on a margin of its own corner colour."""
+    img = img.convert("RGB").resize((48, 48), Image.BICUBIC)
+    corner = img.getpixel((0, 0))
+    line = Image.new("RGB", (48 + 2 * 24, 48 + 2 * 8), corner)
+    line.paste(img, (24, 8))
+    return line
+
+
+def interval(hits: list, rounds: int = 2000, seed: int = 0) -> list:
+    rng = random.Random(seed)
+    n = len(hits)
+    means = sorted(sum(hits[rng.randrange(n)] for _ in range(n)) / n for _ in range(rounds))
+    return [round(means[int(0.025 * rounds)], 4), round(means[int(0.975 * rounds) - 1], 4)]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("eval_dir", type=pathlib.Path, help="an `eval --out` folder")
+    ap.add_argument("--clean", type=pathlib.Path, help="an imagefolder output of the training recipe")
+    a = ap.parse_args()
+    from rapidocr_onnxruntime import RapidOCR
+
+    ocr = RapidOCR()
+
+    def reads(img: Image.Image) -> str:
+        result, _ = ocr(np.asarray(as_line(img))[:, :, ::-1], use_det=False, use_cls=False, use_rec=True)
+        return "".join(t[0] for t in (result or [])).replace(" ", "")
+
+    clean = None
+    if a.clean:
+        hits = []
+        for meta in sorted(a.clean.glob("**/metadata.jsonl")):
+            for line in meta.read_text(encoding="utf-8").splitlines():
+                r = json.loads(line)
+                truth = "".join(l["text"] for l in r["lines"])
+                hits.append(int(reads(Image.open(meta.parent / r["file_name"])) == truth))
+        clean = {"pictures": len(hits), "ocr_accuracy": round(sum(hits) / max(len(hits), 1), 4)}
+    judge, reader = [], []
+    for line in (a.eval_dir / "samples.jsonl").read_text(encoding="utf-8").splitlines():
+        r = json.loads(line)
+        read = reads(Image.open(a.eval_dir / r["file"]))
+        judge.append(int(bool(r["correct"])))
+        reader.append(int(read == r["prompt"]))
+    n = len(judge)
+    if n == 0:
+        print("no samples", file=sys.stderr)
+        return 1
+    both = sum(j and o for j, o in zip(judge, reader))
+    neither = sum((not j) and (not o) for j, o in zip(judge, reader))
+    agree = (both + neither) / n
+    pj, po = sum(judge) / n, sum(reader) / n
+    expected = pj * po + (1 - pj) * (1 - po)
+    kappa = (agree - expected) / (1 - expected) if expected < 1 else 1.0
+    print(json.dumps({
+        "pictures": n,
+        "judge_accuracy": round(pj, 4), "judge_ci": interval(judge),
+        "ocr_accuracy": round(po, 4), "ocr_ci": interval(reader),
+        "both_read": both, "judge_only": sum(judge) - both, "ocr_only": sum(reader) - both,
+        "agreement": round(agree, 4), "kappa": round(kappa, 3),
+        "ocr_on_clean_renders": clean,
+    }, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
