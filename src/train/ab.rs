@@ -78,7 +78,9 @@ pub fn run_ab(o: &AbOptions) -> Result<bool> {
     let mut judge: Option<Judge> = None;
     for (arm, spec) in [&o.a, &o.b].into_iter().enumerate() {
         let label = ["a", "b"][arm];
-        for seed in 0..o.seeds {
+        // Seeds `--seed`, `--seed` + 1, …: another first seed gives an independent replication.
+        let first = o.settings.seed;
+        for seed in first..first + o.seeds {
             let run = o.out.join(format!("{label}-seed{seed}"));
             let mut settings = o.settings.clone();
             settings.seed = seed;

@@ -156,7 +156,8 @@ pub struct AbArgs {
     /// Recipe B.
     #[arg(long = "b")]
     pub b: PathBuf,
-    /// Training seeds per recipe (seed-to-seed noise is part of every interval).
+    /// Training seeds per recipe, from --seed on (seed-to-seed noise is part of every
+    /// interval).
     #[arg(long, default_value_t = 3)]
     pub seeds: u64,
     #[command(flatten)]
