@@ -825,7 +825,12 @@ fn dispatch(command: Command) -> Result<Flow> {
             }
             r.check()
                 .with_context(|| format!("{}: invalid recipe", file.display()))?;
-            let fit = hanzi_synth::layout::check_text_fits(&r);
+            // Native crops size their text to the crop, not to the canvas.
+            let fit = if r.output.mode == hanzi_synth::recipe::OutputMode::NativeCrops {
+                hanzi_synth::layout::FitReport::default()
+            } else {
+                hanzi_synth::layout::check_text_fits(&r)
+            };
             if let Some(problem) = fit.problem {
                 bail!("{}: {problem}", file.display());
             }
