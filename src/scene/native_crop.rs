@@ -127,7 +127,7 @@ fn fit_line(
             Direction::Vertical => (sb.height(), sb.width()),
         };
         let k = target / reach_across;
-        if (k - 1.0).abs() > 0.002 && round < 3 {
+        if (k - 1.0).abs() > 0.01 && round < 3 {
             size *= k;
             continue;
         }
