@@ -196,6 +196,8 @@ pub fn plan_native_crop(
         let seed = rng.next_u64();
         lap(&mut clock, &mut times.sampling);
         let face_ref = &ctx.fonts.faces[face];
+        // A photo patch has the scale it would have on the recipe's canvas.
+        let scene_size = super::canvas_size(r, &mut rng.fork("canvas"));
         // Like a scene's block, which tries `placement.tries` spots on its background, a crop
         // tries as many background patches for one where the contrast target is reachable,
         // then the scene's rescues (each changes the looks, an outline also the layout).
@@ -224,7 +226,9 @@ pub fn plan_native_crop(
             let (w, h) = (fit.width, fit.height);
             for patch in 0..r.placement.tries {
                 let bg_rng = background_rng.fork(&format!("patch{patch}"));
-                let (bg_plan, info) = ctx.backgrounds.plan(w, h, &mut bg_rng.clone());
+                let (bg_plan, info) =
+                    ctx.backgrounds
+                        .plan_patch(w, h, scene_size, &mut bg_rng.clone());
                 let canvas = ctx.backgrounds.paint(&bg_plan, w, h)?;
                 lap(&mut clock, &mut times.background);
                 let (dark, light) = luminance_spread(luminances_under(&ink, &to_canvas, &canvas));
