@@ -8,14 +8,16 @@ use crate::rng::Rng;
 /// The slots a template may use. `{text}` (exactly once) is the rendered text; the others
 /// describe the picture: the background ("a photo of a cat", "a plain light grey
 /// background"), its overall colour, the colour and type style of the (first) text, and
-/// where that text is ("top left" … "center").
-pub const SLOTS: [&str; 6] = [
+/// where that text is ("top left" … "center"), and what that text is on (`{carrier}`: "a red
+/// fabric banner"; the background when it is printed on the picture itself).
+pub const SLOTS: [&str; 7] = [
     "{text}",
     "{background}",
     "{background_color}",
     "{text_color}",
     "{style}",
     "{position}",
+    "{carrier}",
 ];
 
 /// What a sample's picture shows, for the descriptive slots.
@@ -28,6 +30,8 @@ pub struct Facts {
     pub style: Option<Named>,
     /// The first line's place on the 3×3 grid ("top left" … "center").
     pub position: &'static str,
+    /// The thing the first line is printed on, if any.
+    pub carrier: Option<Named>,
 }
 
 /// `{slot}`-like names in a template that are not [`SLOTS`] (a typo such as `{colour}` would
@@ -73,7 +77,11 @@ pub fn fill(template: &str, lang: Language, text: &str, facts: &Facts) -> String
         .replace("{background}", &pick(&facts.background))
         .replace("{text_color}", &pick(&facts.text_color))
         .replace("{style}", &style)
-        .replace("{position}", &position);
+        .replace("{position}", &position)
+        .replace(
+            "{carrier}",
+            &pick(facts.carrier.as_ref().unwrap_or(&facts.background)),
+        );
     let filled = match lang {
         Language::En if facts.style.is_none() => filled
             .split(' ')
@@ -293,7 +301,32 @@ mod tests {
                 zh: "宋体".into(),
             }),
             position: "top left",
+            carrier: None,
         }
+    }
+
+    #[test]
+    fn the_carrier_slot_names_the_carrier_or_else_the_background() {
+        let board = Facts {
+            carrier: Some(crate::describe::carrier_phrase(
+                crate::recipe::CarrierKind::FabricBanner,
+                [200, 24, 30],
+            )),
+            ..cat_facts()
+        };
+        let t = "\"{text}\" on {carrier}";
+        assert_eq!(
+            fill(t, Language::En, "北门", &board),
+            "\"北门\" on a red fabric banner"
+        );
+        assert_eq!(
+            fill("{carrier}上写着“{text}”", Language::Zh, "北门", &board),
+            "一条红色的布横幅上写着“北门”"
+        );
+        assert_eq!(
+            fill(t, Language::En, "北门", &cat_facts()),
+            "\"北门\" on a photo of a cat"
+        );
     }
 
     #[test]

@@ -187,6 +187,28 @@ pub fn background_phrase(kind: BackgroundKind, source: &str, color: [u8; 3]) -> 
 
 /// A font style label (`fonts` lists them: sans, serif, kai, …) as caption words; `None` for
 /// a label these captions have no words for (a user's own label).
+/// What a carrier is called in captions, with its colour: "a red fabric banner",
+/// "一条红色的布横幅".
+pub fn carrier_phrase(kind: crate::recipe::CarrierKind, base: [u8; 3]) -> Named {
+    use crate::recipe::CarrierKind as K;
+    let c = color_name(base);
+    let (en, zh) = match kind {
+        K::PaperCard => ("paper card", "一张{}的纸卡"),
+        K::WoodenBoard => ("wooden board", "一块{}的木板"),
+        K::Cardboard => ("piece of cardboard", "一块{}的纸板"),
+        K::FabricBanner => ("fabric banner", "一条{}的布横幅"),
+        // An LED panel is named by its lamps, not its dark face.
+        K::LedSign => return Named::new("an LED sign", "一块LED显示屏"),
+        K::ShopSign => ("shop sign", "一块{}的店铺招牌"),
+    };
+    let article = if c.en.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    Named::new(format!("{article} {} {en}", c.en), zh.replace("{}", &c.zh))
+}
+
 pub fn style_name(style: &str) -> Option<Named> {
     let (en, zh) = match style {
         "sans" => ("sans-serif", "黑体"),

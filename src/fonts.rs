@@ -542,6 +542,24 @@ impl FontSet {
     }
 
     /// The face for a block whose characters are `text` (see the module docs), or `None`.
+    /// A face of one of `styles` that draws all of `text` (equally likely), or else any face
+    /// that does ([`FontSet::choose`]): a template's wish, never a reason for tofu.
+    pub fn choose_styled(
+        &self,
+        text: &str,
+        styles: &[crate::recipe::FontStyle],
+        rng: &mut Rng,
+    ) -> Option<usize> {
+        let fitting: Vec<usize> = (0..self.faces.len())
+            .filter(|&i| styles.iter().any(|s| s.name() == self.faces[i].style))
+            .filter(|&i| self.faces[i].coverage.covers(text))
+            .collect();
+        if fitting.is_empty() {
+            return self.choose(text, rng);
+        }
+        Some(fitting[rng.below(fitting.len() as u64) as usize])
+    }
+
     pub fn choose(&self, text: &str, rng: &mut Rng) -> Option<usize> {
         if let Some(cum) = &self.cumulative {
             let all: Vec<usize> = (0..self.faces.len()).collect();

@@ -14,6 +14,7 @@ pub mod background;
 pub mod bench;
 pub mod blur;
 pub mod caption;
+pub mod carrier;
 pub mod color;
 pub mod composite;
 pub mod conditions;
@@ -45,6 +46,7 @@ pub mod scene;
 pub mod schemas;
 pub mod sink;
 pub mod stats;
+pub mod template;
 pub mod tiers;
 #[cfg(feature = "train")]
 pub mod train;

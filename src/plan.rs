@@ -153,6 +153,21 @@ pub struct PlateMeta {
     pub color: [u8; 3],
 }
 
+/// The thing a block is printed on (`carrier`); `on: false` and empty values when it has none.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CarrierMeta {
+    pub on: bool,
+    /// `paper_card`, `wooden_board`, `cardboard`, `fabric_banner`, `led_sign`, `shop_sign`.
+    pub kind: &'static str,
+    /// Its base colour as lit in the scene.
+    pub color: [u8; 3],
+    /// Free border around the text, pixels (before the warp).
+    pub padding: f64,
+    pub shadow: bool,
+    /// The carrier's outline in the image (the camera effect may push it past the edge).
+    pub quad: JsonQuad,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct BlockMeta {
     /// Row-major 3×3 homography from the block's layer pixels to the image.
@@ -174,6 +189,7 @@ pub struct BlockMeta {
     pub shadow: ShadowMeta,
     pub glow: ShadowMeta,
     pub plate: PlateMeta,
+    pub carrier: CarrierMeta,
     /// Depth of ink wear, 0 = none.
     pub weathering: f64,
     pub contrast: f64,
@@ -181,6 +197,9 @@ pub struct BlockMeta {
     /// block fits: "none" (they could), "opaque", "outline" (then `contrast` is the fill's
     /// against its outline) or "plate" (see `color.keep_low_contrast`).
     pub contrast_fallback: &'static str,
+    /// The block's role in a designed template (`title`, `body`, `list`, `price`, …); "" in a
+    /// free layout.
+    pub role: &'static str,
     /// Mean luminance gradient of the background under the block (lower = calmer).
     pub texture: f64,
 }
@@ -220,6 +239,8 @@ pub struct SampleMeta {
     /// stand for, in reading order.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub charseg_table: Option<Vec<String>>,
+    /// The designed template the page follows (`templates`), "" for a free layout.
+    pub template: String,
     /// An English phrase for the scene without its text (AnyText's caption; see
     /// [`scene_phrase_en`]); not part of the metadata.
     #[serde(skip)]

@@ -254,6 +254,15 @@ pub struct Recipe {
     pub placement: PlacementConfig,
     pub color: ColorConfig,
     pub style: StyleConfig,
+    /// Text on things: blocks printed on cards, boards, banners and signs in the picture.
+    /// Absent = none (and existing recipes keep their hash and output).
+    #[serde(default, skip_serializing_if = "CarrierConfig::is_default")]
+    pub carrier: CarrierConfig,
+    /// Designed page templates by weight: bundled names (`slide`, `menu`, …) or `.yaml` files
+    /// (relative to the recipe). Each sample is one template's page with its regions filled.
+    /// Empty = free layout.
+    #[serde(default = "no_templates", skip_serializing_if = "no_weights")]
+    pub templates: Weights<String>,
     pub backgrounds: BackgroundsConfig,
     pub warp: WarpConfig,
     pub effects: EffectsConfig,
@@ -410,6 +419,10 @@ fn is_false(b: &bool) -> bool {
 }
 
 fn no_tier_weights() -> Weights<Tier> {
+    Weights(BTreeMap::new())
+}
+
+fn no_templates() -> Weights<String> {
     Weights(BTreeMap::new())
 }
 
@@ -683,6 +696,68 @@ pub struct StyleConfig {
     pub weathering_strength: Range<f64>,
 }
 
+/// A thing the text is printed on (see [`crate::carrier`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CarrierKind {
+    /// A white or cream card with paper grain.
+    PaperCard,
+    /// A board with wood grain and a darker bevelled edge.
+    WoodenBoard,
+    /// Corrugated brown cardboard, lettered with markers.
+    Cardboard,
+    /// A cloth banner (often red with yellow or white letters), with weave, hems and folds.
+    FabricBanner,
+    /// A dark LED panel: letters made of lit dots with a halo, unlit dots around them.
+    LedSign,
+    /// A lacquered shop sign with a metal or painted frame.
+    ShopSign,
+}
+
+/// Carriers: with `probability` a block is printed on a thing — card, board, cardboard,
+/// banner, LED panel, shop sign — that stands in the picture with its own texture, edge,
+/// drop shadow and shading, lit like the scene, and warped with its text.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CarrierConfig {
+    /// Probability that a block has a carrier.
+    pub probability: Prob,
+    pub kinds: Weights<CarrierKind>,
+    /// Free border between the text and the carrier's edge, in em.
+    pub padding: Range<f64>,
+    /// Probability of a drop shadow cast by the carrier (away from the scene's light).
+    pub shadow: Prob,
+}
+
+impl Default for CarrierConfig {
+    fn default() -> Self {
+        CarrierConfig {
+            probability: Prob(0.0),
+            kinds: Weights(
+                [
+                    CarrierKind::PaperCard,
+                    CarrierKind::WoodenBoard,
+                    CarrierKind::Cardboard,
+                    CarrierKind::FabricBanner,
+                    CarrierKind::LedSign,
+                    CarrierKind::ShopSign,
+                ]
+                .into_iter()
+                .map(|k| (k, 1.0))
+                .collect(),
+            ),
+            padding: Range::new(0.35, 0.9),
+            shadow: Prob(0.7),
+        }
+    }
+}
+
+impl CarrierConfig {
+    fn is_default(&self) -> bool {
+        *self == CarrierConfig::default()
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BackgroundKind {
@@ -929,6 +1004,8 @@ impl Default for Recipe {
             placement: PlacementConfig::default(),
             color: ColorConfig::default(),
             style: StyleConfig::default(),
+            carrier: CarrierConfig::default(),
+            templates: no_templates(),
             backgrounds: BackgroundsConfig::default(),
             warp: WarpConfig::default(),
             effects: EffectsConfig::default(),
@@ -1256,7 +1333,8 @@ impl Recipe {
     fn full_tree(&self) -> Result<serde_json::Value> {
         let mut tree = serde_json::to_value(self)?;
         let synthetic = serde_json::to_value(SyntheticStyles::default())?;
-        let optional: [(&[&str], &str, serde_json::Value); 7] = [
+        let carrier = serde_json::to_value(CarrierConfig::default())?;
+        let optional: [(&[&str], &str, serde_json::Value); 9] = [
             (&["corpus"], "tail", false.into()),
             // Absent: word lines; `--set corpus.text={}` turns real text on.
             (&["corpus"], "text", serde_json::Value::Null),
@@ -1265,6 +1343,8 @@ impl Recipe {
             (&["fonts"], "bundled_set", "default".into()),
             (&["fonts"], "styles", serde_json::json!({})),
             (&["fonts"], "synthetic", synthetic),
+            (&[], "carrier", carrier),
+            (&[], "templates", serde_json::json!({})),
         ];
         for (section, key, value) in optional {
             let mut node = &mut tree;
@@ -1320,6 +1400,18 @@ impl Recipe {
             bail!(
                 "corpus.text: paragraphs of real text need output.mode: line_crops (native crops \
                  draw one word line each, from corpus.words_per_line)"
+            );
+        }
+        if self.carrier.probability.0 > 0.0 {
+            bail!(
+                "carrier: native crops draw no carriers (boards, cards, signs belong to a scene); \
+                 set carrier.probability: 0, or use output.mode: line_crops"
+            );
+        }
+        if !self.templates.0.is_empty() {
+            bail!(
+                "templates: designed pages are scenes; native crops draw one line each — drop \
+                 templates, or use output.mode: line_crops"
             );
         }
         if self.corpus.quota.is_on() {
@@ -1509,6 +1601,7 @@ impl Recipe {
             ("style.blend", self.style.blend.0.is_empty()),
             ("text.direction", t.direction.0.is_empty()),
             ("backgrounds.kinds", self.backgrounds.kinds.0.is_empty()),
+            ("carrier.kinds", self.carrier.kinds.0.is_empty()),
             ("caption.languages", self.caption.languages.0.is_empty()),
         ] {
             if w {
@@ -1527,6 +1620,7 @@ impl Recipe {
             ("style.shadow_opacity", st.shadow_opacity, 0.0, 1.0),
             ("style.glow_radius", st.glow_radius, 0.0, 1.0),
             ("style.plate_padding", st.plate_padding, 0.0, 3.0),
+            ("carrier.padding", self.carrier.padding, 0.05, 3.0),
             (
                 "style.weathering_strength",
                 st.weathering_strength,

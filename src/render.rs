@@ -10,6 +10,7 @@ use tiny_skia::{FillRule, LineJoin, Mask, PathBuilder, Stroke, Transform};
 
 use crate::blur::gaussian_like;
 use crate::fonts::Face;
+use crate::geometry::Rect;
 use crate::layout::{BlockLayout, PlacedGlyph};
 use crate::noise::fractal_field;
 use crate::outlines::outline;
@@ -150,10 +151,25 @@ pub fn render_stroke(block: &BlockLayout, face: &Face, pad: f64, width: f64) -> 
 
 /// A rounded plate around the block's bounds grown by `margin` pixels.
 pub fn render_plate(block: &BlockLayout, pad: f64, margin: f64) -> AlphaLayer {
-    let mut mask = empty_mask(block, pad);
+    let (w, h) = layer_size(block, pad);
     let b = block.bounds.translate(pad, pad).expand(margin);
-    let r = (margin * 0.8).min(b.width() / 2.0).min(b.height() / 2.0) as f32;
-    let (x0, y0, x1, y1) = (b.x0 as f32, b.y0 as f32, b.x1 as f32, b.y1 as f32);
+    rounded_rect(w, h, b, margin * 0.8)
+}
+
+/// A `width × height` layer covering `rect` (layer pixels) with corners rounded by `radius`
+/// (capped to half the shorter side), antialiased.
+pub fn rounded_rect(width: u32, height: u32, rect: Rect, radius: f64) -> AlphaLayer {
+    let mut mask = Mask::new(width.max(1), height.max(1)).expect("layer size is positive");
+    let r = radius
+        .min(rect.width() / 2.0)
+        .min(rect.height() / 2.0)
+        .max(0.0) as f32;
+    let (x0, y0, x1, y1) = (
+        rect.x0 as f32,
+        rect.y0 as f32,
+        rect.x1 as f32,
+        rect.y1 as f32,
+    );
     let mut pb = PathBuilder::new();
     pb.move_to(x0 + r, y0);
     pb.line_to(x1 - r, y0);

@@ -21,6 +21,9 @@ use crate::blur::radius_for_sigma;
 use crate::caption::{
     caption_en, caption_variants, make_caption, plain_caption, scene_phrase_en, Facts,
 };
+use crate::carrier::{
+    draw_colors, led_dots, led_pitch, render_carrier, CarrierColors, CarrierDraw, CarrierPlanes,
+};
 use crate::color::{choose_color_by, effective_contrast, luminance, luminance_spread};
 use crate::composite::Paint;
 use crate::corpus::Corpus;
@@ -33,14 +36,20 @@ use crate::layout::{
 use crate::paint::Painter;
 use crate::placement::TextureMap;
 use crate::plan::{
-    json_point, json_quad, round4, sample_key, BlockMeta, CharMeta, FontMeta, LayerPlan, LineMeta,
-    Plan, PlateMeta, RenderedBlock, Sample, SampleMeta, ShadowMeta, StrokeMeta, SyntheticStyle,
+    json_point, json_quad, round4, sample_key, BlockMeta, CarrierMeta, CharMeta, FontMeta,
+    LayerPlan, LineMeta, Plan, PlateMeta, RenderedBlock, Sample, SampleMeta, ShadowMeta,
+    StrokeMeta, SyntheticStyle,
 };
 use crate::quota::QuotaPlan;
-use crate::recipe::{Align, BlendMode, CurveShape, Direction, FillKind, Recipe, SyntheticStyles};
+use crate::recipe::{
+    Align, BlendMode, CurveShape, Direction, FillKind, FontStyle, Recipe, SyntheticStyles,
+};
 use crate::render::{render_fill, render_plate, render_stroke, weather, AlphaLayer, LAYER_PAD};
 use crate::rng::Rng;
 use crate::warp::random_shape;
+
+mod page;
+use page::{pick_template, plan_page, PageOut, TemplatePage};
 
 /// Everything loaded once per run and shared read-only by all threads.
 pub struct Context {
@@ -53,6 +62,8 @@ pub struct Context {
     pub words_without_font: usize,
     /// With `corpus.quota`: which words each of the first samples must draw.
     pub quota: Option<QuotaPlan>,
+    /// The designed templates (`templates`) with their weights.
+    pub templates: Vec<(crate::template::Template, f64)>,
 }
 
 impl Context {
@@ -117,7 +128,9 @@ impl Context {
         } else {
             None
         };
+        let templates = crate::template::load_all(&recipe.templates.0, &recipe.base_dir)?;
         Ok(Context {
+            templates,
             quota,
             recipe_hash: recipe.hash(),
             recipe,
@@ -189,6 +202,8 @@ struct Looks {
     glow: Option<f64>,
     plate: Option<f64>,
     weathering: Option<f64>,
+    /// The thing the block is printed on (drawn apart, from the block's `carrier` stream).
+    carrier: Option<CarrierDraw>,
 }
 
 impl Looks {
@@ -228,6 +243,7 @@ impl Looks {
             glow,
             plate,
             weathering,
+            carrier: None,
         }
     }
 
@@ -257,7 +273,8 @@ impl Looks {
     fn reach(&self) -> f64 {
         let shadow = self.shadow.map_or(0.0, |(o, _, b, _)| o + 3.0 * b);
         let glow = self.glow.map_or(0.0, |g| 3.0 * g);
-        shadow.max(glow).max(self.plate.unwrap_or(0.0))
+        let carrier = self.carrier.map_or(0.0, |c| c.reach());
+        shadow.max(glow).max(self.plate.unwrap_or(0.0)).max(carrier)
     }
 }
 
@@ -300,6 +317,9 @@ struct Planes {
     plate: Option<AlphaLayer>,
     shadow: Option<(AlphaLayer, Point, u32)>,
     glow: Option<(AlphaLayer, u32)>,
+    carrier: Option<CarrierPlanes>,
+    /// An LED panel's halo: the lit letters blurred.
+    halo: Option<AlphaLayer>,
 }
 
 struct PlannedBlock {
@@ -356,8 +376,7 @@ impl Drawn {
 
 /// Draws a block's text: real text with `corpus.text`, else `corpus.lines` word lines (the
 /// quota's planned lines first, whole).
-fn draw_text(ctx: &Context, forced: &[String], rng: &mut Rng) -> Drawn {
-    let r = &ctx.recipe;
+fn draw_text(ctx: &Context, r: &Recipe, forced: &[String], rng: &mut Rng) -> Drawn {
     if r.corpus.text.is_some() {
         return Drawn::Paragraph(ctx.corpus.sample_text(&r.corpus, rng));
     }
@@ -438,7 +457,8 @@ fn draw_curve(r: &Recipe, dir: Direction, rng: &mut Rng) -> (Curve, &'static str
     }
 }
 
-/// Renders the planes of a fitted block.
+/// Renders the planes of a fitted block; a carrier's shading and shadow follow the scene's
+/// `light` (radians).
 fn render_planes(
     layout: &BlockLayout,
     face: &crate::fonts::Face,
@@ -446,12 +466,33 @@ fn render_planes(
     looks: &Looks,
     bold: f64,
     seed: u64,
+    light: f64,
 ) -> Planes {
     let size = layout.size;
     let mut fill = render_fill(layout, face, pad, bold);
     let mut stroke = looks
         .stroke
         .map(|w| render_stroke(layout, face, pad, w * size + bold));
+    let text = layout.bounds.translate(pad, pad);
+    let carrier = looks.carrier.map(|c| {
+        let grid = (fill.width, fill.height);
+        render_carrier(&c, grid, text, size, light)
+    });
+    let mut halo = None;
+    if let Some(c) = &looks.carrier {
+        if c.kind == crate::recipe::CarrierKind::LedSign {
+            // Letters of lamps: the ink only loses coverage between the dots, so every label
+            // still holds.
+            let dots = led_dots(fill.width, fill.height, text, led_pitch(size));
+            for layer in std::iter::once(&mut fill).chain(stroke.as_mut()) {
+                for (a, d) in layer.data.iter_mut().zip(&dots.data) {
+                    *a = ((u32::from(*a) * u32::from(*d) + 127) / 255) as u8;
+                }
+            }
+            let radius = radius_for_sigma(led_pitch(size) * 0.8).max(1);
+            halo = Some(fill.blurred(radius, 1.2));
+        }
+    }
     if let Some(strength) = looks.weathering {
         let cell = (size * 0.6).max(6.0);
         weather(&mut fill, seed, strength, cell);
@@ -480,30 +521,55 @@ fn render_planes(
         plate,
         shadow,
         glow,
+        carrier,
+        halo,
     }
 }
 
-/// Draws text, face, layout and looks for one block, and fits it (with its warp) into an
-/// `avail_w × avail_h` box. `scale` shrinks the drawn size (secondary blocks).
-#[allow(clippy::too_many_arguments)]
+/// What a block is planned from: the recipe (the run's, or a template region's), lines it
+/// must draw, the box it must fit, a size scale (secondary blocks), the contrast rescue, the
+/// scene's light, and the type styles it may use (empty = any).
+#[derive(Clone, Copy)]
+struct BlockAsk<'a> {
+    recipe: &'a Recipe,
+    forced: &'a [String],
+    avail: (f64, f64),
+    scale: f64,
+    rescue: Rescue,
+    light: f64,
+    styles: &'a [FontStyle],
+}
+
+/// Draws text, face, layout and looks for one block, and fits it (with its warp) into the
+/// asked box.
 fn plan_block(
     ctx: &Context,
     root: &Rng,
-    forced: &[String],
-    (avail_w, avail_h): (f64, f64),
-    scale: f64,
-    rescue: Rescue,
+    ask: &BlockAsk,
     times: &mut StageTimes,
     clock: &mut Instant,
 ) -> Result<(PlannedBlock, u32)> {
-    let r = &ctx.recipe;
+    let BlockAsk {
+        recipe: r,
+        forced,
+        avail: (avail_w, avail_h),
+        scale,
+        rescue,
+        light,
+        styles,
+    } = *ask;
     let mut resamples = 0;
     for attempt in 0..64u32 {
         let mut rng = root.fork(&format!("text{attempt}"));
-        let drawn = draw_text(ctx, forced, &mut rng);
+        let drawn = draw_text(ctx, r, forced, &mut rng);
         // No tofu: one face draws every character of the block, or the whole text (a whole
         // paragraph, never single characters of it) is drawn anew.
-        let Some(face) = ctx.fonts.choose(&drawn.all_text(), &mut rng) else {
+        let face = if styles.is_empty() {
+            ctx.fonts.choose(&drawn.all_text(), &mut rng)
+        } else {
+            ctx.fonts.choose_styled(&drawn.all_text(), styles, &mut rng)
+        };
+        let Some(face) = face else {
             resamples += 1;
             continue;
         };
@@ -539,7 +605,12 @@ fn plan_block(
             }
         };
         let (curve, curve_name) = draw_curve(r, dir, &mut rng);
-        let looks = Looks::draw(r, &mut rng.fork("looks")).rescued(rescue);
+        let mut looks = Looks::draw(r, &mut rng.fork("looks")).rescued(rescue);
+        // A block on a carrier needs no plate: the carrier is its ground.
+        looks.carrier = CarrierDraw::draw(&r.carrier, &mut root.fork("carrier"));
+        if looks.carrier.is_some() {
+            looks.plate = None;
+        }
         let synthetic = draw_synthetic(&r.fonts.synthetic, &mut rng.fork("synthetic"));
         let warp_rng = rng.fork("warp");
         let seed = rng.next_u64();
@@ -583,8 +654,8 @@ fn plan_block(
                     size *= r.text.min_size / legible.max(1e-3) * 1.02;
                     continue;
                 }
-                let planes =
-                    render_planes(&layout, face_ref, pad, &looks, synthetic.bold * size, seed);
+                let bold = synthetic.bold * size;
+                let planes = render_planes(&layout, face_ref, pad, &looks, bold, seed, light);
                 lap(clock, &mut times.raster);
                 return Ok((
                     PlannedBlock {
@@ -641,6 +712,8 @@ struct Spot {
     /// The best contrast black or white could reach there.
     reachable: f64,
     texture: f64,
+    /// The mean background colour under the footprint (what lights a carrier there).
+    ambient: [u8; 3],
 }
 
 /// Tries `placement.tries` random spots inside the margins that keep `gap` pixels from every
@@ -671,7 +744,9 @@ fn choose_spot(
     let ink = ink_points(&block.planes.fill);
     // A plate brings its own background, and an outline rescue its own edge: any colour can
     // be chosen against them.
-    let plated = block.looks.plate.is_some() || block.rescue == Rescue::Outline;
+    let plated = block.looks.plate.is_some()
+        || block.looks.carrier.is_some()
+        || block.rescue == Rescue::Outline;
     let calm = rng.chance(r.placement.prefer_smooth.0);
     let mut best: Option<Spot> = None;
     for _ in 0..r.placement.tries {
@@ -694,6 +769,11 @@ fn choose_spot(
                 .fold(0.0, f64::max)
         };
         let texture = texture.map_or(0.0, |t| t.mean_energy(&Rect::of_points(footprint.iter())));
+        let ambient = if block.looks.carrier.is_some() {
+            mean_color_under(canvas, &h, lw, lh)
+        } else {
+            [0, 0, 0]
+        };
         let spot = Spot {
             to_canvas: h,
             footprint,
@@ -701,6 +781,7 @@ fn choose_spot(
             light,
             reachable,
             texture,
+            ambient,
         };
         let meets = spot.reachable >= r.color.min_contrast;
         let better = match &best {
@@ -734,6 +815,8 @@ struct Painted {
     shadow: Option<ShadowMeta>,
     glow: Option<ShadowMeta>,
     plate: Option<PlateMeta>,
+    /// The carrier and its rectangle in layer pixels.
+    carrier: Option<(CarrierMeta, Rect)>,
 }
 
 /// Black or white, whichever stands out more from `c`.
@@ -784,6 +867,37 @@ fn color_block(
         dark = luminance(p.color);
         light = dark;
     }
+    // On a carrier the text is judged against the carrier as painted, and inked the way such
+    // a thing is lettered.
+    let mut carrier_colors = looks
+        .carrier
+        .map(|c| draw_colors(c.kind, spot.ambient, &mut rng.fork("carrier")));
+    if let (Some(planes), Some(colors)) = (&block.planes.carrier, carrier_colors.as_mut()) {
+        let ink = ink_points(&block.planes.fill);
+        let reach = |colors: &CarrierColors| {
+            let (dark, light) = crate::carrier::luminance_under(planes, colors, &ink);
+            let best = [[0, 0, 0], [255, 255, 255]]
+                .map(|c| effective_contrast(c, looks.opacity, looks.blend, dark, light))
+                .into_iter()
+                .fold(0.0, f64::max);
+            (dark, light, best)
+        };
+        // A carrier too mid-toned (or too grainy) for any ink to reach the target is made a
+        // lighter one, as a sign maker would pick a lighter board.
+        let mut judged = reach(colors);
+        for _ in 0..8 {
+            if judged.2 >= r.color.min_contrast {
+                break;
+            }
+            *colors = colors.lightened(0.2);
+            judged = reach(colors);
+        }
+        (dark, light) = (judged.0, judged.1);
+    }
+    let palette = match &carrier_colors {
+        Some(c) => c.inks.clone(),
+        None => palette,
+    };
     // Printing dark ink on dark paper shows nothing: multiply needs a light background.
     let blend = if looks.blend == BlendMode::Multiply && light < 0.35 {
         BlendMode::Normal
@@ -870,6 +984,8 @@ fn color_block(
         plate: plate_plane,
         shadow: shadow_plane,
         glow: glow_plane,
+        carrier: carrier_planes,
+        halo,
     } = std::mem::take(&mut block.planes);
     let mut put = |alpha: AlphaLayer, to_canvas, paint, opacity, blend| {
         planes.push(alpha);
@@ -882,6 +998,33 @@ fn color_block(
         });
     };
     let solid = |color, opacity: f64| (Paint::Solid(color), (opacity * 255.0).round() as u8);
+    let mut carrier = None;
+    if let (Some(cp), Some(cc), Some(draw)) = (carrier_planes, &carrier_colors, looks.carrier) {
+        if let (Some((alpha, d, _)), Some((_, _, opacity))) = (cp.shadow, draw.shadow) {
+            let moved = h.then_after(&Homography::translate(d.x, d.y));
+            let (paint, opacity) = solid([0, 0, 0], opacity);
+            put(alpha, moved, paint, opacity, BlendMode::Normal);
+        }
+        for (alpha, color) in [
+            (cp.shape, cc.base),
+            (cp.grain, cc.grain),
+            (cp.edge, cc.edge),
+            (cp.shade, [0, 0, 0]),
+        ] {
+            put(alpha, h, Paint::Solid(color), 255, BlendMode::Normal);
+        }
+        carrier = Some((
+            CarrierMeta {
+                on: true,
+                kind: crate::carrier::kind_name(draw.kind),
+                color: cc.base,
+                padding: round4(draw.padding * size),
+                shadow: draw.shadow.is_some(),
+                quad: [[0.0; 2]; 4],
+            },
+            cp.rect,
+        ));
+    }
     if let (Some(alpha), Some(p)) = (plate_plane, &plate) {
         let (paint, opacity) = solid(p.color, 1.0);
         put(alpha, h, paint, opacity, BlendMode::Normal);
@@ -895,6 +1038,9 @@ fn color_block(
         let (paint, opacity) = solid(s.color, s.opacity);
         put(alpha, moved, paint, opacity, BlendMode::Normal);
     }
+    if let Some(alpha) = halo {
+        put(alpha, h, Paint::Solid(c0), 150, BlendMode::Normal);
+    }
     if let (Some(alpha), Some(s)) = (stroke_plane, &stroke) {
         put(alpha, h, Paint::Solid(s.color), looks.opacity, blend);
     }
@@ -907,6 +1053,7 @@ fn color_block(
         shadow,
         glow,
         plate,
+        carrier,
     }
 }
 
@@ -964,10 +1111,27 @@ pub fn plan_sample(ctx: &Context, index: u64, times: &mut StageTimes) -> Result<
     let n_blocks = root
         .fork("blocks")
         .range_u32(r.layout.blocks.min, r.layout.blocks.max);
+    // Where the scene's light comes from (radians): carriers are shaded and cast shadows
+    // accordingly, all the same way.
+    let light = root.fork("light").range_f64(0.0, std::f64::consts::TAU);
     lap(&mut clock, &mut times.sampling);
 
-    let (background_plan, background) = ctx.backgrounds.plan(cw, ch, &mut root.fork("background"));
-    // Blocks never overlap, so what lies under a block's ink is the background alone.
+    // A designed template brings its own page (a solid colour) and its own blocks.
+    let page_template = pick_template(ctx, &root);
+    let (background_plan, background) = match page_template {
+        Some(t) => {
+            let mut rng = root.fork("page");
+            let color = t.background[rng.below(t.background.len() as u64) as usize].0;
+            let info = BackgroundInfo {
+                kind: crate::recipe::BackgroundKind::Solid,
+                source: t.source.clone(),
+            };
+            (crate::background::BackgroundPlan::Solid { color }, info)
+        }
+        None => ctx.backgrounds.plan(cw, ch, &mut root.fork("background")),
+    };
+    // Blocks never overlap, so what lies under a block's ink is the background alone (and a
+    // template's panels, which `reading` has painted in).
     let canvas = ctx.backgrounds.paint(&background_plan, cw, ch)?;
     lap(&mut clock, &mut times.background);
     let texture = (r.placement.prefer_smooth.0 > 0.0).then(|| TextureMap::new(&canvas));
@@ -981,6 +1145,26 @@ pub fn plan_sample(ctx: &Context, index: u64, times: &mut StageTimes) -> Result<
     // (plan, spot, paint) of every drawn block.
     let mut drawn = Vec::new();
     let (mut planes, mut layers) = (Vec::new(), Vec::new());
+    // Each drawn block's template role ("" in a free layout).
+    let mut roles: Vec<&'static str> = Vec::new();
+    let n_blocks = if let Some(t) = page_template {
+        let page = TemplatePage {
+            template: t,
+            canvas: &canvas,
+            light,
+        };
+        let mut out = PageOut {
+            drawn: &mut drawn,
+            roles: &mut roles,
+            planes: &mut planes,
+            layers: &mut layers,
+            notes: &mut notes,
+        };
+        blocks_dropped += plan_page(ctx, &page, &root, &mut out, times, &mut clock)?;
+        0
+    } else {
+        n_blocks
+    };
     for b in 0..n_blocks {
         let brng = root.fork(&format!("block{b}"));
         let scale = if b == 0 {
@@ -993,16 +1177,16 @@ pub fn plan_sample(ctx: &Context, index: u64, times: &mut StageTimes) -> Result<
             (Some(q), 0) => q.forced_lines(&ctx.corpus, index),
             _ => Vec::new(),
         };
-        let planned = plan_block(
-            ctx,
-            &brng,
-            &forced,
+        let ask = BlockAsk {
+            recipe: r,
+            forced: &forced,
             avail,
             scale,
-            Rescue::None,
-            times,
-            &mut clock,
-        );
+            rescue: Rescue::None,
+            light,
+            styles: &[],
+        };
+        let planned = plan_block(ctx, &brng, &ask, times, &mut clock);
         let (plan, resamples) = match planned {
             Ok(p) => p,
             Err(e) if b == 0 => return Err(e),
@@ -1040,9 +1224,8 @@ pub fn plan_sample(ctx: &Context, index: u64, times: &mut StageTimes) -> Result<
         let (plan, spot) = if spot.reachable < r.color.min_contrast && !r.color.keep_low_contrast {
             let mut rescued = None;
             for rescue in Rescue::ALL {
-                let Ok((p, _)) =
-                    plan_block(ctx, &brng, &forced, avail, scale, rescue, times, &mut clock)
-                else {
+                let ask = BlockAsk { rescue, ..ask };
+                let Ok((p, _)) = plan_block(ctx, &brng, &ask, times, &mut clock) else {
                     continue;
                 };
                 let s = choose_spot(
@@ -1098,6 +1281,7 @@ pub fn plan_sample(ctx: &Context, index: u64, times: &mut StageTimes) -> Result<
         }
         placed.push(spot.footprint);
         drawn.push((plan, spot, painted));
+        roles.push("");
     }
 
     // Camera framing moves pixels, so it moves every block's homography too; it is skipped
@@ -1220,15 +1404,32 @@ pub fn plan_sample(ctx: &Context, index: u64, times: &mut StageTimes) -> Result<
             shadow: painted.shadow.unwrap_or_default(),
             glow: painted.glow.unwrap_or_default(),
             plate: painted.plate.unwrap_or_default(),
+            carrier: painted
+                .carrier
+                .map_or_else(CarrierMeta::default, |(meta, rect)| CarrierMeta {
+                    quad: json_quad(&to_canvas.apply_quad(&rect.quad())),
+                    ..meta
+                }),
             weathering: round4(plan.looks.weathering.unwrap_or(0.0)),
             contrast: round4(painted.contrast),
             contrast_fallback: plan.rescue.name(),
+            role: roles[b],
             texture: round4(spot.texture),
         });
         caption_lines.extend(plan.caption);
         blocks.push(rendered);
     }
-    let facts = picture_facts(&background, &canvas, &lines);
+    let first_carrier = lines
+        .first()
+        .map(|l| &block_metas[l.block as usize].carrier)
+        .filter(|c| c.on);
+    let mut facts = picture_facts(&background, &canvas, &lines, first_carrier);
+    if let Some(t) = page_template {
+        facts.background = crate::describe::Named {
+            en: t.subject.en.clone(),
+            zh: t.subject.zh.clone(),
+        };
+    }
     let (caption, caption_language, template) = make_caption(
         &r.caption,
         &caption_lines,
@@ -1271,6 +1472,7 @@ pub fn plan_sample(ctx: &Context, index: u64, times: &mut StageTimes) -> Result<
         contrast_met,
         notes: notes.join("; "),
         charseg_table: None,
+        template: page_template.map_or_else(String::new, |t| t.name.clone()),
         scene_phrase_en: scene_phrase_en(&r.caption, template, &facts),
         plain_caption: plain,
         caption_en: english,
@@ -1295,7 +1497,12 @@ pub fn plan_sample(ctx: &Context, index: u64, times: &mut StageTimes) -> Result<
 /// decides legibility. Independent of placement, so computed once per block.
 /// What the caption's descriptive slots say: the background (kind, overall colour, a bundled
 /// asset's subject) and the first line's colour, type style and place.
-fn picture_facts(background: &BackgroundInfo, canvas: &RgbImage, lines: &[LineMeta]) -> Facts {
+fn picture_facts(
+    background: &BackgroundInfo,
+    canvas: &RgbImage,
+    lines: &[LineMeta],
+    carrier: Option<&CarrierMeta>,
+) -> Facts {
     use crate::describe::{background_phrase, color_name, mean_color, style_name};
     let tone = mean_color(canvas, 4);
     let first = lines.first();
@@ -1305,6 +1512,10 @@ fn picture_facts(background: &BackgroundInfo, canvas: &RgbImage, lines: &[LineMe
         text_color: color_name(first.map_or([0, 0, 0], |l| l.color)),
         style: first.and_then(|l| style_name(&l.font.style)),
         position: first.map_or("center", |l| l.position),
+        carrier: carrier.and_then(|c| {
+            let kind = crate::carrier::kind_from_name(c.kind)?;
+            Some(crate::describe::carrier_phrase(kind, c.color))
+        }),
     }
 }
 
@@ -1325,6 +1536,32 @@ fn ink_points(layer: &AlphaLayer) -> Vec<Point> {
         }
     }
     out
+}
+
+/// The mean background colour over a 5×5 grid of a `w × h` layer placed by `to_canvas`.
+fn mean_color_under(canvas: &RgbImage, to_canvas: &Homography, w: f64, h: f64) -> [u8; 3] {
+    let (cw, ch) = (f64::from(canvas.width()), f64::from(canvas.height()));
+    let mut sum = [0u32; 3];
+    let mut n = 0;
+    for j in 0..5 {
+        for i in 0..5 {
+            let p = to_canvas.apply(Point::new(
+                w * (f64::from(i) + 0.5) / 5.0,
+                h * (f64::from(j) + 0.5) / 5.0,
+            ));
+            if p.x >= 0.0 && p.y >= 0.0 && p.x < cw && p.y < ch {
+                let px = canvas.get_pixel(p.x as u32, p.y as u32).0;
+                for c in 0..3 {
+                    sum[c] += u32::from(px[c]);
+                }
+                n += 1;
+            }
+        }
+    }
+    if n == 0 {
+        return [128, 128, 128];
+    }
+    sum.map(|v| (v / n) as u8)
 }
 
 /// Luminances of the background under `points` (layer coordinates) placed by `to_canvas`.

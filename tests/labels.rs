@@ -1,5 +1,6 @@
 //! Label exactness: every character quad holds its glyph's ink after curves, rotation,
-//! perspective, camera moves, effects and synthetic bold, oblique and width; no ink lies outside every quad; blocks never overlap;
+//! perspective, camera moves, effects, carriers and synthetic bold, oblique and width; no ink
+//! lies outside every quad; blocks never overlap;
 //! and no drawn glyph is a missing-glyph box.
 
 use hanzi_synth::color::{contrast, luminance};
@@ -36,6 +37,8 @@ fn harsh_context() -> Context {
             "style.glow=0.2".into(),
             "style.plate=0.2".into(),
             "style.weathering=0.2".into(),
+            // Carriers too: an LED sign's dotted letters must stay inside their quads.
+            "carrier.probability=0.3".into(),
             "effects.camera={probability: 0.6, range: [1.0, 1.2]}".into(),
             "effects.camera_rotation=[-6, 6]".into(),
             "fonts.synthetic={bold: {probability: 0.3, range: [0.02, 0.06]}, \

@@ -255,6 +255,7 @@ fn recipe_check_refuses_what_native_crops_cannot_do() {
     assert!(check("output.conditions.mask=true").contains("output.mode: scenes"));
     assert!(check("output.crop_height=24").contains("text.min_size"));
     assert!(check("corpus.text={source: bundled-classical}").contains("line_crops"));
+    assert!(check("carrier.probability=0.5").contains("carrier.probability: 0"));
     let ok = bin()
         .args(["recipe", "check", NATIVE, "--set", "output.crop_height=32"])
         .output()

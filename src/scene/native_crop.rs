@@ -219,6 +219,8 @@ pub fn plan_native_crop(
                 &looks,
                 synthetic.bold * size,
                 seed,
+                // The scene's light shades carriers only; native crops draw none.
+                0.0,
             );
             lap(&mut clock, &mut times.raster);
             let to_canvas = fit.to_crop.then_after(&Homography::translate(-pad, -pad));
@@ -250,6 +252,7 @@ pub fn plan_native_crop(
                         light,
                         reachable,
                         texture: 0.0,
+                        ambient: [0, 0, 0],
                     };
                     chosen = Some((rescue, looks, fit, pad, planes, spot, bg_plan, info, canvas));
                     break 'rescues;
@@ -347,6 +350,8 @@ pub fn plan_native_crop(
                 weathering: round4(block.looks.weathering.unwrap_or(0.0)),
                 contrast: round4(painted.contrast),
                 contrast_fallback: rescue.name(),
+                role: "",
+                carrier: crate::plan::CarrierMeta::default(),
                 texture: 0.0,
             };
             let contrast_met = painted.contrast >= r.color.min_contrast;
@@ -382,6 +387,7 @@ pub fn plan_native_crop(
                 },
                 captions: None,
                 charseg_table: None,
+                template: String::new(),
                 scene_phrase_en: String::new(),
                 caption_en: String::new(),
             };
