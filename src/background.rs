@@ -115,6 +115,9 @@ pub enum BackgroundPlan {
         x0: f64,
         y0: f64,
         mirror: bool,
+        /// The canvas the scale was chosen to cover (the painted size, or the scene a patch
+        /// is cut from): a photo decoded when drawn is pre-scaled for it.
+        cover_to: (u32, u32),
     },
     Solid {
         color: [u8; 3],
@@ -360,6 +363,21 @@ impl BackgroundPool {
 
     /// Plans a background for a `width × height` canvas: every random choice, no pixels.
     pub fn plan(&self, width: u32, height: u32, rng: &mut Rng) -> (BackgroundPlan, BackgroundInfo) {
+        self.plan_patch(width, height, (width, height), rng)
+    }
+
+    /// Plans a `width × height` patch of what a `scene` canvas would show: a photo or texture
+    /// at the scale it takes to cover the scene (and the patch), so that a line crop's patch
+    /// has the grain a line on a scene has instead of a whole photo shrunk into a strip;
+    /// procedural kinds are planned for the patch itself.
+    pub fn plan_patch(
+        &self,
+        width: u32,
+        height: u32,
+        scene: (u32, u32),
+        rng: &mut Rng,
+    ) -> (BackgroundPlan, BackgroundInfo) {
+        let cover_to = (scene.0.max(width), scene.1.max(height));
         let kind = self.kinds[rng.weighted(&self.weights)];
         let (plan, source) = match kind {
             BackgroundKind::Photo | BackgroundKind::Texture => {
@@ -371,8 +389,9 @@ impl BackgroundPool {
                 };
                 let index = rng.below(pool.len() as u64) as usize;
                 let photo = &pool[index];
-                let (sw, sh) = self.source_size(photo, width, height);
-                let (scale, x0, y0, mirror) = plan_crop((sw, sh), width, height, self.zoom, rng);
+                let (sw, sh) = self.source_size(photo, cover_to.0, cover_to.1);
+                let (scale, x0, y0, mirror) =
+                    plan_crop((sw, sh), (width, height), cover_to, self.zoom, rng);
                 let plan = BackgroundPlan::Image {
                     texture,
                     index,
@@ -380,6 +399,7 @@ impl BackgroundPool {
                     x0,
                     y0,
                     mirror,
+                    cover_to,
                 };
                 (plan, photo.name.clone())
             }
@@ -475,6 +495,7 @@ impl BackgroundPool {
                 x0,
                 y0,
                 mirror,
+                cover_to,
             } => {
                 let pool = if texture {
                     &self.textures
@@ -491,7 +512,7 @@ impl BackgroundPool {
                         let decoded = decode(&bytes).with_context(|| {
                             format!("cannot decode background {}", path.display())
                         })?;
-                        let need = cover(*size, width, height) * self.zoom.1;
+                        let need = cover(*size, cover_to.0, cover_to.1) * self.zoom.1;
                         crop(&prescale(decoded, need))
                     }
                 }
@@ -585,12 +606,12 @@ fn bilinear_axis(
 /// maybe mirrored: (scale, window origin x, y, mirror).
 fn plan_crop(
     (sw, sh): (u32, u32),
-    width: u32,
-    height: u32,
+    (width, height): (u32, u32),
+    cover_to: (u32, u32),
     zoom: (f64, f64),
     rng: &mut Rng,
 ) -> (f64, f64, f64, bool) {
-    let scale = cover((sw, sh), width, height) * rng.range_f64(zoom.0, zoom.1);
+    let scale = cover((sw, sh), cover_to.0, cover_to.1) * rng.range_f64(zoom.0, zoom.1);
     let (sw, sh) = (f64::from(sw), f64::from(sh));
     let (vw, vh) = (f64::from(width) / scale, f64::from(height) / scale);
     let ox = rng.range_f64(0.0, (sw - vw).max(0.0));
@@ -826,6 +847,36 @@ mod tests {
     }
 
     #[test]
+    fn a_patch_keeps_the_photo_scale_of_its_scene() {
+        let cfg = BackgroundsConfig {
+            kinds: crate::recipe::Weights::from_pairs(&[(BackgroundKind::Photo, 1.0)]),
+            ..BackgroundsConfig::default()
+        };
+        let pool = BackgroundPool::load(&cfg, &[(640, 480)]).unwrap();
+        for i in 0..20 {
+            let (patch, _) = pool.plan_patch(300, 48, (640, 480), &mut Rng::new(i));
+            let (whole, _) = pool.plan(300, 48, &mut Rng::new(i));
+            let (
+                BackgroundPlan::Image { scale: s, .. },
+                BackgroundPlan::Image {
+                    scale: w, index, ..
+                },
+            ) = (patch, whole)
+            else {
+                panic!("photos only");
+            };
+            // Scaled to cover the scene, not the strip: at least as large, and never shrunk
+            // below what covering 640×480 takes.
+            let (sw, sh) = match &pool.photos[index].source {
+                PhotoSource::Decoded(img) => img.dimensions(),
+                PhotoSource::File { .. } => unreachable!("bundled photos are decoded"),
+            };
+            assert!(s >= w - 1e-12, "{s} < {w}");
+            assert!(s >= cover((sw, sh), 640, 480) * pool.zoom.0 - 1e-12);
+        }
+    }
+
+    #[test]
     fn separable_photo_crop_matches_per_pixel_bilinear() {
         let src = RgbImage::from_fn(90, 70, |x, y| {
             Rgb([(x * 3) as u8, (y * 3) as u8, ((x * y) % 255) as u8])
@@ -833,7 +884,7 @@ mod tests {
         for seed in 0..8 {
             let (w, h) = (64, 48);
             let (scale, ox, oy, mirror) =
-                plan_crop((90, 70), w, h, (1.0, 2.5), &mut Rng::new(seed));
+                plan_crop((90, 70), (w, h), (w, h), (1.0, 2.5), &mut Rng::new(seed));
             let fast = paint_crop(&src, w, h, scale, (ox, oy), mirror);
             // The same random draws, then the textbook per-pixel formula.
             let mut rng = Rng::new(seed);

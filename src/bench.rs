@@ -11,12 +11,12 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use rayon::prelude::*;
 
-use crate::crop::line_crops;
+use crate::crop::{crops_for_mode, render_for_mode};
 use crate::encode::encode;
 use crate::generate::produce;
 use crate::paint::CpuPainter;
 use crate::recipe::OutputMode;
-use crate::scene::{render_sample, Context, StageTimes};
+use crate::scene::{Context, StageTimes};
 use crate::sink::append_sample;
 
 /// Wall and CPU time of one pass.
@@ -156,10 +156,10 @@ fn encode_floor(ctx: &Context, n: u64) -> Result<(u64, Pass)> {
     let mut pass = Pass::default();
     let mut count = 0;
     for i in 0..n {
-        let sample = render_sample(ctx, i, &mut CpuPainter, &mut StageTimes::default())?;
+        let mut sample = render_for_mode(ctx, i, &mut CpuPainter, &mut StageTimes::default())?;
         let pictures = match out.mode {
             OutputMode::Scenes => vec![sample.image],
-            OutputMode::LineCrops => line_crops(&sample, out)
+            OutputMode::LineCrops | OutputMode::NativeCrops => crops_for_mode(&mut sample, out)
                 .into_iter()
                 .map(|c| c.image)
                 .collect(),
@@ -260,10 +260,10 @@ pub fn run_gpu_bench(
     threads: usize,
     gpu: &std::sync::Arc<crate::paint::gpu::Gpu>,
 ) -> Result<GpuBenchReport> {
+    use crate::crop::plan_for_mode as plan_sample;
     use crate::generate::finish_sample;
     use crate::paint::gpu::GpuPainter;
     use crate::plan::Sample;
-    use crate::scene::plan_sample;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()?;

@@ -40,9 +40,15 @@ pub fn luminance_spread(mut lums: Vec<f64>) -> (f64, f64) {
     if lums.is_empty() {
         return (0.5, 0.5);
     }
-    lums.sort_by(f64::total_cmp);
-    let at = |q: f64| lums[((lums.len() - 1) as f64 * q).round() as usize];
-    (at(0.1), at(0.9))
+    // Two order statistics: selection, not a sort (this runs for every spot and crop tried).
+    let n = lums.len() - 1;
+    let (lo, hi) = (
+        (n as f64 * 0.1).round() as usize,
+        (n as f64 * 0.9).round() as usize,
+    );
+    let (_, &mut high, _) = lums.select_nth_unstable_by(hi, f64::total_cmp);
+    let (_, &mut low, _) = lums[..=hi].select_nth_unstable_by(lo, f64::total_cmp);
+    (low, high)
 }
 
 /// A random saturated or muted colour.
@@ -171,6 +177,19 @@ pub fn choose_text_color(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn luminance_spread_is_the_10th_and_90th_percentile_of_the_sorted_values() {
+        let mut rng = Rng::new(7);
+        for n in [1usize, 2, 3, 10, 11, 157, 1500] {
+            let lums: Vec<f64> = (0..n).map(|_| (rng.f64() * 8.0).floor() / 8.0).collect();
+            let mut sorted = lums.clone();
+            sorted.sort_by(f64::total_cmp);
+            let at = |q: f64| sorted[((n - 1) as f64 * q).round() as usize];
+            assert_eq!(luminance_spread(lums), (at(0.1), at(0.9)), "n = {n}");
+        }
+        assert_eq!(luminance_spread(Vec::new()), (0.5, 0.5));
+    }
 
     #[test]
     fn wcag_reference_values() {

@@ -5,7 +5,7 @@
 //! byte for byte. The raw dictionary carries junk that must never reach a training set, so every
 //! entry passes [`junk_reason`] first (see `corpora/README.md` for the rules and their counts).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
@@ -1074,10 +1074,25 @@ pub fn parse_exclude(text: &str, origin: &str) -> Result<Vec<String>> {
 /// the number removed.
 pub fn exclude_words(words: Vec<Word>, entries: &[String]) -> (Vec<Word>, usize) {
     let before = words.len();
-    let kept: Vec<Word> = words
-        .into_iter()
-        .filter(|w| !entries.iter().any(|e| w.text.contains(e.as_str())))
-        .collect();
+    if entries.iter().any(String::is_empty) {
+        // The empty string is in every word.
+        return (Vec::new(), before);
+    }
+    // Entries by first character: each word is read once, not once per entry (this runs on
+    // every start, over every corpus word).
+    let mut by_first: HashMap<char, Vec<&str>> = HashMap::new();
+    for e in entries {
+        let first = e.chars().next().expect("not empty");
+        by_first.entry(first).or_default().push(e);
+    }
+    let excluded = |text: &str| {
+        text.char_indices().any(|(i, c)| {
+            by_first
+                .get(&c)
+                .is_some_and(|es| es.iter().any(|e| text[i..].starts_with(e)))
+        })
+    };
+    let kept: Vec<Word> = words.into_iter().filter(|w| !excluded(&w.text)).collect();
     let removed = before - kept.len();
     (kept, removed)
 }
@@ -1916,6 +1931,30 @@ mod tests {
         assert_eq!(removed, 4);
         let e = format!("{:#}", parse_exclude("好\n他 妈\n", "ban.txt").unwrap_err());
         assert!(e.contains("ban.txt:2:"), "{e}");
+    }
+
+    #[test]
+    fn exclude_by_first_character_removes_exactly_the_words_containing_an_entry() {
+        let mut entries = parse_exclude(BUNDLED_EXCLUDE, "default").unwrap();
+        // Overlapping entries and ones that start inside a word.
+        entries.extend(["国".to_string(), "中国人".to_string(), "ab".to_string()]);
+        let mut words = parse_tsv(BUNDLED_TSV, "bundled").unwrap().words;
+        words.extend(["xabx", "a", "人中国", "中国"].map(|t| Word {
+            text: t.to_string(),
+            freq: 1,
+        }));
+        let naive: Vec<String> = words
+            .iter()
+            .filter(|w| !entries.iter().any(|e| w.text.contains(e.as_str())))
+            .map(|w| w.text.clone())
+            .collect();
+        let (kept, removed) = exclude_words(words.clone(), &entries);
+        let kept: Vec<String> = kept.into_iter().map(|w| w.text).collect();
+        assert_eq!(kept, naive);
+        assert_eq!(removed, words.len() - naive.len());
+        assert!(removed > 100 && kept.iter().any(|w| w == "a"), "{removed}");
+        let (none, all) = exclude_words(words.clone(), &[String::new()]);
+        assert!(none.is_empty() && all == words.len());
     }
 
     #[test]

@@ -6,17 +6,23 @@
 //! (each character is a rotated box along the curve), laid side by side: the crop reads straight.
 //! Vertical columns stay upright: their crops have a fixed *width* and read top to bottom.
 
+use anyhow::Result;
 use image::RgbImage;
 use serde::Serialize;
 
+use crate::background::BackgroundInfo;
 use crate::geometry::{Homography, Point, Quad, Rect};
 use crate::layout::LineLayout;
-use crate::plan::{FontMeta, Sample};
-use crate::recipe::{Direction, OutputConfig};
+use crate::paint::Painter;
+use crate::plan::{FontMeta, Plan, Sample};
+use crate::recipe::{Direction, OutputConfig, OutputMode};
+use crate::scene::native_crop::{native_crop_record, plan_native_crop, render_native_crop};
+use crate::scene::{plan_sample, render_sample, Context, StageTimes};
 use crate::warp::bilinear_rgb;
 
-/// Longest crop side, in pixels (longer lines are scaled down to fit).
-const MAX_LENGTH: u32 = 8192;
+/// Longest crop side, in pixels (longer scene lines are scaled down to fit; longer native lines
+/// are drawn anew).
+pub const MAX_LENGTH: u32 = 8192;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct CropChar {
@@ -49,6 +55,25 @@ pub struct CropMeta {
     pub chars: Vec<CropChar>,
     pub seed: u64,
     pub recipe_hash: String,
+    /// Native crops only: what was drawn behind and into the crop (a scene-cut crop's scene
+    /// has these in its own metadata).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub native: Option<NativeCropMeta>,
+}
+
+/// How a native crop was drawn.
+#[derive(Clone, Debug, Serialize)]
+pub struct NativeCropMeta {
+    pub background: BackgroundInfo,
+    /// The fill colour (two for a gradient).
+    pub colors: Vec<[u8; 3]>,
+    /// WCAG contrast of the text against the background under it (see the scene's `contrast`).
+    pub contrast: f64,
+    /// "none", "opaque", "outline" or "plate": see the scene's `contrast_fallback`.
+    pub contrast_fallback: &'static str,
+    /// Degrees.
+    pub rotation: f64,
+    pub warp_strength: f64,
 }
 
 pub struct LineCrop {
@@ -71,6 +96,42 @@ struct Slice {
 
 fn dist(a: Point, b: Point) -> f64 {
     ((a.x - b.x).powi(2) + (a.y - b.y).powi(2)).sqrt()
+}
+
+/// Plans sample `index` as the recipe's mode asks: a scene, or a native crop's crop-sized
+/// canvas. Also returns the background as painted (see [`plan_sample`]).
+pub fn plan_for_mode(
+    ctx: &Context,
+    index: u64,
+    times: &mut StageTimes,
+) -> Result<(Plan, RgbImage)> {
+    match ctx.recipe.output.mode {
+        OutputMode::NativeCrops => plan_native_crop(ctx, index, times),
+        OutputMode::Scenes | OutputMode::LineCrops => plan_sample(ctx, index, times),
+    }
+}
+
+/// Plans and paints sample `index` as the recipe's mode asks (see [`plan_for_mode`]).
+pub fn render_for_mode(
+    ctx: &Context,
+    index: u64,
+    painter: &mut dyn Painter,
+    times: &mut StageTimes,
+) -> Result<Sample> {
+    match ctx.recipe.output.mode {
+        OutputMode::NativeCrops => render_native_crop(ctx, index, painter, times),
+        OutputMode::Scenes | OutputMode::LineCrops => render_sample(ctx, index, painter, times),
+    }
+}
+
+/// The crops of a painted sample: every line cut out of a scene, or the native crop itself
+/// (whose picture is then taken out of `sample`). None for `scenes`.
+pub fn crops_for_mode(sample: &mut Sample, cfg: &OutputConfig) -> Vec<LineCrop> {
+    match cfg.mode {
+        OutputMode::Scenes => Vec::new(),
+        OutputMode::LineCrops => line_crops(sample, cfg),
+        OutputMode::NativeCrops => vec![native_crop_record(sample)],
+    }
 }
 
 /// Slices of a line, in reading order, with corners reordered so that corner 0→1 runs along
@@ -208,6 +269,7 @@ pub fn line_crops(sample: &Sample, cfg: &OutputConfig) -> Vec<LineCrop> {
                         .collect(),
                     seed: sample.meta.seed,
                     recipe_hash: sample.meta.recipe_hash.clone(),
+                    native: None,
                 },
                 image,
             });

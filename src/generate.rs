@@ -16,13 +16,13 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::conditions::{encode_charseg, encode_gray, render_conditions};
-use crate::crop::line_crops;
+use crate::crop::{crops_for_mode, render_for_mode};
 use crate::encode::encode;
 use crate::journal::{journal_name, Journal, RunHeader, ShardEntry};
 use crate::paint::{CpuPainter, Device};
 use crate::plan::sample_key;
 use crate::recipe::{OutputFormat, OutputMode, Recipe};
-use crate::scene::{render_sample, Context, StageTimes};
+use crate::scene::{Context, StageTimes};
 use crate::schemas::{crop_rows, scene_rows};
 use crate::sink::{
     EncodedSample, ImageFolderSink, LmdbSink, ShardInfo, Sink, StreamSink, WebDatasetSink,
@@ -260,7 +260,7 @@ pub fn produce_with_pixels(
     times: &mut StageTimes,
 ) -> Result<(Vec<EncodedSample>, SampleFacts, Vec<image::RgbImage>)> {
     let mut painter = CpuPainter;
-    let sample = render_sample(ctx, index, &mut painter, times)
+    let sample = render_for_mode(ctx, index, &mut painter, times)
         .with_context(|| format!("sample {index}"))?;
     finish_sample(ctx, index, sample, times)
 }
@@ -330,7 +330,7 @@ pub fn finish_sample(
             let pixels = std::mem::replace(&mut sample.image, image::RgbImage::new(0, 0));
             (vec![record], vec![pixels])
         }
-        OutputMode::LineCrops => line_crops(&sample, out)
+        OutputMode::LineCrops | OutputMode::NativeCrops => crops_for_mode(&mut sample, out)
             .into_iter()
             .map(|c| {
                 let record = EncodedSample {
@@ -1132,14 +1132,13 @@ fn produce_on_gpu(
     gpu: &Arc<crate::paint::gpu::Gpu>,
 ) -> Result<Vec<Made>> {
     use crate::plan::{Plan, Sample};
-    use crate::scene::plan_sample;
     const GPU_BATCH_PIXELS: u64 = 16 << 20;
     let planned: Vec<(u64, Plan, image::RgbImage)> = pool.install(|| {
         indices
             .par_iter()
             .map(|&i| {
                 guarded(i, || {
-                    plan_sample(ctx, i, &mut StageTimes::default())
+                    crate::crop::plan_for_mode(ctx, i, &mut StageTimes::default())
                         .with_context(|| format!("sample {i}"))
                 })
                 .map(|(plan, bg)| (i, plan, bg))

@@ -19,6 +19,7 @@ pub mod color;
 pub mod composite;
 pub mod conditions;
 pub mod corpus;
+pub mod coverage;
 pub mod crop;
 pub mod describe;
 pub mod effects;

@@ -825,7 +825,12 @@ fn dispatch(command: Command) -> Result<Flow> {
             }
             r.check()
                 .with_context(|| format!("{}: invalid recipe", file.display()))?;
-            let fit = hanzi_synth::layout::check_text_fits(&r);
+            // Native crops size their text to the crop, not to the canvas.
+            let fit = if r.output.mode == hanzi_synth::recipe::OutputMode::NativeCrops {
+                hanzi_synth::layout::FitReport::default()
+            } else {
+                hanzi_synth::layout::check_text_fits(&r)
+            };
             if let Some(problem) = fit.problem {
                 bail!("{}: {problem}", file.display());
             }
@@ -1052,12 +1057,20 @@ fn dispatch(command: Command) -> Result<Flow> {
             let device = open_device(device);
             let ctx = Context::new(recipe.load()?)?;
             let threads = threads_to_use(threads);
+            let o = &ctx.recipe.output;
+            // A native crop's canvas is the crop itself, not the recipe's canvas.
+            let size = if o.mode == hanzi_synth::recipe::OutputMode::NativeCrops {
+                format!("native crops {} px high", o.crop_height)
+            } else {
+                format!(
+                    "{}×{}",
+                    ctx.recipe.canvas.width.0, ctx.recipe.canvas.height.0
+                )
+            };
             let head = format!(
-                "recipe {} ({}×{}, {})",
+                "recipe {} ({size}, {})",
                 ctx.recipe_hash,
-                ctx.recipe.canvas.width.0,
-                ctx.recipe.canvas.height.0,
-                recipe_word(&ctx.recipe.output.image_format)
+                recipe_word(&o.image_format)
             );
             match &device {
                 Device::Cpu => {

@@ -5,9 +5,8 @@ use anyhow::{Context as _, Result};
 use image::RgbImage;
 use tiny_skia::{Paint, PathBuilder, Pixmap, PixmapPaint, Stroke, Transform};
 
-use crate::crop::line_crops;
+use crate::crop::{crops_for_mode, render_for_mode};
 use crate::paint::Device;
-use crate::recipe::OutputMode;
 use crate::scene::{render_sample, Context, StageTimes};
 
 fn quad_path(q: &[[f64; 2]], scale: f32, dx: f32, dy: f32) -> Option<tiny_skia::Path> {
@@ -42,10 +41,12 @@ fn crop_sheet(ctx: &Context, start: u64, n: u64, width: u32, device: &Device) ->
     let mut painter = device.painter();
     let mut crops = Vec::new();
     for k in 0..n {
-        let sample = render_sample(ctx, start + k, &mut *painter, &mut StageTimes::default())?;
-        crops.extend(line_crops(&sample, &ctx.recipe.output));
+        let mut sample =
+            render_for_mode(ctx, start + k, &mut *painter, &mut StageTimes::default())?;
+        crops.extend(crops_for_mode(&mut sample, &ctx.recipe.output));
     }
     // Row packing: horizontal crops in rows, then the vertical ones side by side.
+    crops.sort_by_key(|c| c.meta.direction == crate::recipe::Direction::Vertical);
     let (mut x, mut y, mut row_h) = (gap, gap, 0);
     let mut spots = Vec::with_capacity(crops.len());
     for c in &crops {
@@ -103,7 +104,7 @@ pub fn contact_sheet(
     boxes: bool,
     device: &Device,
 ) -> Result<Pixmap> {
-    if ctx.recipe.output.mode == OutputMode::LineCrops {
+    if ctx.recipe.output.mode.is_crops() {
         return crop_sheet(ctx, start, n, columns * (tile + 6) + 6, device);
     }
     let mut painter = device.painter();

@@ -102,15 +102,20 @@ fn into_layer(mask: Mask) -> AlphaLayer {
     }
 }
 
-/// Fills the glyphs of the block.
+/// Fills the glyphs of the block (exact-area coverage, see [`crate::coverage`]).
 pub fn render_block(block: &BlockLayout, face: &Face, pad: f64) -> AlphaLayer {
-    let mut mask = empty_mask(block, pad);
+    let (width, height) = layer_size(block, pad);
+    let mut acc = crate::coverage::Accumulator::new(width, height);
     for g in block.lines.iter().flat_map(|l| &l.glyphs) {
         if let Some(o) = outline(face, g.glyph) {
-            mask.fill_path(&o.path, FillRule::Winding, true, glyph_transform(g, pad));
+            acc.fill(&o.path, glyph_transform(g, pad));
         }
     }
-    into_layer(mask)
+    AlphaLayer {
+        width,
+        height,
+        data: acc.finish(),
+    }
 }
 
 /// The text's own ink: the glyphs, grown by `bold` pixels for a synthetic bold.

@@ -9,6 +9,8 @@
 //! and where a colour can meet the contrast target; then its colours. Whole-image effects come
 //! last; the camera effect moves the labels with the pixels.
 
+pub mod native_crop;
+
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};

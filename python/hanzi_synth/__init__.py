@@ -160,7 +160,7 @@ class Generator:
 
     @property
     def mode(self) -> str:
-        """``scenes`` or ``line_crops``."""
+        """``scenes``, ``line_crops`` or ``native_crops``."""
         return self._native.mode
 
     @property

@@ -323,12 +323,14 @@ impl Generator {
         self.ctx.recipe_hash.clone()
     }
 
-    /// `scenes` (one record per sample) or `line_crops` (one per text line).
+    /// `scenes` (one record per sample), `line_crops` (one per text line) or `native_crops` (one
+    /// line per sample).
     #[getter]
     fn mode(&self) -> &'static str {
         match self.ctx.recipe.output.mode {
             OutputMode::Scenes => "scenes",
             OutputMode::LineCrops => "line_crops",
+            OutputMode::NativeCrops => "native_crops",
         }
     }
 
