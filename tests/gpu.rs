@@ -9,6 +9,7 @@ use common::{bin, tmp};
 
 use std::sync::{Arc, OnceLock};
 
+use hanzi_synth::crop::plan_for_mode;
 use hanzi_synth::paint::gpu::{Gpu, GpuPainter};
 use hanzi_synth::paint::{CpuPainter, Painter};
 use hanzi_synth::plan::Plan;
@@ -57,7 +58,8 @@ fn gpu_pictures_match_the_cpu_painter_on_every_example_recipe() {
         let name = path.file_stem().unwrap().to_string_lossy().to_string();
         let times = &mut StageTimes::default();
         let planned: Vec<_> = (0..SAMPLES)
-            .map(|i| plan_sample(&ctx, i, times).unwrap())
+            // As the recipe's output mode plans it: native crops are plans of their own.
+            .map(|i| plan_for_mode(&ctx, i, times).unwrap())
             .collect();
         let cpu: Vec<_> = planned
             .iter()

@@ -3,9 +3,10 @@
 //! the labels `generate` writes are the plan's. These are the checks a second painter (GPU) must
 //! pass against the CPU reference.
 
+use hanzi_synth::crop::{plan_for_mode, render_for_mode};
 use hanzi_synth::paint::{CpuPainter, Painter};
 use hanzi_synth::recipe::Recipe;
-use hanzi_synth::scene::{plan_sample, render_sample, Context, StageTimes};
+use hanzi_synth::scene::{Context, StageTimes};
 
 fn example_recipes() -> Vec<std::path::PathBuf> {
     let mut out: Vec<_> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/recipes"))
@@ -24,7 +25,8 @@ fn a_plan_alone_paints_the_sample_for_every_example_recipe() {
         let ctx = Context::new(Recipe::load(&path).unwrap()).unwrap();
         for index in 0..4 {
             let times = &mut StageTimes::default();
-            let (plan, background) = plan_sample(&ctx, index, times).unwrap();
+            // Planned as the recipe's output mode asks (a native crop is a plan of its own).
+            let (plan, background) = plan_for_mode(&ctx, index, times).unwrap();
             assert_eq!(background.dimensions(), (plan.width, plan.height));
             assert!(plan.layers.iter().all(|l| l.plane < plan.planes.len()));
             assert!(
@@ -41,7 +43,7 @@ fn a_plan_alone_paints_the_sample_for_every_example_recipe() {
                 "{} sample {index}: painting the plan's background differs from the planner's",
                 path.display()
             );
-            let sample = render_sample(&ctx, index, &mut CpuPainter, times).unwrap();
+            let sample = render_for_mode(&ctx, index, &mut CpuPainter, times).unwrap();
             assert!(sample.image == scratch, "{} sample {index}", path.display());
             assert_eq!(
                 serde_json::to_string(&sample.meta).unwrap(),
