@@ -94,18 +94,8 @@ pub fn kind_name(kind: CarrierKind) -> &'static str {
 
 /// The kind called `name` (see [`kind_name`]).
 pub fn kind_from_name(name: &str) -> Option<CarrierKind> {
-    KINDS.into_iter().find(|k| kind_name(*k) == name)
+    CarrierKind::ALL.into_iter().find(|k| kind_name(*k) == name)
 }
-
-/// Every kind, in the recipe's order.
-pub const KINDS: [CarrierKind; 6] = [
-    CarrierKind::PaperCard,
-    CarrierKind::WoodenBoard,
-    CarrierKind::Cardboard,
-    CarrierKind::FabricBanner,
-    CarrierKind::LedSign,
-    CarrierKind::ShopSign,
-];
 
 /// Corner radius in em.
 fn corner_radius(kind: CarrierKind) -> f64 {
@@ -552,7 +542,7 @@ mod tests {
 
     #[test]
     fn the_carrier_covers_its_rectangle_and_nothing_far_outside() {
-        for kind in KINDS {
+        for kind in CarrierKind::ALL {
             let text = Rect::new(40.0, 40.0, 160.0, 80.0);
             let p = render_carrier(&draw(kind), (200, 120), text, 32.0, 1.0);
             assert_eq!(p.rect, text.expand(16.0));
@@ -597,7 +587,7 @@ mod tests {
 
     #[test]
     fn kind_names_are_the_recipe_keys() {
-        for kind in KINDS {
+        for kind in CarrierKind::ALL {
             let json = serde_json::to_string(&kind).unwrap();
             assert_eq!(json.trim_matches('"'), kind_name(kind));
             assert_eq!(kind_from_name(kind_name(kind)), Some(kind));
@@ -616,7 +606,7 @@ mod tests {
 
     #[test]
     fn carriers_in_dim_scenes_are_dimmer_but_led_panels_are_not() {
-        for kind in KINDS {
+        for kind in CarrierKind::ALL {
             let bright = draw_colors(kind, [230, 230, 230], &mut Rng::new(3));
             let dim = draw_colors(kind, [20, 20, 20], &mut Rng::new(3));
             if kind == CarrierKind::LedSign {

@@ -733,23 +733,23 @@ impl Default for CarrierConfig {
     fn default() -> Self {
         CarrierConfig {
             probability: Prob(0.0),
-            kinds: Weights(
-                [
-                    CarrierKind::PaperCard,
-                    CarrierKind::WoodenBoard,
-                    CarrierKind::Cardboard,
-                    CarrierKind::FabricBanner,
-                    CarrierKind::LedSign,
-                    CarrierKind::ShopSign,
-                ]
-                .into_iter()
-                .map(|k| (k, 1.0))
-                .collect(),
-            ),
+            kinds: Weights(CarrierKind::ALL.into_iter().map(|k| (k, 1.0)).collect()),
             padding: Range::new(0.35, 0.9),
             shadow: Prob(0.7),
         }
     }
+}
+
+impl CarrierKind {
+    /// Every kind, in the recipe's order.
+    pub const ALL: [CarrierKind; 6] = [
+        CarrierKind::PaperCard,
+        CarrierKind::WoodenBoard,
+        CarrierKind::Cardboard,
+        CarrierKind::FabricBanner,
+        CarrierKind::LedSign,
+        CarrierKind::ShopSign,
+    ];
 }
 
 impl CarrierConfig {

@@ -1087,7 +1087,16 @@ pub fn render_sample(
     painter: &mut dyn Painter,
     times: &mut StageTimes,
 ) -> Result<Sample> {
-    let (plan, background) = plan_sample(ctx, index, times)?;
+    paint_planned(ctx, plan_sample(ctx, index, times)?, painter, times)
+}
+
+/// Paints a plan (with the background its planner painted) into a sample.
+pub fn paint_planned(
+    ctx: &Context,
+    (plan, background): (Plan, RgbImage),
+    painter: &mut dyn Painter,
+    times: &mut StageTimes,
+) -> Result<Sample> {
     let image = painter.paint(ctx, &plan, Some(background), times)?;
     Ok(Sample {
         image,

@@ -21,8 +21,8 @@ use anyhow::{bail, Result};
 use image::RgbImage;
 
 use super::{
-    color_block, draw_synthetic, font_meta, ink_points, lap, luminances_under, render_planes,
-    Context, Looks, PlannedBlock, Rescue, Spot, StageTimes,
+    color_block, draw_synthetic, font_meta, ink_points, lap, luminances_under, paint_planned,
+    render_planes, Context, Looks, PlannedBlock, Rescue, Spot, StageTimes,
 };
 use crate::color::{effective_contrast, luminance_spread};
 use crate::crop::{crop_key, CropChar, CropMeta, LineCrop, NativeCropMeta, MAX_LENGTH};
@@ -431,13 +431,7 @@ pub fn render_native_crop(
     painter: &mut dyn Painter,
     times: &mut StageTimes,
 ) -> Result<Sample> {
-    let (plan, background) = plan_native_crop(ctx, index, times)?;
-    let image = painter.paint(ctx, &plan, Some(background), times)?;
-    Ok(Sample {
-        image,
-        meta: plan.meta,
-        blocks: plan.blocks,
-    })
+    paint_planned(ctx, plan_native_crop(ctx, index, times)?, painter, times)
 }
 
 /// The record of a painted native crop: the same metadata as a scene-cut crop, with boxes
