@@ -3,6 +3,8 @@
 //! lies outside every quad; blocks never overlap;
 //! and no drawn glyph is a missing-glyph box.
 
+mod common;
+
 use hanzi_synth::color::{contrast, luminance};
 use hanzi_synth::geometry::{convex_separated, point_in_polygon, Point, Rect};
 use hanzi_synth::layout::{BlockLayout, LineLayout};
@@ -347,27 +349,11 @@ fn text_color_meets_the_contrast_target() {
     );
 }
 
-/// Overrides that switch every whole-image effect off, added to a test's own.
-fn without_effects(mut sets: Vec<String>) -> Vec<String> {
-    for e in [
-        "camera",
-        "color_jitter",
-        "vignette",
-        "gaussian_blur",
-        "motion_blur",
-        "noise",
-        "jpeg",
-    ] {
-        sets.push(format!("effects.{e}.probability=0"));
-    }
-    sets
-}
-
 #[test]
 fn measured_pixel_contrast_meets_the_target_on_plain_backgrounds() {
     // Effects off, so the image pixels under fully covered ink are exactly the text colour.
     let recipe = Recipe::default()
-        .with_overrides(&without_effects(vec![
+        .with_overrides(&common::without_effects(vec![
             "canvas={width: 256, height: 256}".into(),
             "backgrounds.kinds={solid: 1}".into(),
             "layout.blocks=[1, 3]".into(),
@@ -414,7 +400,7 @@ fn measured_pixel_contrast_meets_the_target_on_plain_backgrounds() {
 fn line_crops_hold_their_characters_where_the_labels_say() {
     // Black text on white, no decorations or effects: dark crop pixels are ink.
     let recipe = Recipe::default()
-        .with_overrides(&without_effects(vec![
+        .with_overrides(&common::without_effects(vec![
             "canvas={width: 384, height: 384}".into(),
             "backgrounds.kinds={solid: 1}".into(),
             "backgrounds.colors=[\"#ffffff\"]".into(),

@@ -13,26 +13,12 @@ use hanzi_synth::scene::{Context, StageTimes};
 
 const NATIVE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/recipes/ocr-lines-native.yaml");
 
-fn without_effects(mut sets: Vec<String>) -> Vec<String> {
-    for e in [
-        "color_jitter",
-        "vignette",
-        "gaussian_blur",
-        "motion_blur",
-        "noise",
-        "jpeg",
-    ] {
-        sets.push(format!("effects.{e}.probability=0"));
-    }
-    sets
-}
-
 #[test]
 fn native_crops_hold_their_characters_where_the_labels_say() {
     // Black text on white, no decorations or effects: dark crop pixels are ink.
     let recipe = Recipe::load(std::path::Path::new(NATIVE))
         .unwrap()
-        .with_overrides(&without_effects(vec![
+        .with_overrides(&common::without_effects(vec![
             "backgrounds.kinds={solid: 1}".into(),
             "backgrounds.colors=[\"#ffffff\"]".into(),
             "color.palette=[\"#000000\"]".into(),
@@ -130,9 +116,9 @@ fn native_crops_reach_the_contrast_target_on_photos() {
     // Photos only, no effects: the contrast is judged against the patch under the ink.
     let recipe = Recipe::load(std::path::Path::new(NATIVE))
         .unwrap()
-        .with_overrides(&without_effects(
-            vec!["backgrounds.kinds={photo: 1}".into()],
-        ))
+        .with_overrides(&common::without_effects(vec![
+            "backgrounds.kinds={photo: 1}".into(),
+        ]))
         .unwrap();
     let ctx = Context::new(recipe).unwrap();
     let min = ctx.recipe.color.min_contrast;

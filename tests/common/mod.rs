@@ -52,3 +52,19 @@ pub fn shard_metas(tar_path: &Path) -> Vec<serde_json::Value> {
     }
     out
 }
+
+/// Overrides that switch every whole-image effect off, added to a test's own.
+pub fn without_effects(mut sets: Vec<String>) -> Vec<String> {
+    for e in [
+        "camera",
+        "color_jitter",
+        "vignette",
+        "gaussian_blur",
+        "motion_blur",
+        "noise",
+        "jpeg",
+    ] {
+        sets.push(format!("effects.{e}.probability=0"));
+    }
+    sets
+}
