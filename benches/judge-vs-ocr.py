@@ -18,6 +18,11 @@ Each 32×32 (or 64×64) sample is scaled to 48 px and set on a margin of its own
 (the recogniser wants a line, not a tile). A picture counts as read by the OCR when its reading,
 spaces removed, is exactly the prompt. Prints one JSON object: both accuracies with 95%
 bootstrap intervals, their agreement, and Cohen's kappa.
+
+`--dump FILE` writes each picture's OCR reading next to the judge's (JSON lines). `--sweep`
+adds what the judge would have scored at other confidence thresholds (from `samples.jsonl`'s
+`confidence`) against the OCR — how the judge's threshold is calibrated, on a set of samples
+kept apart from the ones it is then reported on.
 """
 
 import argparse
@@ -52,6 +57,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("eval_dir", type=pathlib.Path, help="an `eval --out` folder")
     ap.add_argument("--clean", type=pathlib.Path, help="an imagefolder output of the training recipe")
+    ap.add_argument("--dump", type=pathlib.Path, help="write each picture's readings here (JSON lines)")
+    ap.add_argument("--sweep", action="store_true", help="score the judge at other thresholds too")
     a = ap.parse_args()
     from rapidocr_onnxruntime import RapidOCR
 
@@ -81,13 +88,16 @@ def main() -> int:
             "ocr_accuracy": round(sum(hits) / max(len(hits), 1), 4),
             "characters_the_ocr_reads_under_90pct": "".join(blind),
         }
-    judge, reader, legible = [], [], []
+    judge, reader, legible, rows = [], [], [], []
     for line in (a.eval_dir / "samples.jsonl").read_text(encoding="utf-8").splitlines():
         r = json.loads(line)
         read = reads(Image.open(a.eval_dir / r["file"]))
         judge.append(int(bool(r["correct"])))
         reader.append(int(read == r["prompt"]))
         legible.append(ceiling.get(r["prompt"], 1.0) >= 0.9)
+        rows.append({**r, "ocr": read, "ocr_correct": read == r["prompt"], "legible": legible[-1]})
+    if a.dump:
+        a.dump.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     n = len(judge)
     if n == 0:
         print("no samples", file=sys.stderr)
@@ -100,6 +110,16 @@ def main() -> int:
             [judge[i] for i in kept], [reader[i] for i in kept]
         )
     report["ocr_on_clean_renders"] = clean
+    if a.sweep:
+        # The judge's best reading is its reading whenever it read something; a picture it read
+        # as nothing at the saved threshold stays nothing (its best class is unknown here).
+        kept = [r for r in rows if r["legible"]]
+        sweep = {}
+        for t in [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.99]:
+            j = [int(r["correct"] and r.get("confidence", 1.0) >= t) for r in kept]
+            c = compare(j, [int(r["ocr_correct"]) for r in kept])
+            sweep[str(t)] = {k: c[k] for k in ("judge_accuracy", "ocr_accuracy", "judge_only", "ocr_only", "kappa")}
+        report["threshold_sweep_where_the_ocr_reads_clean_renders"] = sweep
     print(json.dumps(report, ensure_ascii=False, indent=1))
     return 0
 

@@ -102,6 +102,10 @@ fn judge_reads_clean_renders_and_not_noise() {
     let v = &judge.info.validation;
     assert!(v.clean_accuracy >= 0.98, "held-out clean renders: {v:?}");
     assert!(v.noise_accuracy <= 2.0 * v.chance, "noise pictures: {v:?}");
+    // Near misses of real glyphs (two drawn over each other, a third of the ink painted over)
+    // read as nothing, not as the nearest character.
+    assert!(v.near_miss_pictures > 0, "{v:?}");
+    assert!(v.near_misses_read_as_text <= 0.25, "near misses: {v:?}");
     // Saved and loaded, it reads the same.
     let again = Judge::load(&dir).unwrap();
     assert_eq!(again.info.chars, chars);
@@ -223,6 +227,20 @@ fn train_sample_eval_smoke_and_resume() {
     let lines = std::fs::read_to_string(eval.join("samples.jsonl")).unwrap();
     assert_eq!(lines.lines().count(), 3);
     assert!(eval.join("grid.png").is_file() && eval.join("samples/00002.png").is_file());
+    // The saved pictures read again (as after a judge upgrade) give the same verdicts.
+    let again = run.join("eval-again");
+    run_ok(
+        bin()
+            .args(["eval", "-q", "--reread"])
+            .arg(&eval)
+            .arg("-o")
+            .arg(&again)
+            .arg(&run),
+    );
+    assert_eq!(
+        std::fs::read_to_string(again.join("samples.jsonl")).unwrap(),
+        lines
+    );
     let _ = std::fs::remove_dir_all(&run);
 }
 

@@ -9,7 +9,9 @@ use clap::Args;
 use super::ab::{run_ab, AbOptions};
 use super::checkpoint::{load_ema, DataSpec, RunState};
 use super::diffusion::{Prediction, SampleSettings};
-use super::eval::{append_curve, default_out, evaluate, write, EvalSettings};
+use super::eval::{
+    append_curve, default_out, evaluate, judge_pictures, load_saved, write, EvalSettings, Report,
+};
 use super::judge::{default_dir, Judge};
 use super::sampler::{draw, seeds};
 use super::trainer::{device, open_data, train, TrainOptions, TrainSettings};
@@ -144,6 +146,10 @@ pub struct EvalArgs {
     /// latest weights.
     #[arg(long)]
     pub snapshot: Option<u64>,
+    /// Read the saved pictures of an earlier `eval --out` folder again (with the current or
+    /// given judge) instead of sampling new ones; writes to --out, or back into that folder.
+    #[arg(long, value_name = "EVAL_DIR", conflicts_with_all = ["snapshot", "prompts"])]
+    pub reread: Option<PathBuf>,
     #[arg(short, long)]
     pub quiet: bool,
 }
@@ -302,6 +308,7 @@ pub fn run_train(a: &TrainArgs) -> Result<bool> {
             sampling,
             judge: None,
             snapshot: None,
+            reread: None,
             quiet: a.quiet,
         };
         run_eval(&args)?;
@@ -340,6 +347,9 @@ pub fn run_sample(a: &SampleArgs) -> Result<()> {
 
 pub fn run_eval(a: &EvalArgs) -> Result<()> {
     let mut state = RunState::load(&a.run)?;
+    if let Some(dir) = &a.reread {
+        return reread(a, dir, &mut state);
+    }
     let dev = device();
     let model = match a.snapshot {
         Some(step) => {
@@ -371,6 +381,49 @@ pub fn run_eval(a: &EvalArgs) -> Result<()> {
     let (report, pictures, verdicts) = evaluate(&a.run, &model, &state, &judge, &settings, &dev)?;
     let out = a.out.clone().unwrap_or_else(|| default_out(&a.run, &state));
     write(&out, &report, &pictures, &verdicts)?;
+    print_report(&report, &out);
+    Ok(())
+}
+
+/// `eval --reread DIR`: the saved pictures of DIR judged again, scored and written.
+fn reread(a: &EvalArgs, dir: &Path, state: &mut RunState) -> Result<()> {
+    let saved = load_saved(dir)?;
+    for p in &saved.prompts {
+        if p.chars().any(|c| !state.vocab.chars.contains(&c)) {
+            bail!(
+                "{} holds a sample of \"{p}\", which is not in the character table of {}: \
+                 reread an evaluation of this run",
+                dir.display(),
+                a.run.display()
+            );
+        }
+    }
+    let judge_dir = a.judge.clone().unwrap_or_else(|| default_dir(&a.run));
+    let judge = Judge::load_or_train(
+        &judge_dir,
+        &state.vocab.chars,
+        &fonts_recipe(state)?,
+        0,
+        a.quiet,
+    )?;
+    state.step = saved.report.step;
+    state.train_seconds = saved.report.train_seconds;
+    let (report, verdicts) = judge_pictures(
+        &a.run,
+        state,
+        &judge,
+        &saved.report.settings,
+        &saved.prompts,
+        &saved.seeds,
+        &saved.pictures,
+    );
+    let out = a.out.clone().unwrap_or_else(|| dir.to_path_buf());
+    write(&out, &report, &saved.pictures, &verdicts)?;
+    print_report(&report, &out);
+    Ok(())
+}
+
+fn print_report(report: &Report, out: &Path) {
     let v = &report.controls.judge.validation;
     let pct = |x: f64| 100.0 * x;
     println!(
@@ -400,7 +453,6 @@ pub fn run_eval(a: &EvalArgs) -> Result<()> {
         pct(v.noise_read_as_text)
     );
     println!("wrote {}", out.join("report.json").display());
-    Ok(())
 }
 
 pub fn run_ab_command(a: &AbArgs) -> Result<bool> {

@@ -80,6 +80,9 @@ pub struct Verdict {
     pub correct: bool,
     pub tier: String,
     pub seed: u64,
+    /// The judge's probability of its most likely class (character or "no character").
+    #[serde(default)]
+    pub confidence: f32,
 }
 
 /// The eval set: each prompt `per_prompt` times, prompt-major.
@@ -116,12 +119,27 @@ pub fn evaluate(
         s.batch,
         device,
     )?;
-    let readings = judge.read(&pictures);
+    let (report, verdicts) =
+        judge_pictures(run, state, judge, s, &prompts, &noise_seeds, &pictures);
+    Ok((report, pictures, verdicts))
+}
+
+/// Reads sampled pictures with the judge and scores them against their prompts.
+pub fn judge_pictures(
+    run: &Path,
+    state: &RunState,
+    judge: &Judge,
+    s: &EvalSettings,
+    prompts: &[String],
+    noise_seeds: &[u64],
+    pictures: &[RgbImage],
+) -> (Report, Vec<Verdict>) {
+    let readings = judge.read(pictures);
     let mut verdicts = Vec::new();
     let mut scores = Vec::new();
     let mut by_tier: BTreeMap<String, Vec<ItemScore>> = BTreeMap::new();
     for (i, (p, r)) in prompts.iter().zip(&readings).enumerate() {
-        let reading = r.map(String::from).unwrap_or_default();
+        let reading = r.text().map(String::from).unwrap_or_default();
         let sc = score(p, &reading);
         let tier = state
             .vocab
@@ -136,10 +154,11 @@ pub fn evaluate(
             correct: sc.exact,
             tier,
             seed: noise_seeds[i],
+            confidence: r.confidence,
         });
     }
     // Control: readings against a shuffled assignment of the prompts.
-    let mut shuffled = prompts.clone();
+    let mut shuffled = prompts.to_vec();
     let mut rng = Rng::new(s.seed).fork("shuffle");
     for i in (1..shuffled.len()).rev() {
         let j = rng.below(i as u64 + 1) as usize;
@@ -170,7 +189,51 @@ pub fn evaluate(
             judge: judge.info.clone(),
         },
     };
-    Ok((report, pictures, verdicts))
+    (report, verdicts)
+}
+
+/// A saved evaluation's pictures and what they were sampled for, to be read again (by a newer
+/// judge) without sampling: its settings, prompts, noise seeds and pictures.
+pub struct SavedSamples {
+    pub report: Report,
+    pub prompts: Vec<String>,
+    pub seeds: Vec<u64>,
+    pub pictures: Vec<RgbImage>,
+}
+
+/// Loads the `report.json`, `samples.jsonl` and `samples/*.png` of an `eval --out` folder.
+pub fn load_saved(dir: &Path) -> Result<SavedSamples> {
+    let report_path = dir.join("report.json");
+    let report: Report =
+        serde_json::from_str(&std::fs::read_to_string(&report_path).with_context(|| {
+            format!(
+                "cannot read {} (is {} an `eval --out` folder?)",
+                report_path.display(),
+                dir.display()
+            )
+        })?)
+        .with_context(|| format!("{} is damaged", report_path.display()))?;
+    let list = dir.join("samples.jsonl");
+    let text = std::fs::read_to_string(&list)
+        .with_context(|| format!("cannot read {}", list.display()))?;
+    let mut saved = SavedSamples {
+        report,
+        prompts: Vec::new(),
+        seeds: Vec::new(),
+        pictures: Vec::new(),
+    };
+    for (n, line) in text.lines().enumerate() {
+        let v: Verdict = serde_json::from_str(line)
+            .with_context(|| format!("{} line {} is damaged", list.display(), n + 1))?;
+        let file = dir.join(&v.file);
+        let img = image::open(&file)
+            .with_context(|| format!("cannot read the sample {}", file.display()))?
+            .to_rgb8();
+        saved.prompts.push(v.prompt);
+        saved.seeds.push(v.seed);
+        saved.pictures.push(img);
+    }
+    Ok(saved)
 }
 
 /// Writes an evaluation to `out`: report, pictures, verdicts and the grid.
