@@ -27,6 +27,7 @@ kept apart from the ones it is then reported on.
 
 import argparse
 import json
+import math
 import pathlib
 import random
 import sys
@@ -124,6 +125,17 @@ def main() -> int:
     return 0
 
 
+def mcnemar(judge_only: int, ocr_only: int) -> float:
+    """Exact two-sided McNemar p-value: could the pictures only one reader reads split this
+    unevenly if both readers read as many pictures in the long run?"""
+    n = judge_only + ocr_only
+    if n == 0:
+        return 1.0
+    k = min(judge_only, ocr_only)
+    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2**n
+    return min(1.0, 2 * tail)
+
+
 def compare(judge: list, reader: list) -> dict:
     n = max(len(judge), 1)
     both = sum(j and o for j, o in zip(judge, reader))
@@ -138,6 +150,7 @@ def compare(judge: list, reader: list) -> dict:
         "ocr_accuracy": round(po, 4), "ocr_ci": interval(reader),
         "both_read": both, "judge_only": sum(judge) - both, "ocr_only": sum(reader) - both,
         "agreement": round(agree, 4), "kappa": round(kappa, 3),
+        "mcnemar_p": round(mcnemar(sum(judge) - both, sum(reader) - both), 4),
     }
 
 

@@ -305,6 +305,8 @@ pub fn train(
         .with_context(|| format!("cannot write {}", out.join("train.jsonl").display()))?;
     let session = Instant::now();
     let seconds_before = state.train_seconds;
+    // Evaluations (and the judge they may train first) are not training time.
+    let mut evaluating = 0.0;
     let mut window = (0.0, 0u64, Instant::now(), state.step);
     let mut interrupted = false;
     while state.step < s.steps {
@@ -336,7 +338,7 @@ pub fn train(
         model = optim.step(lr_at(&s, step), model, grads);
         ema_model = ema::update(ema_model, &model.valid(), ema::decay_at(step, s.ema));
         state.step += 1;
-        state.train_seconds = seconds_before + session.elapsed().as_secs_f64();
+        state.train_seconds = seconds_before + session.elapsed().as_secs_f64() - evaluating;
         window.0 += loss_value;
         window.1 += 1;
         bar.set_position(state.step);
@@ -362,7 +364,12 @@ pub fn train(
         }
         if opts.eval_every > 0 && state.step % opts.eval_every == 0 {
             checkpoint::save_snapshot(out, state.step, &ema_model)?;
+            let started = Instant::now();
             bar.suspend(|| on_eval(state.step, &ema_model, &state))?;
+            let took = started.elapsed();
+            evaluating += took.as_secs_f64();
+            // Nor do they count against the steps/s of the log window.
+            window.2 += took;
         }
     }
     bar.finish_and_clear();
