@@ -54,7 +54,7 @@ pub fn gaussian_like(data: &mut [u8], width: usize, height: usize, channels: usi
 /// Rounded division of a window sum by the window size, as a multiply and a shift (a division
 /// per pixel would dominate the blur). Exact for every sum of up to 2²⁴ / window 8-bit values.
 #[derive(Clone, Copy)]
-struct Divider {
+pub(crate) struct Divider {
     half: u32,
     recip: u64,
     /// For windows below 128: the same rounded division in 32-bit arithmetic, `(mul, shift)`,
@@ -63,7 +63,7 @@ struct Divider {
 }
 
 impl Divider {
-    fn new(window: usize) -> Divider {
+    pub(crate) fn new(window: usize) -> Divider {
         let w = window as u64;
         // Granlund–Montgomery: with l = ⌈log₂ w⌉ and m = ⌊2^(15+l) / w⌋ + 1, ⌊n·m / 2^(15+l)⌋
         // = ⌊n / w⌋ for every n < 2^15, and n·m < 2^32. Rounded window sums are below
@@ -86,7 +86,7 @@ impl Divider {
 
     /// `out[i] = div(sums[i])` for a whole row.
     #[inline(always)]
-    fn div_row(self, sums: &[u32], out: &mut [u8]) {
+    pub(crate) fn div_row(self, sums: &[u32], out: &mut [u8]) {
         match self.narrow {
             Some((mul, shift)) => {
                 for (o, s) in out.iter_mut().zip(sums) {
