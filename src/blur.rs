@@ -145,9 +145,9 @@ fn box_row<const C: usize>(
     let mut acc = [0u32; C];
     prefix[..C].copy_from_slice(&acc);
     for (p, v) in prefix[C..].chunks_exact_mut(C).zip(padded.chunks_exact(C)) {
-        for c in 0..C {
-            acc[c] += u32::from(v[c]);
-            p[c] = acc[c];
+        for ((a, p), v) in acc.iter_mut().zip(p).zip(v) {
+            *a += u32::from(*v);
+            *p = *a;
         }
     }
     // Window of source pixels x − radius ..= x = padded pixels x + 1 ..= x + 2·radius + 1.

@@ -164,13 +164,13 @@ mod tests {
                     let a = u32::from(w.data[(row * w.width + col) as usize]);
                     let a = (a * op + 127) / 255;
                     let px = canvas.get_pixel_mut(w.x0 + col, w.y0 + row);
-                    for ch in 0..3 {
-                        let bg = u32::from(px.0[ch]);
+                    for (v, ink) in px.0.iter_mut().zip(c.map(u32::from)) {
+                        let bg = u32::from(*v);
                         let ink = match m {
-                            BlendMode::Normal => u32::from(c[ch]),
-                            BlendMode::Multiply => (bg * u32::from(c[ch]) + 127) / 255,
+                            BlendMode::Normal => ink,
+                            BlendMode::Multiply => (bg * ink + 127) / 255,
                         };
-                        px.0[ch] = ((bg * (255 - a) + ink * a + 127) / 255) as u8;
+                        *v = ((bg * (255 - a) + ink * a + 127) / 255) as u8;
                     }
                 }
             }

@@ -543,7 +543,8 @@ mod tests {
         {
             let data = crate::simd::random_bytes(i as u64, (w * h * 3) as usize);
             let img = RgbImage::from_raw(w, h, data).unwrap();
-            let effects: [(PixelEffect, fn(&mut RgbImage)); 5] = [
+            type Reference = fn(&mut RgbImage);
+            let effects: [(PixelEffect, Reference); 5] = [
                 (
                     PixelEffect::ColorJitter {
                         brightness: 9.5,
