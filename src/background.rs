@@ -659,11 +659,18 @@ fn paint_crop(
             resample_row(y1, &mut bottom.1);
             bottom.0 = y1;
         }
-        for ((o, t), u) in row.iter_mut().zip(&top.1).zip(&bottom.1) {
-            *o = ((t * (256 - fy) + u * fy + (1 << 15)) >> 16) as u8;
-        }
+        blend_rows(&top.1, &bottom.1, fy, row);
     }
     out
+}
+
+crate::simd::avx2_dispatch! {
+/// One output row of [`paint_crop`]: two resampled source rows blended with weight `fy`/256.
+fn blend_rows(top: &[u32], bottom: &[u32], fy: u32, out: &mut [u8]) {
+    for ((o, t), u) in out.iter_mut().zip(top).zip(bottom) {
+        *o = ((t * (256 - fy) + u * fy + (1 << 15)) >> 16) as u8;
+    }
+}
 }
 
 /// Halves `img` (2×2 box average) while the size it is needed at, `need` times its own, is at
@@ -720,13 +727,26 @@ fn lerp_color(a: [u8; 3], b: [u8; 3], t: f64) -> [u8; 3] {
     [0, 1, 2].map(|i| (f64::from(a[i]) + (f64::from(b[i]) - f64::from(a[i])) * t).round() as u8)
 }
 
-/// Fills a canvas from a per-pixel ramp position `t(x, y)` in [0, 1].
-fn from_ramp(width: u32, height: u32, colors: &[[u8; 3]], t: impl Fn(u32, u32) -> f32) -> RgbImage {
+/// Fills a canvas from ramp positions in [0, 1]: `t_row(y, row)` writes row `y`'s positions
+/// (whole rows, so the arithmetic runs in SIMD lanes), then each picks its colour.
+fn from_ramp(
+    width: u32,
+    height: u32,
+    colors: &[[u8; 3]],
+    mut t_row: impl FnMut(usize, &mut [f32]),
+) -> RgbImage {
+    let colors: &[[u8; 3]; 256] = colors.try_into().expect("a ramp has 256 colours");
     let mut img = RgbImage::new(width, height);
+    let mut t = vec![0f32; width as usize];
+    let mut index = vec![0u8; width as usize];
     for (y, row) in img.chunks_exact_mut(width as usize * 3).enumerate() {
-        for (x, px) in row.chunks_exact_mut(3).enumerate() {
-            let i = (t(x as u32, y as u32).clamp(0.0, 1.0) * 255.0 + 0.5) as usize;
-            px.copy_from_slice(&colors[i]);
+        t_row(y, &mut t);
+        for (i, v) in index.iter_mut().zip(&t) {
+            // At most 255.5, so truncating to u8 is the same as to usize.
+            *i = (v.clamp(0.0, 1.0) * 255.0 + 0.5) as u8;
+        }
+        for (px, i) in row.chunks_exact_mut(3).zip(&index) {
+            px.copy_from_slice(&colors[usize::from(*i)]);
         }
     }
     img
@@ -739,8 +759,11 @@ fn linear_gradient(width: u32, height: u32, a: [u8; 3], b: [u8; 3], angle: f64) 
     // t = (p / half + 1) / 2 with p the projection of the pixel centre on the direction.
     let (kx, ky) = ((dx / (2.0 * half)) as f32, (dy / (2.0 * half)) as f32);
     let t0 = (0.5 + ((0.5 - w / 2.0) * dx + (0.5 - h / 2.0) * dy) / (2.0 * half)) as f32;
-    from_ramp(width, height, &ramp(a, b), |x, y| {
-        t0 + kx * x as f32 + ky * y as f32
+    from_ramp(width, height, &ramp(a, b), |y, row| {
+        let along_y = ky * y as f32;
+        for (x, t) in row.iter_mut().enumerate() {
+            *t = t0 + kx * x as f32 + along_y;
+        }
     })
 }
 
@@ -753,16 +776,20 @@ fn radial_gradient(
     r: f64,
 ) -> RgbImage {
     let (cx, cy, inv_r) = ((cx - 0.5) as f32, (cy - 0.5) as f32, (1.0 / r) as f32);
-    from_ramp(width, height, &ramp(a, b), |x, y| {
-        let (dx, dy) = (x as f32 - cx, y as f32 - cy);
-        (dx * dx + dy * dy).sqrt() * inv_r
+    from_ramp(width, height, &ramp(a, b), |y, row| {
+        let dy = y as f32 - cy;
+        for (x, t) in row.iter_mut().enumerate() {
+            let dx = x as f32 - cx;
+            *t = (dx * dx + dy * dy).sqrt() * inv_r;
+        }
     })
 }
 
 fn smooth_noise(width: u32, height: u32, a: [u8; 3], b: [u8; 3], seed: u64, cell: f64) -> RgbImage {
     let field = fractal_field(seed, width, height, cell, 4);
-    from_ramp(width, height, &ramp(a, b), |x, y| {
-        field[(y * width + x) as usize]
+    let w = width as usize;
+    from_ramp(width, height, &ramp(a, b), |y, row| {
+        row.copy_from_slice(&field[y * w..][..w]);
     })
 }
 
@@ -790,15 +817,20 @@ fn paper(width: u32, height: u32, base: [u8; 3], seed: u64, blotch: f32, grain: 
     let mut img = RgbImage::new(width, height);
     let mut specks = vec![0u8; width as usize];
     let w = width as usize;
+    // Each row in two SIMD-friendly steps: the offset per pixel, then per value.
+    let mut offset = vec![0f32; w];
+    let base = base.map(f32::from);
     for (y, row) in img.chunks_exact_mut(w * 3).enumerate() {
         noise::row_bytes(seed, y as u32, &mut specks);
         let (low, fibre) = (&blotches[y * w..][..w], &fibres[y * w..][..w]);
-        for (x, px) in row.chunks_exact_mut(3).enumerate() {
-            let g = f32::from(specks[x]) / 255.0 - 0.5;
-            let d = (low[x] - 0.5) * blotch + (fibre[x] - 0.5) * grain + g * grain;
+        for (((d, l), f), s) in offset.iter_mut().zip(low).zip(fibre).zip(&specks) {
+            let g = f32::from(*s) / 255.0 - 0.5;
+            *d = (l - 0.5) * blotch + (f - 0.5) * grain + g * grain;
+        }
+        for (px, d) in row.chunks_exact_mut(3).zip(&offset) {
             for c in 0..3 {
                 // `as` saturates, and truncating after +0.5 rounds non-negative values.
-                px[c] = (f32::from(base[c]) + d + 0.5).max(0.0) as u8;
+                px[c] = (base[c] + d + 0.5).max(0.0) as u8;
             }
         }
     }
@@ -907,6 +939,151 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    // The procedural kinds as first written, one pixel at a time: what the row-wise SIMD
+    // versions must match.
+    /// Fills a canvas from a per-pixel ramp position `t(x, y)` in [0, 1].
+    fn reference_from_ramp(
+        width: u32,
+        height: u32,
+        colors: &[[u8; 3]],
+        t: impl Fn(u32, u32) -> f32,
+    ) -> RgbImage {
+        let mut img = RgbImage::new(width, height);
+        for (y, row) in img.chunks_exact_mut(width as usize * 3).enumerate() {
+            for (x, px) in row.chunks_exact_mut(3).enumerate() {
+                let i = (t(x as u32, y as u32).clamp(0.0, 1.0) * 255.0 + 0.5) as usize;
+                px.copy_from_slice(&colors[i]);
+            }
+        }
+        img
+    }
+
+    fn reference_linear_gradient(
+        width: u32,
+        height: u32,
+        a: [u8; 3],
+        b: [u8; 3],
+        angle: f64,
+    ) -> RgbImage {
+        let (dx, dy) = (angle.cos(), angle.sin());
+        let (w, h) = (f64::from(width), f64::from(height));
+        let half = (w * dx.abs() + h * dy.abs()) / 2.0;
+        // t = (p / half + 1) / 2 with p the projection of the pixel centre on the direction.
+        let (kx, ky) = ((dx / (2.0 * half)) as f32, (dy / (2.0 * half)) as f32);
+        let t0 = (0.5 + ((0.5 - w / 2.0) * dx + (0.5 - h / 2.0) * dy) / (2.0 * half)) as f32;
+        reference_from_ramp(width, height, &ramp(a, b), |x, y| {
+            t0 + kx * x as f32 + ky * y as f32
+        })
+    }
+
+    fn reference_radial_gradient(
+        width: u32,
+        height: u32,
+        a: [u8; 3],
+        b: [u8; 3],
+        (cx, cy): (f64, f64),
+        r: f64,
+    ) -> RgbImage {
+        let (cx, cy, inv_r) = ((cx - 0.5) as f32, (cy - 0.5) as f32, (1.0 / r) as f32);
+        reference_from_ramp(width, height, &ramp(a, b), |x, y| {
+            let (dx, dy) = (x as f32 - cx, y as f32 - cy);
+            (dx * dx + dy * dy).sqrt() * inv_r
+        })
+    }
+
+    fn reference_smooth_noise(
+        width: u32,
+        height: u32,
+        a: [u8; 3],
+        b: [u8; 3],
+        seed: u64,
+        cell: f64,
+    ) -> RgbImage {
+        let field = fractal_field(seed, width, height, cell, 4);
+        reference_from_ramp(width, height, &ramp(a, b), |x, y| {
+            field[(y * width + x) as usize]
+        })
+    }
+
+    fn reference_paper(
+        width: u32,
+        height: u32,
+        base: [u8; 3],
+        seed: u64,
+        blotch: f32,
+        grain: f32,
+    ) -> RgbImage {
+        // Blotches: cells of 96, 48 and 24 px. Fibres: noise stretched along x (12 × 2 px cells).
+        let blotches = fractal_field(seed, width, height, 96.0, 3);
+        let mut fibres = vec![0f32; (width * height) as usize];
+        noise::add_value_noise(
+            &mut fibres,
+            (width, height),
+            seed ^ 0xF1B2,
+            (12.0, 2.0),
+            1.0,
+        );
+        let mut img = RgbImage::new(width, height);
+        let mut specks = vec![0u8; width as usize];
+        let w = width as usize;
+        for (y, row) in img.chunks_exact_mut(w * 3).enumerate() {
+            noise::row_bytes(seed, y as u32, &mut specks);
+            let (low, fibre) = (&blotches[y * w..][..w], &fibres[y * w..][..w]);
+            for (x, px) in row.chunks_exact_mut(3).enumerate() {
+                let g = f32::from(specks[x]) / 255.0 - 0.5;
+                let d = (low[x] - 0.5) * blotch + (fibre[x] - 0.5) * grain + g * grain;
+                for c in 0..3 {
+                    // `as` saturates, and truncating after +0.5 rounds non-negative values.
+                    px[c] = (f32::from(base[c]) + d + 0.5).max(0.0) as u8;
+                }
+            }
+        }
+        img
+    }
+
+    #[test]
+    fn procedural_kinds_match_the_per_pixel_reference() {
+        let (a, b) = ([250, 12, 90], [3, 200, 140]);
+        for (w, h) in [(1, 1), (7, 3), (33, 17), (96, 64)] {
+            for angle in [0.0, 0.7, 2.5, 4.0] {
+                assert_eq!(
+                    linear_gradient(w, h, a, b, angle),
+                    reference_linear_gradient(w, h, a, b, angle)
+                );
+            }
+            let centre = (f64::from(w) * 0.3, f64::from(h) * 0.6);
+            assert_eq!(
+                radial_gradient(w, h, a, b, centre, 40.0),
+                reference_radial_gradient(w, h, a, b, centre, 40.0)
+            );
+            for (seed, cell) in [(1, 24.0), (2, 3.3), (3, 160.0)] {
+                assert_eq!(
+                    smooth_noise(w, h, a, b, seed, cell),
+                    reference_smooth_noise(w, h, a, b, seed, cell)
+                );
+            }
+            for (seed, base) in [(4, [246, 242, 232]), (5, [3, 250, 128])] {
+                assert_eq!(
+                    paper(w, h, base, seed, 17.0, 8.5),
+                    reference_paper(w, h, base, seed, 17.0, 8.5)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn photo_crop_simd_and_baseline_builds_agree() {
+        let src = RgbImage::from_raw(61, 47, crate::simd::random_bytes(8, 61 * 47 * 3)).unwrap();
+        for (seed, (w, h)) in [(1, (40, 30)), (2, (33, 9)), (3, (7, 50))].into_iter() {
+            let (scale, ox, oy, mirror) =
+                plan_crop((61, 47), (w, h), (w, h), (1.0, 2.5), &mut Rng::new(seed));
+            let fast = paint_crop(&src, w, h, scale, (ox, oy), mirror);
+            let base =
+                crate::simd::with_baseline(|| paint_crop(&src, w, h, scale, (ox, oy), mirror));
+            assert_eq!(fast, base);
         }
     }
 

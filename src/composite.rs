@@ -59,15 +59,14 @@ pub fn blend(
     let width = canvas.width();
     let buf: &mut [u8] = canvas.as_mut();
     let opacity = u32::from(opacity);
-    // Gradient: position along p0→p1 as a 0..=256 weight, from canvas pixel centres.
-    let gradient = match paint {
-        Paint::Solid(_) => None,
-        Paint::Linear { p0, p1, c0, c1 } => {
-            let (dx, dy) = (p1.x - p0.x, p1.y - p0.y);
-            let len2 = (dx * dx + dy * dy).max(1e-9);
-            Some((p0, dx / len2, dy / len2, c0, c1))
-        }
+    let (p0, p1, c0, c1) = match paint {
+        Paint::Solid(color) => return blend_solid(buf, width, warped, color, opacity, mode),
+        Paint::Linear { p0, p1, c0, c1 } => (p0, p1, c0, c1),
     };
+    // Gradient: position along p0→p1 as a 0..=256 weight, from canvas pixel centres.
+    let (dx, dy) = (p1.x - p0.x, p1.y - p0.y);
+    let len2 = (dx * dx + dy * dy).max(1e-9);
+    let (gx, gy) = (dx / len2, dy / len2);
     for row in 0..warped.height {
         let y = warped.y0 + row;
         let src = &warped.data[(row * warped.width) as usize..((row + 1) * warped.width) as usize];
@@ -77,18 +76,11 @@ pub fn blend(
             if a == 0 {
                 continue;
             }
-            let color = match (paint, gradient) {
-                (Paint::Solid(c), _) => c,
-                (_, Some((p0, gx, gy, c0, c1))) => {
-                    let cx = f64::from(warped.x0) + col as f64 + 0.5 - p0.x;
-                    let cy = f64::from(y) + 0.5 - p0.y;
-                    let t = ((cx * gx + cy * gy).clamp(0.0, 1.0) * 256.0) as u32;
-                    [0, 1, 2].map(|i| {
-                        ((u32::from(c0[i]) * (256 - t) + u32::from(c1[i]) * t + 128) >> 8) as u8
-                    })
-                }
-                _ => unreachable!("a linear paint always has its gradient"),
-            };
+            let cx = f64::from(warped.x0) + col as f64 + 0.5 - p0.x;
+            let cy = f64::from(y) + 0.5 - p0.y;
+            let t = ((cx * gx + cy * gy).clamp(0.0, 1.0) * 256.0) as u32;
+            let color = [0, 1, 2]
+                .map(|i| ((u32::from(c0[i]) * (256 - t) + u32::from(c1[i]) * t + 128) >> 8) as u8);
             let a = (u32::from(a) * opacity + 127) / 255;
             for ch in 0..3 {
                 let bg = u32::from(px[ch]);
@@ -102,9 +94,114 @@ pub fn blend(
     }
 }
 
+/// [`blend`] for a solid paint, row by row in SIMD lanes: every pixel is blended, transparent
+/// ones included (they come out unchanged: `(bg · 255 + 127) / 255 = bg`).
+fn blend_solid(
+    buf: &mut [u8],
+    width: u32,
+    warped: &WarpedAlpha,
+    color: [u8; 3],
+    opacity: u32,
+    mode: BlendMode,
+) {
+    let n = warped.width as usize;
+    let ink: Vec<u32> = (0..3 * n).map(|i| u32::from(color[i % 3])).collect();
+    let mut alpha = vec![0u32; 3 * n];
+    for (row, src) in warped.data.chunks_exact(n.max(1)).enumerate() {
+        if src.iter().all(|a| *a == 0) {
+            continue;
+        }
+        for (a3, &a) in alpha.chunks_exact_mut(3).zip(src) {
+            a3.fill((u32::from(a) * opacity + 127) / 255);
+        }
+        let start = (((warped.y0 + row as u32) * width + warped.x0) * 3) as usize;
+        let dst = &mut buf[start..start + 3 * n];
+        blend_solid_row(dst, &alpha, &ink, mode == BlendMode::Multiply);
+    }
+}
+
+crate::simd::avx2_dispatch! {
+/// One row of [`blend_solid`]: per value, its alpha and ink (both 0..=255).
+fn blend_solid_row(dst: &mut [u8], alpha: &[u32], ink: &[u32], multiply: bool) {
+    if multiply {
+        for ((px, a), c) in dst.iter_mut().zip(alpha).zip(ink) {
+            let bg = u32::from(*px);
+            let ink = div255(bg * c + 127);
+            *px = div255(bg * (255 - a) + ink * a + 127) as u8;
+        }
+    } else {
+        for ((px, a), c) in dst.iter_mut().zip(alpha).zip(ink) {
+            let bg = u32::from(*px);
+            *px = div255(bg * (255 - a) + c * a + 127) as u8;
+        }
+    }
+}
+}
+
+/// `x / 255` for `x < 2¹⁶` as a multiply and a shift (the form that vectorises).
+#[inline(always)]
+fn div255(x: u32) -> u32 {
+    (x * 0x8081) >> 23
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn div255_is_division_below_two_to_the_sixteen() {
+        for x in 0..1u32 << 16 {
+            assert_eq!(div255(x), x / 255, "{x}");
+        }
+    }
+
+    #[test]
+    fn solid_rows_match_per_pixel_blending_in_both_builds() {
+        // The per-pixel formula of the gradient path, with a constant colour.
+        fn reference(canvas: &mut RgbImage, w: &WarpedAlpha, c: [u8; 3], op: u32, m: BlendMode) {
+            for row in 0..w.height {
+                for col in 0..w.width {
+                    let a = u32::from(w.data[(row * w.width + col) as usize]);
+                    let a = (a * op + 127) / 255;
+                    let px = canvas.get_pixel_mut(w.x0 + col, w.y0 + row);
+                    for (v, ink) in px.0.iter_mut().zip(c.map(u32::from)) {
+                        let bg = u32::from(*v);
+                        let ink = match m {
+                            BlendMode::Normal => ink,
+                            BlendMode::Multiply => (bg * ink + 127) / 255,
+                        };
+                        *v = ((bg * (255 - a) + ink * a + 127) / 255) as u8;
+                    }
+                }
+            }
+        }
+        for (i, (ww, wh)) in [(1, 1), (7, 3), (8, 2), (33, 9)].into_iter().enumerate() {
+            let bytes = crate::simd::random_bytes(i as u64, 40 * 20 * 3);
+            let canvas = RgbImage::from_raw(40, 20, bytes).unwrap();
+            let mut data = crate::simd::random_bytes(100 + i as u64, (ww * wh) as usize);
+            data[0] = 0;
+            let warped = WarpedAlpha {
+                x0: 3,
+                y0: 5,
+                width: ww,
+                height: wh,
+                data,
+            };
+            for (mode, op) in [(BlendMode::Normal, 255), (BlendMode::Multiply, 200)] {
+                let c = [250, 7, 128];
+                let mut want = canvas.clone();
+                reference(&mut want, &warped, c, op, mode);
+                let mut fast = canvas.clone();
+                blend(&mut fast, &warped, Paint::Solid(c), op as u8, mode);
+                let mut base = canvas.clone();
+                crate::simd::with_baseline(|| {
+                    blend(&mut base, &warped, Paint::Solid(c), op as u8, mode)
+                });
+                assert_eq!(fast, want, "{ww}×{wh} {mode:?}");
+                assert_eq!(base, want, "{ww}×{wh} {mode:?} (baseline)");
+            }
+        }
+    }
 
     #[test]
     fn opaque_and_half_coverage_blend() {

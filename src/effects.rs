@@ -9,7 +9,7 @@
 
 use image::RgbImage;
 
-use crate::blur::{gaussian_like, radius_for_sigma};
+use crate::blur::{gaussian_like, radius_for_sigma, Divider};
 use crate::geometry::{Homography, Point};
 use crate::noise;
 use crate::recipe::{Effect, EffectsConfig};
@@ -137,23 +137,55 @@ impl PixelEffect {
 /// Brightness shift, contrast and saturation scale.
 fn color_jitter(img: &mut RgbImage, brightness: f64, contrast: f64, saturation: f64) {
     // Levels after brightness and contrast, in 1/256 steps; saturation in 1/256.
-    let lut: Vec<i32> = (0..256)
-        .map(|v| (((f64::from(v) - 128.0) * contrast + 128.0 + brightness) * 256.0).round() as i32)
-        .collect();
+    let mut lut = [0i32; 256];
+    for (v, l) in lut.iter_mut().enumerate() {
+        *l = (((v as f64 - 128.0) * contrast + 128.0 + brightness) * 256.0).round() as i32;
+    }
     let sat = (saturation * 256.0).round() as i32;
-    for px in img.chunks_exact_mut(3) {
-        let v = [
-            lut[px[0] as usize],
-            lut[px[1] as usize],
-            lut[px[2] as usize],
-        ];
+    jitter_pixels(img.as_mut(), &lut, sat);
+}
+
+crate::simd::avx2_dispatch! {
+/// [`color_jitter`]'s pixel loop: eight pixels at a time are looked up, then mixed in SIMD
+/// lanes (the same integer operations per pixel as one at a time).
+fn jitter_pixels(data: &mut [u8], lut: &[i32; 256], sat: i32) {
+    let mut chunks = data.chunks_exact_mut(24);
+    for chunk in &mut chunks {
+        let mut v = [[0i32; 8]; 3];
+        for (i, px) in chunk.chunks_exact(3).enumerate() {
+            for c in 0..3 {
+                v[c][i] = lut[usize::from(px[c])];
+            }
+        }
+        let mut out = [[0u8; 8]; 3];
+        for i in 0..8 {
+            let grey = (77 * v[0][i] + 150 * v[1][i] + 29 * v[2][i]) >> 8;
+            for c in 0..3 {
+                out[c][i] = jitter_channel(grey, v[c][i], sat);
+            }
+        }
+        for (i, px) in chunk.chunks_exact_mut(3).enumerate() {
+            for c in 0..3 {
+                px[c] = out[c][i];
+            }
+        }
+    }
+    for px in chunks.into_remainder().chunks_exact_mut(3) {
+        let v = [0, 1, 2].map(|c| lut[usize::from(px[c])]);
         // Rec. 601 luma in 1/256 weights (77 + 150 + 29 = 256).
         let grey = (77 * v[0] + 150 * v[1] + 29 * v[2]) >> 8;
         for (o, c) in px.iter_mut().zip(v) {
-            let out = grey + (((c - grey) * sat) >> 8);
-            *o = ((out + 128) >> 8).clamp(0, 255) as u8;
+            *o = jitter_channel(grey, c, sat);
         }
     }
+}
+}
+
+/// One channel of [`color_jitter`]: `c` moved away from `grey` by the saturation, rounded.
+#[inline(always)]
+fn jitter_channel(grey: i32, c: i32, sat: i32) -> u8 {
+    let out = grey + (((c - grey) * sat) >> 8);
+    ((out + 128) >> 8).clamp(0, 255) as u8
 }
 
 /// Darkens towards the corners by up to `strength`.
@@ -167,15 +199,23 @@ fn vignette(img: &mut RgbImage, strength: f64) {
         .map(|x| part(f64::from(x) + 0.5 - cx))
         .collect();
     let width = img.width() as usize;
+    let mut keep = vec![0u32; width * 3];
     for (y, row) in img.chunks_exact_mut(width * 3).enumerate() {
         let ry = part(y as f64 + 0.5 - cy);
-        for (px, rx) in row.chunks_exact_mut(3).zip(&xs) {
-            let k = ((65536 - ry - rx).max(0) >> 8) as u32;
-            for c in px {
-                *c = ((u32::from(*c) * k + 128) >> 8) as u8;
-            }
+        for (k, rx) in keep.chunks_exact_mut(3).zip(&xs) {
+            k.fill(((65536 - ry - rx).max(0) >> 8) as u32);
         }
+        scale_bytes(row, &keep);
     }
+}
+
+crate::simd::avx2_dispatch! {
+/// `v ← (v · k + 128) >> 8` per byte (k ≤ 256): the vignette's per-value work.
+fn scale_bytes(row: &mut [u8], keep: &[u32]) {
+    for (v, k) in row.iter_mut().zip(keep) {
+        *v = ((u32::from(*v) * k + 128) >> 8) as u8;
+    }
+}
 }
 
 /// Averages `n` samples along `angle`.
@@ -193,6 +233,8 @@ fn motion_blur(img: &mut RgbImage, n: i64, angle: f64) {
     let src = img.as_raw().clone();
     let stride = w * 3;
     let mut sums = vec![0u32; stride];
+    // Rounded division by the tap count as a multiply and a shift (exact, see `Divider`).
+    let div = Divider::new(n as usize);
     for (y, out) in img.chunks_exact_mut(stride).enumerate() {
         sums.fill(0);
         // Each tap adds the source row shifted by its offset, edges clamped: interior pixels
@@ -208,35 +250,50 @@ fn motion_blur(img: &mut RgbImage, n: i64, angle: f64) {
                     sums[x * 3 + c] += u32::from(row[sx * 3 + c]);
                 }
             }
-            let shifted = &row[((lo as i64 + dx) as usize) * 3..][..(hi - lo) * 3];
-            for (s, v) in sums[lo * 3..hi * 3].iter_mut().zip(shifted) {
-                *s += u32::from(*v);
+            // (An image narrower than the taps' reach has no interior.)
+            if hi > lo {
+                let shifted = &row[((lo as i64 + dx) as usize) * 3..][..(hi - lo) * 3];
+                add_bytes(&mut sums[lo * 3..hi * 3], shifted);
             }
         }
-        for (o, s) in out.iter_mut().zip(&sums) {
-            *o = ((s + n as u32 / 2) / n as u32) as u8;
-        }
+        div.div_row(&sums, out);
     }
+}
+
+crate::simd::avx2_dispatch! {
+/// `sums[i] += values[i]`: one motion-blur tap over a row.
+fn add_bytes(sums: &mut [u32], values: &[u8]) {
+    for (s, v) in sums.iter_mut().zip(values) {
+        *s += u32::from(*v);
+    }
+}
 }
 
 /// Adds approximately gaussian noise of `sigma` levels per channel: one random byte per value
 /// from a per-row stream, mapped through [`noise::GAUSSIAN`], so every row's noise is
 /// independent of evaluation order.
 fn noise(img: &mut RgbImage, sigma: f64, seed: u64) {
-    // Noise in 1/256 levels per byte value.
-    let table: Vec<i32> = noise::GAUSSIAN
-        .iter()
-        .map(|g| (f64::from(*g) * sigma).round() as i32)
-        .collect();
+    // Noise in 1/256 levels per byte value, then rounded to whole levels:
+    // ((256·v + t + 128) >> 8) = v + ((t + 128) >> 8) exactly, as 256·v is a whole level.
+    let mut levels = [0i32; 256];
+    for (l, g) in levels.iter_mut().zip(noise::GAUSSIAN.iter()) {
+        *l = ((f64::from(*g) * sigma).round() as i32 + 128) >> 8;
+    }
     let stride = img.width() as usize * 3;
     let mut bytes = vec![0u8; stride];
     for (y, row) in img.chunks_exact_mut(stride).enumerate() {
         noise::row_bytes(seed, y as u32, &mut bytes);
-        for (v, u) in row.iter_mut().zip(&bytes) {
-            let out = i32::from(*v) * 256 + table[*u as usize];
-            *v = ((out + 128) >> 8).clamp(0, 255) as u8;
-        }
+        add_noise(row, &bytes, &levels);
     }
+}
+
+crate::simd::avx2_dispatch! {
+/// `v ← clamp(v + levels[u])` per value with its random byte `u`.
+fn add_noise(row: &mut [u8], bytes: &[u8], levels: &[i32; 256]) {
+    for (v, u) in row.iter_mut().zip(bytes) {
+        *v = (i32::from(*v) + levels[usize::from(*u)]).clamp(0, 255) as u8;
+    }
+}
 }
 
 /// Re-encodes as JPEG at `quality` and decodes again: blocking and ringing artefacts.
@@ -366,6 +423,180 @@ mod tests {
         RgbImage::from_fn(64, 48, |x, y| {
             image::Rgb([(x * 4) as u8, (y * 5) as u8, 128])
         })
+    }
+
+    // The effects as first written, one value at a time: what the SIMD kernels must match.
+    /// Brightness shift, contrast and saturation scale.
+    fn reference_color_jitter(img: &mut RgbImage, brightness: f64, contrast: f64, saturation: f64) {
+        // Levels after brightness and contrast, in 1/256 steps; saturation in 1/256.
+        let lut: Vec<i32> = (0..256)
+            .map(|v| {
+                (((f64::from(v) - 128.0) * contrast + 128.0 + brightness) * 256.0).round() as i32
+            })
+            .collect();
+        let sat = (saturation * 256.0).round() as i32;
+        for px in img.chunks_exact_mut(3) {
+            let v = [
+                lut[px[0] as usize],
+                lut[px[1] as usize],
+                lut[px[2] as usize],
+            ];
+            // Rec. 601 luma in 1/256 weights (77 + 150 + 29 = 256).
+            let grey = (77 * v[0] + 150 * v[1] + 29 * v[2]) >> 8;
+            for (o, c) in px.iter_mut().zip(v) {
+                let out = grey + (((c - grey) * sat) >> 8);
+                *o = ((out + 128) >> 8).clamp(0, 255) as u8;
+            }
+        }
+    }
+
+    /// Darkens towards the corners by up to `strength`.
+    fn reference_vignette(img: &mut RgbImage, strength: f64) {
+        let (w, h) = (f64::from(img.width()), f64::from(img.height()));
+        let (cx, cy) = (w / 2.0, h / 2.0);
+        let norm = strength / (cx * cx + cy * cy);
+        // Kept share 1 − strength·r², r² split into its x and y parts, in 1/65536.
+        let part = |d: f64| (d * d * norm * 65536.0).round() as i64;
+        let xs: Vec<i64> = (0..img.width())
+            .map(|x| part(f64::from(x) + 0.5 - cx))
+            .collect();
+        let width = img.width() as usize;
+        for (y, row) in img.chunks_exact_mut(width * 3).enumerate() {
+            let ry = part(y as f64 + 0.5 - cy);
+            for (px, rx) in row.chunks_exact_mut(3).zip(&xs) {
+                let k = ((65536 - ry - rx).max(0) >> 8) as u32;
+                for c in px {
+                    *c = ((u32::from(*c) * k + 128) >> 8) as u8;
+                }
+            }
+        }
+    }
+
+    /// Averages `n` samples along `angle`.
+    fn reference_motion_blur(img: &mut RgbImage, n: i64, angle: f64) {
+        let offsets: Vec<(i64, i64)> = (0..n)
+            .map(|k| {
+                let t = k as f64 - (n - 1) as f64 / 2.0;
+                (
+                    (t * angle.cos()).round() as i64,
+                    (t * angle.sin()).round() as i64,
+                )
+            })
+            .collect();
+        let (w, h) = (img.width() as usize, img.height() as usize);
+        let src = img.as_raw().clone();
+        let stride = w * 3;
+        let mut sums = vec![0u32; stride];
+        for (y, out) in img.chunks_exact_mut(stride).enumerate() {
+            sums.fill(0);
+            // Each tap adds the source row shifted by its offset, edges clamped: interior pixels
+            // are one contiguous slice per tap.
+            for &(dx, dy) in &offsets {
+                let sy = (y as i64 + dy).clamp(0, h as i64 - 1) as usize;
+                let row = &src[sy * stride..][..stride];
+                let lo = (-dx).clamp(0, w as i64) as usize;
+                let hi = (w as i64 - dx).clamp(lo as i64, w as i64) as usize;
+                for x in (0..lo).chain(hi..w) {
+                    let sx = (x as i64 + dx).clamp(0, w as i64 - 1) as usize;
+                    for c in 0..3 {
+                        sums[x * 3 + c] += u32::from(row[sx * 3 + c]);
+                    }
+                }
+                let shifted = &row[((lo as i64 + dx) as usize) * 3..][..(hi - lo) * 3];
+                for (s, v) in sums[lo * 3..hi * 3].iter_mut().zip(shifted) {
+                    *s += u32::from(*v);
+                }
+            }
+            for (o, s) in out.iter_mut().zip(&sums) {
+                *o = ((s + n as u32 / 2) / n as u32) as u8;
+            }
+        }
+    }
+
+    /// Adds approximately gaussian noise of `sigma` levels per channel: one random byte per value
+    /// from a per-row stream, mapped through [`crate::noise::GAUSSIAN`], so every row's noise is
+    /// independent of evaluation order.
+    fn reference_noise(img: &mut RgbImage, sigma: f64, seed: u64) {
+        // Noise in 1/256 levels per byte value.
+        let table: Vec<i32> = crate::noise::GAUSSIAN
+            .iter()
+            .map(|g| (f64::from(*g) * sigma).round() as i32)
+            .collect();
+        let stride = img.width() as usize * 3;
+        let mut bytes = vec![0u8; stride];
+        for (y, row) in img.chunks_exact_mut(stride).enumerate() {
+            crate::noise::row_bytes(seed, y as u32, &mut bytes);
+            for (v, u) in row.iter_mut().zip(&bytes) {
+                let out = i32::from(*v) * 256 + table[*u as usize];
+                *v = ((out + 128) >> 8).clamp(0, 255) as u8;
+            }
+        }
+    }
+
+    #[test]
+    fn simd_kernels_match_the_scalar_reference() {
+        // Widths around the lane counts (8 pixels, 32 bytes) and odd remainders.
+        // (The reference motion blur needs images wider than its taps reach.)
+        for (i, (w, h)) in [(5, 1), (7, 5), (8, 3), (9, 4), (31, 6), (64, 7), (65, 2)]
+            .into_iter()
+            .enumerate()
+        {
+            let data = crate::simd::random_bytes(i as u64, (w * h * 3) as usize);
+            let img = RgbImage::from_raw(w, h, data).unwrap();
+            type Reference = fn(&mut RgbImage);
+            let effects: [(PixelEffect, Reference); 5] = [
+                (
+                    PixelEffect::ColorJitter {
+                        brightness: 9.5,
+                        contrast: 1.17,
+                        saturation: 1.9,
+                    },
+                    |m| reference_color_jitter(m, 9.5, 1.17, 1.9),
+                ),
+                (
+                    PixelEffect::ColorJitter {
+                        brightness: -30.0,
+                        contrast: 0.8,
+                        saturation: 0.2,
+                    },
+                    |m| reference_color_jitter(m, -30.0, 0.8, 0.2),
+                ),
+                (PixelEffect::Vignette { strength: 0.7 }, |m| {
+                    reference_vignette(m, 0.7)
+                }),
+                (
+                    PixelEffect::MotionBlur {
+                        taps: 6,
+                        angle: 0.4,
+                    },
+                    |m| reference_motion_blur(m, 6, 0.4),
+                ),
+                (
+                    PixelEffect::Noise {
+                        sigma: 40.0,
+                        seed: 3,
+                    },
+                    |m| reference_noise(m, 40.0, 3),
+                ),
+            ];
+            for (effect, reference) in effects {
+                let mut want = img.clone();
+                reference(&mut want);
+                let mut simd = img.clone();
+                effect.apply(&mut simd);
+                let mut base = img.clone();
+                crate::simd::with_baseline(|| effect.apply(&mut base));
+                assert_eq!(simd, want, "{w}×{h}: {effect:?}");
+                assert_eq!(base, want, "{w}×{h}: {effect:?} (baseline)");
+            }
+        }
+    }
+
+    #[test]
+    fn motion_blur_on_an_image_narrower_than_its_reach() {
+        let mut img = RgbImage::from_pixel(1, 2, image::Rgb([10, 20, 30]));
+        motion_blur(&mut img, 9, 0.2);
+        assert!(img.pixels().all(|p| p.0 == [10, 20, 30]));
     }
 
     #[test]

@@ -44,6 +44,7 @@ pub mod render;
 pub mod rng;
 pub mod scene;
 pub mod schemas;
+pub mod simd;
 pub mod sink;
 pub mod stats;
 pub mod template;

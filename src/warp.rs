@@ -126,7 +126,7 @@ fn to_fixed(v: f64) -> i64 {
 
 /// Bilinear alpha at source position `(px, py)` (16.16 fixed point, relative to pixel centres);
 /// outside the layer is transparent.
-#[inline]
+#[inline(always)]
 fn sample_fixed(layer: &AlphaLayer, px: i64, py: i64) -> u8 {
     const ONE: i64 = 1 << 16;
     let (lw, lh) = (i64::from(layer.width), i64::from(layer.height));
