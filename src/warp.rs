@@ -79,9 +79,14 @@ pub fn warp_alpha(
     let inv = to_canvas.inverse().expect("warps are invertible").0;
     let mut data = vec![0u8; (w * h) as usize];
     let affine = inv[6] == 0.0 && inv[7] == 0.0 && inv[8] == 1.0;
+    let reach = ink_reach(layer, to_canvas);
     for (row, out) in data.chunks_exact_mut(w as usize).enumerate() {
         let cy = (y0 + row as i64) as f64 + 0.5;
         let cx = x0 as f64 + 0.5;
+        // Columns outside the span stay 0: every bilinear tap there lies outside the layer.
+        let (c0, c1) = reach
+            .as_ref()
+            .map_or((0, out.len()), |q| row_span(q, cy, x0, out.len()));
         if affine {
             // Source position (relative to source pixel centres) in 16.16 fixed point,
             // stepped along the row.
@@ -89,16 +94,22 @@ pub fn warp_alpha(
             let sx = fixed(inv[0] * cx + inv[1] * cy + inv[2] - 0.5);
             let sy = fixed(inv[3] * cx + inv[4] * cy + inv[5] - 0.5);
             let (dx, dy) = (fixed(inv[0]), fixed(inv[3]));
-            for (col, o) in out.iter_mut().enumerate() {
+            for (col, o) in out.iter_mut().enumerate().take(c1).skip(c0) {
                 let (px, py) = (sx + dx * col as i64, sy + dy * col as i64);
                 *o = sample_fixed(layer, px, py);
             }
         } else {
-            // Homogeneous source coordinates, stepped along the row; one division per pixel.
+            // Homogeneous source coordinates, stepped along the row (running sums, so the
+            // columns before the span are stepped too); one division per pixel.
             let mut nx = inv[0] * cx + inv[1] * cy + inv[2];
             let mut ny = inv[3] * cx + inv[4] * cy + inv[5];
             let mut wz = inv[6] * cx + inv[7] * cy + inv[8];
-            for o in out.iter_mut() {
+            for _ in 0..c0 {
+                nx += inv[0];
+                ny += inv[3];
+                wz += inv[6];
+            }
+            for o in &mut out[c0..c1] {
                 let (px, py) = (to_fixed(nx / wz - 0.5), to_fixed(ny / wz - 0.5));
                 *o = sample_fixed(layer, px, py);
                 nx += inv[0];
@@ -114,6 +125,57 @@ pub fn warp_alpha(
         height: h,
         data,
     }
+}
+
+/// The canvas outline of everything a bilinear tap can reach: the layer grown by 1.5 source
+/// pixels (a sample is non-zero only within 0.5 pixel of the layer), mapped to the canvas.
+/// `None` when the map may fold that outline (its corners on both sides of the horizon): then
+/// every column is visited.
+fn ink_reach(layer: &AlphaLayer, to_canvas: &Homography) -> Option<Quad> {
+    const GROW: f64 = 1.5;
+    let grown = Rect::new(
+        -GROW,
+        -GROW,
+        f64::from(layer.width) + GROW,
+        f64::from(layer.height) + GROW,
+    )
+    .quad();
+    let m = &to_canvas.0;
+    let w = grown.map(|p| m[6] * p.x + m[7] * p.y + m[8]);
+    let one_side = w.iter().all(|&v| v > 0.0) || w.iter().all(|&v| v < 0.0);
+    let quad = to_canvas.apply_quad(&grown);
+    (one_side && quad.iter().all(|p| p.x.is_finite() && p.y.is_finite())).then_some(quad)
+}
+
+/// Columns `[c0, c1)` of a canvas row (pixel centres at height `cy`, the row starting at canvas
+/// column `x0`, `len` columns) where the row crosses the convex quad `reach`, widened by two
+/// columns each side against rounding. Empty (`c0 == c1`) when the row misses it.
+fn row_span(reach: &Quad, cy: f64, x0: i64, len: usize) -> (usize, usize) {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for i in 0..4 {
+        let (p, q) = (reach[i], reach[(i + 1) % 4]);
+        if (p.y - cy) * (q.y - cy) > 0.0 {
+            continue; // the edge lies wholly above or below the row
+        }
+        let xs = if p.y == q.y {
+            [p.x, q.x]
+        } else {
+            let x = p.x + (cy - p.y) * (q.x - p.x) / (q.y - p.y);
+            [x, x]
+        };
+        for x in xs {
+            lo = lo.min(x);
+            hi = hi.max(x);
+        }
+    }
+    if lo > hi {
+        return (0, 0);
+    }
+    // Column c has its centre at x0 + c + 0.5.
+    let first = (lo - x0 as f64 - 0.5).floor() - 2.0;
+    let last = (hi - x0 as f64 - 0.5).ceil() + 3.0;
+    let clamp = |v: f64| v.clamp(0.0, len as f64) as usize;
+    (clamp(first), clamp(last))
 }
 
 /// `v` in 16.16 fixed point, rounded half away from zero (`f64::round` is a libm call on
@@ -226,6 +288,79 @@ pub fn bilinear_rgb(img: &RgbImage, p: Point) -> [u8; 3] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `warp_alpha` as it was before row spans: every column of the bounding box sampled.
+    fn warp_alpha_every_column(
+        layer: &AlphaLayer,
+        to_canvas: &Homography,
+        w: u32,
+        h: u32,
+    ) -> WarpedAlpha {
+        let full = warp_alpha(layer, to_canvas, w, h);
+        let inv = to_canvas.inverse().unwrap().0;
+        let affine = inv[6] == 0.0 && inv[7] == 0.0 && inv[8] == 1.0;
+        let mut data = vec![0u8; full.data.len()];
+        let width = full.width.max(1) as usize;
+        for (row, out) in data.chunks_exact_mut(width).enumerate() {
+            let cy = (full.y0 as usize + row) as f64 + 0.5;
+            let cx = f64::from(full.x0) + 0.5;
+            if affine {
+                let fixed = |v: f64| (v * 65536.0).round() as i64;
+                let sx = fixed(inv[0] * cx + inv[1] * cy + inv[2] - 0.5);
+                let sy = fixed(inv[3] * cx + inv[4] * cy + inv[5] - 0.5);
+                let (dx, dy) = (fixed(inv[0]), fixed(inv[3]));
+                for (col, o) in out.iter_mut().enumerate() {
+                    *o = sample_fixed(layer, sx + dx * col as i64, sy + dy * col as i64);
+                }
+            } else {
+                let mut nx = inv[0] * cx + inv[1] * cy + inv[2];
+                let mut ny = inv[3] * cx + inv[4] * cy + inv[5];
+                let mut wz = inv[6] * cx + inv[7] * cy + inv[8];
+                for o in out.iter_mut() {
+                    *o = sample_fixed(layer, to_fixed(nx / wz - 0.5), to_fixed(ny / wz - 0.5));
+                    nx += inv[0];
+                    ny += inv[3];
+                    wz += inv[6];
+                }
+            }
+        }
+        WarpedAlpha { data, ..full }
+    }
+
+    #[test]
+    fn row_spans_skip_only_columns_without_ink() {
+        // Layers with ink up to every edge (the worst case for a span), under rotations,
+        // scalings and perspective warps like the scenes' and native crops'.
+        let mut rng = Rng::new(11);
+        for case in 0..300 {
+            let (lw, lh) = (1 + rng.below(120) as u32, 1 + rng.below(60) as u32);
+            let layer = AlphaLayer {
+                width: lw,
+                height: lh,
+                data: (0..lw * lh).map(|_| 1 + rng.below(255) as u8).collect(),
+            };
+            let src = Rect::new(0.0, 0.0, f64::from(lw), f64::from(lh)).quad();
+            let scale = rng.range_f64(0.3, 3.0);
+            let cfg = WarpConfig {
+                probability: crate::recipe::Prob(if case % 3 == 0 { 0.0 } else { 1.0 }),
+                strength: crate::recipe::Range { min: 0.0, max: 0.3 },
+                rotation: crate::recipe::Range {
+                    min: -40.0,
+                    max: 40.0,
+                },
+            };
+            let (shape, _, _) =
+                random_shape(f64::from(lw) * scale, f64::from(lh) * scale, &cfg, &mut rng);
+            let (ox, oy) = (rng.range_f64(-20.0, 200.0), rng.range_f64(-20.0, 120.0));
+            let dst = shape.map(|p| Point::new(p.x + ox, p.y + oy));
+            let Some(h) = Homography::from_quads(&src, &dst) else {
+                continue;
+            };
+            let got = warp_alpha(&layer, &h, 220, 140);
+            let want = warp_alpha_every_column(&layer, &h, 220, 140);
+            assert_eq!(got.data, want.data, "case {case}");
+        }
+    }
 
     #[test]
     fn identity_translation_copies_pixels() {
