@@ -109,12 +109,34 @@ pub fn warp_alpha(
                 ny += inv[3];
                 wz += inv[6];
             }
-            for o in &mut out[c0..c1] {
-                let (px, py) = (to_fixed(nx / wz - 0.5), to_fixed(ny / wz - 0.5));
-                *o = sample_fixed(layer, px, py);
-                nx += inv[0];
-                ny += inv[3];
-                wz += inv[6];
+            if layer.width >= 1 << 14 || layer.height >= 1 << 14 {
+                // Too wide for the 32-bit positions of `project_row` (never drawn in practice).
+                for o in &mut out[c0..c1] {
+                    let (px, py) = (to_fixed(nx / wz - 0.5), to_fixed(ny / wz - 0.5));
+                    *o = sample_fixed(layer, px, py);
+                    nx += inv[0];
+                    ny += inv[3];
+                    wz += inv[6];
+                }
+                continue;
+            }
+            // In chunks: the running sums stay sequential, the divisions run in lanes.
+            const CHUNK: usize = 32;
+            let (mut xs, mut ys, mut ws) = ([0.0; CHUNK], [0.0; CHUNK], [0.0; CHUNK]);
+            let (mut pxs, mut pys) = ([0i32; CHUNK], [0i32; CHUNK]);
+            for chunk in out[c0..c1].chunks_mut(CHUNK) {
+                let n = chunk.len();
+                for k in 0..n {
+                    (xs[k], ys[k], ws[k]) = (nx, ny, wz);
+                    nx += inv[0];
+                    ny += inv[3];
+                    wz += inv[6];
+                }
+                project_row(&xs[..n], &ws[..n], &mut pxs[..n]);
+                project_row(&ys[..n], &ws[..n], &mut pys[..n]);
+                for (k, o) in chunk.iter_mut().enumerate() {
+                    *o = sample_fixed(layer, i64::from(pxs[k]), i64::from(pys[k]));
+                }
             }
         }
     }
@@ -176,6 +198,22 @@ fn row_span(reach: &Quad, cy: f64, x0: i64, len: usize) -> (usize, usize) {
     let last = (hi - x0 as f64 - 0.5).ceil() + 3.0;
     let clamp = |v: f64| v.clamp(0.0, len as f64) as usize;
     (clamp(first), clamp(last))
+}
+
+crate::simd::avx2_dispatch! {
+    /// `out[k] = to_fixed(n[k] / w[k] - 0.5)` for layers narrower than 2¹⁴ pixels, in 32 bits:
+    /// positions beyond ±2¹⁴ pixels are clamped there, which keeps them outside the layer (a
+    /// sample there is 0 either way), and NaN becomes 0 as `as i64` makes it.
+    fn project_row(n: &[f64], w: &[f64], out: &mut [i32]) {
+        const LIMIT: f64 = (1u64 << 30) as f64;
+        for ((o, &n), &w) in out.iter_mut().zip(n).zip(w) {
+            let s = (n / w - 0.5) * 65536.0;
+            let r = if s >= 0.0 { s + 0.5 } else { s - 0.5 };
+            let r = if r.is_nan() { 0.0 } else { r.clamp(-LIMIT, LIMIT) };
+            // SAFETY: `r` is finite and within ±2³⁰.
+            *o = unsafe { r.to_int_unchecked::<i32>() };
+        }
+    }
 }
 
 /// `v` in 16.16 fixed point, rounded half away from zero (`f64::round` is a libm call on
@@ -328,7 +366,7 @@ mod tests {
     }
 
     #[test]
-    fn row_spans_skip_only_columns_without_ink() {
+    fn row_spans_and_lanes_give_the_per_pixel_result() {
         // Layers with ink up to every edge (the worst case for a span), under rotations,
         // scalings and perspective warps like the scenes' and native crops'.
         let mut rng = Rng::new(11);
@@ -359,6 +397,8 @@ mod tests {
             let got = warp_alpha(&layer, &h, 220, 140);
             let want = warp_alpha_every_column(&layer, &h, 220, 140);
             assert_eq!(got.data, want.data, "case {case}");
+            let baseline = crate::simd::with_baseline(|| warp_alpha(&layer, &h, 220, 140));
+            assert_eq!(baseline.data, want.data, "case {case}, baseline build");
         }
     }
 
