@@ -317,6 +317,16 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
     let cli = Cli::parse();
+    // A report piped into a reader that stops early (`eval RUN | head -1`) ends quietly, as
+    // other Unix tools do, not with a panic on the failed print (Rust ignores SIGPIPE).
+    // `generate` keeps it ignored: its stream says which side closed, and its shards stay whole.
+    #[cfg(unix)]
+    if !matches!(cli.command, Command::Generate { .. }) {
+        // SAFETY: as above; still no other thread.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     match dispatch(cli.command) {
         Ok(Flow::Done) => ExitCode::SUCCESS,
         Ok(Flow::Interrupted(signal)) => ExitCode::from((128 + signal).clamp(1, 255) as u8),

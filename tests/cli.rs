@@ -945,3 +945,26 @@ fn recipe_paths_are_relative_to_the_recipe_and_check_matches_generate() {
     assert!(text.contains("does not fit the 64×64 canvas"), "{text}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A report printed into a pipe whose reader has gone (`recipe init | head -0`) ends the
+/// process by SIGPIPE, as other Unix tools end, not with a panic about the failed print.
+#[cfg(unix)]
+#[test]
+fn a_report_into_a_closed_pipe_ends_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = bin()
+        .args(["recipe", "init"])
+        .stdout(writer)
+        .output()
+        .expect("binary runs");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        o.status.signal(),
+        Some(13),
+        "status {:?}: {stderr}",
+        o.status
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -424,3 +424,31 @@ fn fast_verify_checks_every_shard_and_a_seeded_sample_of_records() {
     assert_eq!(code, Some(2), "{text}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A reader that stops early (`generate -o - | head -c 1`) ends the stream with an error
+/// that says so (exit status 1), never a panic.
+#[test]
+fn a_stream_whose_reader_stops_early_says_so() {
+    let cwd = tmp("stream-stop-cwd");
+    std::fs::create_dir_all(&cwd).unwrap();
+    let mut args = vec!["generate", "-o", "-"];
+    args.extend_from_slice(SMALL);
+    let mut child = bin()
+        .args(&args)
+        .current_dir(&cwd)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 1];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The read end is closed here; 24 samples are far more than a pipe's buffer.
+    let o = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the reading side of the pipe closed"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
