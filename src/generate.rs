@@ -984,32 +984,37 @@ pub fn run(ctx: &Context, opts: &RunOptions) -> Result<Outcome> {
         (shard_writer, result)
     });
 
-    let mut failure: Option<anyhow::Error> = None;
-    for next in indices.chunks(batch) {
-        if stopped() {
-            break;
-        }
-        let made: Result<Vec<Made>> = match &opts.device {
-            Device::Cpu => pool.install(|| {
-                next.par_iter()
-                    .map(|&i| produce_guarded(ctx, i).map(|(records, facts)| (i, records, facts)))
-                    .collect()
-            }),
-            #[cfg(feature = "gpu")]
-            Device::Gpu(g) => produce_on_gpu(ctx, next, &pool, g),
-        };
-        match made {
-            Ok(chunk) => {
-                if tx.send(chunk).is_err() {
-                    break; // the writer failed; its error is reported below
+    let failure: Option<anyhow::Error> = match &opts.device {
+        Device::Cpu => {
+            let mut failure = None;
+            for next in indices.chunks(batch) {
+                if stopped() {
+                    break;
+                }
+                let made: Result<Vec<Made>> = pool.install(|| {
+                    next.par_iter()
+                        .map(|&i| {
+                            produce_guarded(ctx, i).map(|(records, facts)| (i, records, facts))
+                        })
+                        .collect()
+                });
+                match made {
+                    Ok(chunk) => {
+                        if tx.send(chunk).is_err() {
+                            break; // the writer failed; its error is reported below
+                        }
+                    }
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
                 }
             }
-            Err(e) => {
-                failure = Some(e);
-                break;
-            }
+            failure
         }
-    }
+        #[cfg(feature = "gpu")]
+        Device::Gpu(g) => produce_on_gpu(ctx, indices.chunks(batch), &pool, g, &stopped, &tx),
+    };
     drop(tx);
     let (shard_writer, written) = writer
         .join()
@@ -1120,20 +1125,80 @@ pub(crate) fn write_manifest(dir: &Path, name: &str, m: &Manifest) -> Result<()>
     Ok(())
 }
 
-/// [`produce`], with a panic turned into an error naming the sample: one bad sample must stop
-/// the run cleanly (completed shards kept), not abort the process mid-write.
-/// A batch on the GPU painter: the workers plan, one submission paints (in slices of at most
-/// `GPU_BATCH_PIXELS` canvas pixels), the workers encode.
+/// Chunks of samples on the GPU painter, as a three-stage pipeline so that no stage waits for
+/// another: while the GPU paints chunk n (on a thread of its own), the worker pool plans chunk
+/// n + 1 and encodes chunk n − 1. Chunks reach `tx` in order, so the output is the same bytes
+/// as a sequential run; at most one chunk waits between two stages. Returns the first error.
 #[cfg(feature = "gpu")]
-fn produce_on_gpu(
+fn produce_on_gpu<'a>(
     ctx: &Context,
-    indices: &[u64],
+    chunks: impl Iterator<Item = &'a [u64]>,
     pool: &rayon::ThreadPool,
     gpu: &Arc<crate::paint::gpu::Gpu>,
-) -> Result<Vec<Made>> {
-    use crate::plan::{Plan, Sample};
-    const GPU_BATCH_PIXELS: u64 = 16 << 20;
-    let planned: Vec<(u64, Plan, image::RgbImage)> = pool.install(|| {
+    stopped: &dyn Fn() -> bool,
+    tx: &mpsc::SyncSender<Vec<Made>>,
+) -> Option<anyhow::Error> {
+    let (to_paint, planned) = mpsc::sync_channel::<Result<Vec<PlannedOnCpu>>>(1);
+    let (to_encode, painted) = mpsc::sync_channel::<Result<Vec<(u64, crate::plan::Sample)>>>(1);
+    std::thread::scope(|scope| {
+        let painter = scope.spawn(move || {
+            let mut painter = crate::paint::gpu::GpuPainter::new(gpu.clone());
+            for chunk in planned {
+                let made = chunk.and_then(|c| paint_chunk_on_gpu(ctx, &mut painter, c));
+                let failed = made.is_err();
+                if to_encode.send(made).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        let encoder = scope.spawn(move || -> Option<anyhow::Error> {
+            for chunk in painted {
+                let made = chunk.and_then(|c| encode_chunk(ctx, pool, c));
+                match made {
+                    Ok(chunk) => {
+                        if tx.send(chunk).is_err() {
+                            return None; // the writer failed; its error is reported later
+                        }
+                    }
+                    Err(e) => return Some(e),
+                }
+            }
+            None
+        });
+        for next in chunks {
+            if stopped() {
+                break;
+            }
+            let plans = plan_chunk(ctx, pool, next);
+            let failed = plans.is_err();
+            if to_paint.send(plans).is_err() || failed {
+                break;
+            }
+        }
+        drop(to_paint);
+        let lost = |stage: &str| {
+            anyhow::anyhow!(
+                "internal error: the {stage} thread stopped unexpectedly (please report it)"
+            )
+        };
+        let painted = painter.join().map_err(|_| lost("GPU painter"));
+        let encoded = encoder.join().map_err(|_| lost("encoding"));
+        painted.err().or(encoded.unwrap_or_else(Some))
+    })
+}
+
+/// A plan made on the CPU and the background the planner painted for it.
+#[cfg(feature = "gpu")]
+type PlannedOnCpu = (u64, crate::plan::Plan, image::RgbImage);
+
+/// The planning stage of [`produce_on_gpu`]: every sample of the chunk planned on the pool.
+#[cfg(feature = "gpu")]
+fn plan_chunk(
+    ctx: &Context,
+    pool: &rayon::ThreadPool,
+    indices: &[u64],
+) -> Result<Vec<PlannedOnCpu>> {
+    pool.install(|| {
         indices
             .par_iter()
             .map(|&i| {
@@ -1143,9 +1208,20 @@ fn produce_on_gpu(
                 })
                 .map(|(plan, bg)| (i, plan, bg))
             })
-            .collect::<Result<_>>()
-    })?;
-    let mut painter = crate::paint::gpu::GpuPainter::new(gpu.clone());
+            .collect()
+    })
+}
+
+/// The painting stage of [`produce_on_gpu`]: one submission per slice of at most
+/// `GPU_BATCH_PIXELS` canvas pixels.
+#[cfg(feature = "gpu")]
+fn paint_chunk_on_gpu(
+    ctx: &Context,
+    painter: &mut crate::paint::gpu::GpuPainter,
+    planned: Vec<PlannedOnCpu>,
+) -> Result<Vec<(u64, crate::plan::Sample)>> {
+    use crate::plan::{Plan, Sample};
+    const GPU_BATCH_PIXELS: u64 = 16 << 20;
     let mut samples = Vec::with_capacity(planned.len());
     let mut rest = planned;
     while !rest.is_empty() {
@@ -1155,8 +1231,7 @@ fn produce_on_gpu(
             take += 1;
         }
         let tail = rest.split_off(take);
-        let batch = rest;
-        rest = tail;
+        let batch = std::mem::replace(&mut rest, tail);
         let (plans, backgrounds): (Vec<(u64, Plan)>, Vec<image::RgbImage>) =
             batch.into_iter().map(|(i, p, bg)| ((i, p), bg)).unzip();
         let images = painter
@@ -1181,6 +1256,16 @@ fn produce_on_gpu(
             )
         }));
     }
+    Ok(samples)
+}
+
+/// The encoding stage of [`produce_on_gpu`]: every painted sample encoded on the pool.
+#[cfg(feature = "gpu")]
+fn encode_chunk(
+    ctx: &Context,
+    pool: &rayon::ThreadPool,
+    samples: Vec<(u64, crate::plan::Sample)>,
+) -> Result<Vec<Made>> {
     pool.install(|| {
         samples
             .into_par_iter()
@@ -1194,6 +1279,8 @@ fn produce_on_gpu(
     })
 }
 
+/// [`produce`], with a panic turned into an error naming the sample: one bad sample must stop
+/// the run cleanly (completed shards kept), not abort the process mid-write.
 fn produce_guarded(ctx: &Context, index: u64) -> Result<(Vec<EncodedSample>, SampleFacts)> {
     guarded(index, || produce(ctx, index, &mut StageTimes::default()))
 }

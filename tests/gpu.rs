@@ -226,4 +226,28 @@ fn generate_on_the_gpu_writes_the_cpu_runs_labels_and_verifies() {
     let (cpu, gpu) = (labels(&dirs[0]), labels(&dirs[1]));
     assert_eq!(cpu.len(), 20);
     assert!(cpu == gpu, "the GPU run's labels differ from the CPU run's");
+    // One thread makes chunks of 16: two chunks through the plan → paint → encode pipeline,
+    // which must give the same bytes as one chunk on two threads.
+    let one = tmp("gpu-generate-one-thread");
+    let status = bin()
+        .args([
+            "generate",
+            "-o",
+            one.to_str().unwrap(),
+            "--device",
+            "gpu",
+            "-j",
+            "1",
+        ])
+        .args(small)
+        .status()
+        .unwrap();
+    assert!(status.success(), "generate --device gpu -j 1");
+    for shard in ["000000.tar", "000001.tar", "000002.tar"] {
+        let (a, b) = (one.join(shard), dirs[1].join(shard));
+        assert!(
+            std::fs::read(&a).unwrap() == std::fs::read(&b).unwrap(),
+            "{shard}: the GPU run's bytes depend on the thread count"
+        );
+    }
 }
