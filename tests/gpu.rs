@@ -199,15 +199,20 @@ fn generate_on_the_gpu_writes_the_cpu_runs_labels_and_verifies() {
         "20",
         "-q",
     ];
-    let mut dirs = Vec::new();
-    for device in ["cpu", "gpu"] {
-        let out = tmp(&format!("gpu-generate-{device}"));
+    let generate = |name: &str, device: &str, extra: &[&str]| {
+        let out = tmp(name);
         let status = bin()
             .args(["generate", "-o", out.to_str().unwrap(), "--device", device])
             .args(small)
+            .args(extra)
             .status()
             .unwrap();
-        assert!(status.success(), "generate --device {device}");
+        assert!(status.success(), "generate --device {device} {extra:?}");
+        out
+    };
+    let mut dirs = Vec::new();
+    for device in ["cpu", "gpu"] {
+        let out = generate(&format!("gpu-generate-{device}"), device, &[]);
         let verify = bin()
             .args(["verify", out.to_str().unwrap()])
             .output()
@@ -228,21 +233,7 @@ fn generate_on_the_gpu_writes_the_cpu_runs_labels_and_verifies() {
     assert!(cpu == gpu, "the GPU run's labels differ from the CPU run's");
     // One thread makes chunks of 16: two chunks through the plan → paint → encode pipeline,
     // which must give the same bytes as one chunk on two threads.
-    let one = tmp("gpu-generate-one-thread");
-    let status = bin()
-        .args([
-            "generate",
-            "-o",
-            one.to_str().unwrap(),
-            "--device",
-            "gpu",
-            "-j",
-            "1",
-        ])
-        .args(small)
-        .status()
-        .unwrap();
-    assert!(status.success(), "generate --device gpu -j 1");
+    let one = generate("gpu-generate-one-thread", "gpu", &["-j", "1"]);
     for shard in ["000000.tar", "000001.tar", "000002.tar"] {
         let (a, b) = (one.join(shard), dirs[1].join(shard));
         assert!(
