@@ -14,7 +14,7 @@ use image::{Rgb, RgbImage};
 use rayon::prelude::*;
 
 use crate::color::hsv;
-use crate::noise::{self, fractal_field};
+use crate::noise;
 use crate::recipe::{BackgroundKind, BackgroundsConfig};
 use crate::rng::Rng;
 
@@ -507,6 +507,23 @@ impl BackgroundPool {
 
     /// Paints a planned background (the CPU reference).
     pub fn paint(&self, plan: &BackgroundPlan, width: u32, height: u32) -> Result<RgbImage> {
+        let (xs, ys): (Vec<u32>, Vec<u32>) = ((0..width).collect(), (0..height).collect());
+        self.paint_on(plan, width, height, &xs, &ys)
+    }
+
+    /// Paints canvas columns `xs` × rows `ys` (increasing) of a planned `width × height`
+    /// background: pixel `(i, j)` of the result is canvas pixel `(xs[i], ys[j])`, whatever else
+    /// is painted. Every kind is a function of the pixel's coordinates, so a thumbnail holds
+    /// exactly the values of the full picture.
+    fn paint_on(
+        &self,
+        plan: &BackgroundPlan,
+        width: u32,
+        height: u32,
+        xs: &[u32],
+        ys: &[u32],
+    ) -> Result<RgbImage> {
+        let (w, h) = (xs.len() as u32, ys.len() as u32);
         Ok(match *plan {
             BackgroundPlan::Image {
                 texture,
@@ -522,7 +539,11 @@ impl BackgroundPool {
                 } else {
                     &self.photos
                 };
-                let crop = |src: &RgbImage| paint_crop(src, width, height, scale, (x0, y0), mirror);
+                let crop = |src: &RgbImage| {
+                    let cols = bilinear_axis_at(xs, width, x0, scale, src.width(), mirror);
+                    let rows = bilinear_axis_at(ys, height, y0, scale, src.height(), false);
+                    paint_crop_axes(src, &cols, &rows)
+                };
                 match &pool[index].source {
                     PhotoSource::Decoded(img) => crop(img),
                     PhotoSource::File { path, size } => {
@@ -537,28 +558,29 @@ impl BackgroundPool {
                     }
                 }
             }
-            BackgroundPlan::Solid { color } => RgbImage::from_pixel(width, height, Rgb(color)),
+            BackgroundPlan::Solid { color } => RgbImage::from_pixel(w, h, Rgb(color)),
             BackgroundPlan::LinearGradient { from, to, angle } => {
-                linear_gradient(width, height, from, to, angle)
+                let g = Gradient::linear(width, height, from, to, angle, xs, ys);
+                g.paint()
             }
             BackgroundPlan::RadialGradient {
                 from,
                 to,
                 centre,
                 radius,
-            } => radial_gradient(width, height, from, to, centre, radius),
+            } => Gradient::radial(from, to, centre, radius, xs, ys).paint(),
             BackgroundPlan::Noise {
                 from,
                 to,
                 seed,
                 cell,
-            } => smooth_noise(width, height, from, to, seed, cell),
+            } => smooth_noise(from, to, seed, cell, xs, ys),
             BackgroundPlan::Paper {
                 base,
                 seed,
                 blotch,
                 grain,
-            } => paper(width, height, base, seed, blotch, grain),
+            } => PaperParts::new(width, seed, blotch, grain, xs, ys).paint(base),
         })
     }
 
@@ -567,12 +589,10 @@ impl BackgroundPool {
     /// the painter gives those pixels. A sixteenth of the work, and the GPU path never paints
     /// a background on the CPU.
     pub fn thumbnail(&self, plan: &BackgroundPlan, width: u32, height: u32) -> Result<Thumbnail> {
-        // Interim: paint whole and subsample (replaced by evaluation on the grid alone).
-        let full = self.paint(plan, width, height)?;
         let step = THUMB_STEP;
-        let image = RgbImage::from_fn(width.div_ceil(step), height.div_ceil(step), |x, y| {
-            *full.get_pixel(x * step, y * step)
-        });
+        let xs: Vec<u32> = (0..width).step_by(step as usize).collect();
+        let ys: Vec<u32> = (0..height).step_by(step as usize).collect();
+        let image = self.paint_on(plan, width, height, &xs, &ys)?;
         Ok(Thumbnail { image, step })
     }
 
@@ -617,6 +637,7 @@ fn pastel_or_any(palette: &[[u8; 3]], rng: &mut Rng) -> [u8; 3] {
 
 /// Per output coordinate of a scaled axis: the two source indices and the 8-bit weight of the
 /// second. Computed once per axis, so the per-pixel work is integer only.
+#[cfg(test)]
 fn bilinear_axis(
     n: u32,
     offset: f64,
@@ -624,9 +645,23 @@ fn bilinear_axis(
     src_len: u32,
     mirror: bool,
 ) -> Vec<(u32, u32, u32)> {
+    let coords: Vec<u32> = (0..n).collect();
+    bilinear_axis_at(&coords, n, offset, scale, src_len, mirror)
+}
+
+/// [`bilinear_axis`] at the output coordinates `coords` of an axis of `n` pixels.
+pub(crate) fn bilinear_axis_at(
+    coords: &[u32],
+    n: u32,
+    offset: f64,
+    scale: f64,
+    src_len: u32,
+    mirror: bool,
+) -> Vec<(u32, u32, u32)> {
     let last = f64::from(src_len - 1);
-    (0..n)
-        .map(|i| {
+    coords
+        .iter()
+        .map(|&i| {
             let o = if mirror { n - 1 - i } else { i };
             let s = (offset + (f64::from(o) + 0.5) / scale - 0.5).clamp(0.0, last);
             let i0 = s.floor();
@@ -654,6 +689,7 @@ fn plan_crop(
 }
 
 /// Paints a planned crop of `src` (see [`BackgroundPlan::Image`]).
+#[cfg(test)]
 fn paint_crop(
     src: &RgbImage,
     width: u32,
@@ -664,6 +700,12 @@ fn paint_crop(
 ) -> RgbImage {
     let xs = bilinear_axis(width, ox, scale, src.width(), mirror);
     let ys = bilinear_axis(height, oy, scale, src.height(), false);
+    paint_crop_axes(src, &xs, &ys)
+}
+
+/// Resamples `src` by per-column and per-row [`bilinear_axis`] tables.
+fn paint_crop_axes(src: &RgbImage, xs: &[(u32, u32, u32)], ys: &[(u32, u32, u32)]) -> RgbImage {
+    let (width, height) = (xs.len() as u32, ys.len() as u32);
     let mut out = RgbImage::new(width, height);
     let stride = src.width() as usize * 3;
     let raw = src.as_raw();
@@ -671,7 +713,7 @@ fn paint_crop(
     // while output rows still blend it.
     let resample_row = |y: u32, buf: &mut [u32]| {
         let line = &raw[y as usize * stride..][..stride];
-        for (px, &(x0, x1, fx)) in buf.chunks_exact_mut(3).zip(&xs) {
+        for (px, &(x0, x1, fx)) in buf.chunks_exact_mut(3).zip(xs) {
             let (a, b) = (x0 as usize * 3, x1 as usize * 3);
             for (c, v) in px.iter_mut().enumerate() {
                 *v = u32::from(line[a + c]) * (256 - fx) + u32::from(line[b + c]) * fx;
@@ -680,7 +722,7 @@ fn paint_crop(
     };
     let n = width as usize * 3;
     let (mut top, mut bottom) = ((u32::MAX, vec![0u32; n]), (u32::MAX, vec![0u32; n]));
-    for (row, &(y0, y1, fy)) in out.chunks_exact_mut(n).zip(&ys) {
+    for (row, &(y0, y1, fy)) in out.chunks_exact_mut(n.max(1)).zip(ys) {
         if top.0 != y0 {
             if bottom.0 == y0 {
                 std::mem::swap(&mut top, &mut bottom);
@@ -761,70 +803,152 @@ fn lerp_color(a: [u8; 3], b: [u8; 3], t: f64) -> [u8; 3] {
     [0, 1, 2].map(|i| (f64::from(a[i]) + (f64::from(b[i]) - f64::from(a[i])) * t).round() as u8)
 }
 
-/// Fills a canvas from ramp positions in [0, 1]: `t_row(y, row)` writes row `y`'s positions
-/// (whole rows, so the arithmetic runs in SIMD lanes), then each picks its colour.
-fn from_ramp(
-    width: u32,
-    height: u32,
-    colors: &[[u8; 3]],
-    mut t_row: impl FnMut(usize, &mut [f32]),
-) -> RgbImage {
-    let colors: &[[u8; 3]; 256] = colors.try_into().expect("a ramp has 256 colours");
-    let mut img = RgbImage::new(width, height);
-    let mut t = vec![0f32; width as usize];
-    let mut index = vec![0u8; width as usize];
-    for (y, row) in img.chunks_exact_mut(width as usize * 3).enumerate() {
-        t_row(y, &mut t);
-        for (i, v) in index.iter_mut().zip(&t) {
-            // At most 255.5, so truncating to u8 is the same as to usize.
-            *i = (v.clamp(0.0, 1.0) * 255.0 + 0.5) as u8;
-        }
-        for (px, i) in row.chunks_exact_mut(3).zip(&index) {
-            px.copy_from_slice(&colors[usize::from(*i)]);
+/// The ramp index of position `t` in [0, 1] (clamped).
+#[inline(always)]
+fn ramp_index(t: f32) -> u8 {
+    // At most 255.5, so truncating to u8 rounds.
+    (t.clamp(0.0, 1.0) * 255.0 + 0.5) as u8
+}
+
+/// A gradient as every painter evaluates it: per pixel one f32 addition `v = col[i] + row[j]`
+/// (correctly rounded everywhere, GPUs included), then the ramp index of `v` — `v` itself for a
+/// linear gradient, `√v / r` for a radial one (then `v` is the squared distance). The index is
+/// a non-decreasing function of `v`, so a GPU can find it exactly by comparing `v` with
+/// [`Gradient::thresholds`] instead of repeating the float steps after the addition.
+pub(crate) struct Gradient {
+    pub col: Vec<f32>,
+    pub row: Vec<f32>,
+    pub colors: Vec<[u8; 3]>,
+    /// `None` for linear; `Some(1 / r)` for radial.
+    inv_radius: Option<f32>,
+}
+
+impl Gradient {
+    /// From `a` to `b` along `angle` across a `width × height` canvas, at columns `xs` × rows
+    /// `ys`: `t = (p / half + 1) / 2` with `p` the projection of the pixel centre on the
+    /// direction and `half` the canvas's half-extent along it.
+    pub(crate) fn linear(
+        width: u32,
+        height: u32,
+        a: [u8; 3],
+        b: [u8; 3],
+        angle: f64,
+        xs: &[u32],
+        ys: &[u32],
+    ) -> Gradient {
+        let (dx, dy) = (angle.cos(), angle.sin());
+        let (w, h) = (f64::from(width), f64::from(height));
+        let half = (w * dx.abs() + h * dy.abs()) / 2.0;
+        let (kx, ky) = ((dx / (2.0 * half)) as f32, (dy / (2.0 * half)) as f32);
+        let t0 = (0.5 + ((0.5 - w / 2.0) * dx + (0.5 - h / 2.0) * dy) / (2.0 * half)) as f32;
+        Gradient {
+            col: xs.iter().map(|&x| t0 + kx * x as f32).collect(),
+            row: ys.iter().map(|&y| ky * y as f32).collect(),
+            colors: ramp(a, b),
+            inv_radius: None,
         }
     }
+
+    /// From `a` at `centre` to `b` at distance `r`, at columns `xs` × rows `ys`.
+    pub(crate) fn radial(
+        a: [u8; 3],
+        b: [u8; 3],
+        (cx, cy): (f64, f64),
+        r: f64,
+        xs: &[u32],
+        ys: &[u32],
+    ) -> Gradient {
+        let (cx, cy) = ((cx - 0.5) as f32, (cy - 0.5) as f32);
+        let square = |d: f32| d * d;
+        Gradient {
+            col: xs.iter().map(|&x| square(x as f32 - cx)).collect(),
+            row: ys.iter().map(|&y| square(y as f32 - cy)).collect(),
+            colors: ramp(a, b),
+            inv_radius: Some((1.0 / r) as f32),
+        }
+    }
+
+    /// The ramp index of `v = col[i] + row[j]`.
+    #[inline(always)]
+    fn index(&self, v: f32) -> u8 {
+        match self.inv_radius {
+            None => ramp_index(v),
+            Some(inv_r) => ramp_index(v.sqrt() * inv_r),
+        }
+    }
+
+    /// `thresholds[k − 1]`: the least `v ≥ 0` whose index is at least `k` (k = 1..=255), so a
+    /// pixel's index is the number of thresholds at or below its `v` (0 for negative `v`).
+    #[cfg_attr(not(feature = "gpu"), allow(dead_code))]
+    pub(crate) fn thresholds(&self) -> [f32; 255] {
+        let mut out = [0f32; 255];
+        // Non-negative f32s are ordered as their bit patterns; +∞ has index 255.
+        let (mut lo, hi_all) = (0u32, f32::INFINITY.to_bits());
+        for (k, t) in (1u8..=255).zip(out.iter_mut()) {
+            let mut hi = hi_all;
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                if self.index(f32::from_bits(mid)) >= k {
+                    hi = mid;
+                } else {
+                    lo = mid + 1;
+                }
+            }
+            *t = f32::from_bits(lo);
+        }
+        out
+    }
+
+    fn paint(&self) -> RgbImage {
+        let (w, h) = (self.col.len(), self.row.len());
+        let colors: &[[u8; 3]; 256] = self.colors.as_slice().try_into().expect("256 colours");
+        let mut img = RgbImage::new(w as u32, h as u32);
+        let mut index = vec![0u8; w];
+        for (row, &r) in img.chunks_exact_mut((w * 3).max(1)).zip(&self.row) {
+            // Two SIMD-friendly loops: indices, then colours.
+            match self.inv_radius {
+                None => {
+                    for (i, &c) in index.iter_mut().zip(&self.col) {
+                        *i = ramp_index(c + r);
+                    }
+                }
+                Some(inv_r) => {
+                    for (i, &c) in index.iter_mut().zip(&self.col) {
+                        *i = ramp_index((c + r).sqrt() * inv_r);
+                    }
+                }
+            }
+            for (px, i) in row.chunks_exact_mut(3).zip(&index) {
+                px.copy_from_slice(&colors[usize::from(*i)]);
+            }
+        }
+        img
+    }
+}
+
+/// Octaves of the noise background's fractal field.
+pub(crate) const NOISE_OCTAVES: u32 = 4;
+
+/// The noise background's ramp index from its field sum (see [`noise::fractal_sum16`]):
+/// `round(sum / (65535 · (2^octaves − 1)) · 255)`, exactly.
+pub(crate) fn noise_index(sum: u32, div: &noise::Divisor) -> u8 {
+    div.div(sum * 255 + div.d / 2) as u8
+}
+
+/// The divisor [`noise_index`] takes.
+pub(crate) fn noise_divisor() -> noise::Divisor {
+    noise::Divisor::new(65535 * ((1 << NOISE_OCTAVES) - 1))
+}
+
+fn smooth_noise(a: [u8; 3], b: [u8; 3], seed: u64, cell: f64, xs: &[u32], ys: &[u32]) -> RgbImage {
+    let sums = noise::fractal_sum16(seed, xs, ys, cell, NOISE_OCTAVES);
+    let colors = ramp(a, b);
+    let div = noise_divisor();
+    let mut img = RgbImage::new(xs.len() as u32, ys.len() as u32);
+    for (px, &s) in img.chunks_exact_mut(3).zip(&sums) {
+        px.copy_from_slice(&colors[usize::from(noise_index(s, &div))]);
+    }
     img
-}
-
-fn linear_gradient(width: u32, height: u32, a: [u8; 3], b: [u8; 3], angle: f64) -> RgbImage {
-    let (dx, dy) = (angle.cos(), angle.sin());
-    let (w, h) = (f64::from(width), f64::from(height));
-    let half = (w * dx.abs() + h * dy.abs()) / 2.0;
-    // t = (p / half + 1) / 2 with p the projection of the pixel centre on the direction.
-    let (kx, ky) = ((dx / (2.0 * half)) as f32, (dy / (2.0 * half)) as f32);
-    let t0 = (0.5 + ((0.5 - w / 2.0) * dx + (0.5 - h / 2.0) * dy) / (2.0 * half)) as f32;
-    from_ramp(width, height, &ramp(a, b), |y, row| {
-        let along_y = ky * y as f32;
-        for (x, t) in row.iter_mut().enumerate() {
-            *t = t0 + kx * x as f32 + along_y;
-        }
-    })
-}
-
-fn radial_gradient(
-    width: u32,
-    height: u32,
-    a: [u8; 3],
-    b: [u8; 3],
-    (cx, cy): (f64, f64),
-    r: f64,
-) -> RgbImage {
-    let (cx, cy, inv_r) = ((cx - 0.5) as f32, (cy - 0.5) as f32, (1.0 / r) as f32);
-    from_ramp(width, height, &ramp(a, b), |y, row| {
-        let dy = y as f32 - cy;
-        for (x, t) in row.iter_mut().enumerate() {
-            let dx = x as f32 - cx;
-            *t = (dx * dx + dy * dy).sqrt() * inv_r;
-        }
-    })
-}
-
-fn smooth_noise(width: u32, height: u32, a: [u8; 3], b: [u8; 3], seed: u64, cell: f64) -> RgbImage {
-    let field = fractal_field(seed, width, height, cell, 4);
-    let w = width as usize;
-    from_ramp(width, height, &ramp(a, b), |y, row| {
-        row.copy_from_slice(&field[y * w..][..w]);
-    })
 }
 
 /// Base colours of paper when the recipe gives none.
@@ -837,38 +961,115 @@ const PAPERS: [[u8; 3]; 6] = [
     [226, 234, 222],
 ];
 
-fn paper(width: u32, height: u32, base: [u8; 3], seed: u64, blotch: f32, grain: f32) -> RgbImage {
-    // Blotches: cells of 96, 48 and 24 px. Fibres: noise stretched along x (12 × 2 px cells).
-    let blotches = fractal_field(seed, width, height, 96.0, 3);
-    let mut fibres = vec![0f32; (width * height) as usize];
-    noise::add_value_noise(
-        &mut fibres,
-        (width, height),
-        seed ^ 0xF1B2,
-        (12.0, 2.0),
-        1.0,
-    );
-    let mut img = RgbImage::new(width, height);
-    let mut specks = vec![0u8; width as usize];
-    let w = width as usize;
-    // Each row in two SIMD-friendly steps: the offset per pixel, then per value.
-    let mut offset = vec![0f32; w];
-    let base = base.map(f32::from);
-    for (y, row) in img.chunks_exact_mut(w * 3).enumerate() {
-        noise::row_bytes(seed, y as u32, &mut specks);
-        let (low, fibre) = (&blotches[y * w..][..w], &fibres[y * w..][..w]);
-        for (((d, l), f), s) in offset.iter_mut().zip(low).zip(fibre).zip(&specks) {
-            let g = f32::from(*s) / 255.0 - 0.5;
-            *d = (l - 0.5) * blotch + (f - 0.5) * grain + g * grain;
+/// Paper's blotches: fractal noise from cells of 96 px, three octaves.
+pub(crate) const PAPER_BLOTCH: (f64, u32) = (96.0, 3);
+/// Paper's fibres: one octave stretched along x, cells of 12 × 2 px, on its own seed.
+pub(crate) const PAPER_FIBRE: ((f64, f64), u64) = ((12.0, 2.0), 0xF1B2);
+
+/// Paper at columns `xs` × rows `ys` of a `width`-wide canvas, in integers: blotches, fibres
+/// and grain (a random byte per pixel) shift the base colour by [`paper_shift`].
+pub(crate) struct PaperParts {
+    /// Blotch field sums (weights 4, 2, 1) per asked pixel.
+    blotches: Vec<u32>,
+    /// Fibre values in [0, 65535] per asked pixel.
+    fibres: Vec<u32>,
+    /// The grain byte per asked pixel (from [`noise::row_bytes`] of whole canvas rows).
+    specks: Vec<u8>,
+    /// Blotch and grain amplitudes in 1/256 levels.
+    pub amplitudes: (i32, i32),
+    w: usize,
+}
+
+/// Blotch and grain amplitudes (levels) in 1/256 levels.
+pub(crate) fn paper_amplitudes(blotch: f32, grain: f32) -> (i32, i32) {
+    let fixed = |v: f32| (f64::from(v) * 256.0).round() as i32;
+    (fixed(blotch), fixed(grain))
+}
+
+/// How far paper's pixel moves from the base colour, in 1/256 levels: blotch value `l` and
+/// fibre value `f` (both in [0, 65535]) and grain byte `g`, each centred and scaled by its
+/// amplitude. Arithmetic shifts floor negative products alike on CPUs and GPUs.
+#[inline(always)]
+pub(crate) fn paper_shift(l: u32, f: u32, g: u8, (b, gr): (i32, i32)) -> i32 {
+    (((l as i32 - 32768) * b) >> 16)
+        + (((f as i32 - 32768) * gr) >> 16)
+        + (((i32::from(g) * 257 - 32768) * gr) >> 16)
+}
+
+/// A base channel moved by `shift` (1/256 levels), rounded and clamped to a byte.
+#[inline(always)]
+pub(crate) fn paper_channel(base: u8, shift: i32) -> u8 {
+    ((i32::from(base) * 256 + shift + 128) >> 8).clamp(0, 255) as u8
+}
+
+impl PaperParts {
+    fn new(width: u32, seed: u64, blotch: f32, grain: f32, xs: &[u32], ys: &[u32]) -> PaperParts {
+        let blotches = noise::fractal_sum16(seed, xs, ys, PAPER_BLOTCH.0, PAPER_BLOTCH.1);
+        let mut fibres = vec![0u32; xs.len() * ys.len()];
+        noise::Octave16::new(seed ^ PAPER_FIBRE.1, xs, ys, PAPER_FIBRE.0, 0).add_to(&mut fibres);
+        let mut row = vec![0u8; width as usize];
+        let mut specks = Vec::with_capacity(xs.len() * ys.len());
+        for &y in ys {
+            noise::row_bytes(seed, y, &mut row);
+            specks.extend(xs.iter().map(|&x| row[x as usize]));
         }
-        for (px, d) in row.chunks_exact_mut(3).zip(&offset) {
-            for c in 0..3 {
-                // `as` saturates, and truncating after +0.5 rounds non-negative values.
-                px[c] = (base[c] + d + 0.5).max(0.0) as u8;
-            }
+        PaperParts {
+            blotches,
+            fibres,
+            specks,
+            amplitudes: paper_amplitudes(blotch, grain),
+            w: xs.len(),
         }
     }
-    img
+
+    fn paint(&self, base: [u8; 3]) -> RgbImage {
+        let h = self.specks.len().checked_div(self.w).unwrap_or(0);
+        let mut img = RgbImage::new(self.w as u32, h as u32);
+        let mut shift = vec![0i32; self.w];
+        for (j, row) in img.chunks_exact_mut((self.w * 3).max(1)).enumerate() {
+            let at = j * self.w..(j + 1) * self.w;
+            paper_row(
+                &self.blotches[at.clone()],
+                &self.fibres[at.clone()],
+                &self.specks[at],
+                self.amplitudes,
+                base,
+                &mut shift,
+                row,
+            );
+        }
+        img
+    }
+}
+
+crate::simd::avx2_dispatch! {
+/// One row of paper in two SIMD-friendly steps: the shift per pixel, then per channel.
+fn paper_row(
+    blotches: &[u32],
+    fibres: &[u32],
+    specks: &[u8],
+    amplitudes: (i32, i32),
+    base: [u8; 3],
+    shift: &mut [i32],
+    out: &mut [u8],
+) {
+    for (((d, &l), &f), &g) in shift.iter_mut().zip(blotches).zip(fibres).zip(specks) {
+        *d = paper_shift(blotch_value(l), f, g, amplitudes);
+    }
+    for (px, &d) in out.chunks_exact_mut(3).zip(&*shift) {
+        px[0] = paper_channel(base[0], d);
+        px[1] = paper_channel(base[1], d);
+        px[2] = paper_channel(base[2], d);
+    }
+}
+}
+
+/// A blotch field sum (weights 4 + 2 + 1) as a value in [0, 65535]: `sum · 4681 / 2^15`
+/// (4681 / 2^15 ≈ 1/7; a multiply and a shift, exact in u32, where a division would dominate
+/// the pixel).
+#[inline(always)]
+pub(crate) fn blotch_value(sum: u32) -> u32 {
+    (sum * 4681) >> 15
 }
 
 #[cfg(test)]
@@ -1028,6 +1229,27 @@ mod tests {
         })
     }
 
+    /// One octave of integer value noise at pixel `(x, y)`, straight from the lattice.
+    fn reference_octave16(seed: u64, x: u32, y: u32, (cx, cy): (f64, f64)) -> u32 {
+        let ((i, sx), (j, sy)) = (noise::axis16(&[x], cx)[0], noise::axis16(&[y], cy)[0]);
+        let at = |i, j| noise::lattice16(seed, i, j);
+        let (a, b) = (
+            noise::blend16(at(i, j), at(i, j + 1), sy),
+            noise::blend16(at(i + 1, j), at(i + 1, j + 1), sy),
+        );
+        noise::blend16(a, b, sx)
+    }
+
+    fn reference_fractal_sum16(seed: u64, x: u32, y: u32, cell: f64, octaves: u32) -> u32 {
+        let mut c = cell;
+        let mut sum = 0;
+        for o in 0..octaves {
+            sum += reference_octave16(seed + u64::from(o), x, y, (c, c)) << (octaves - 1 - o);
+            c = (c / 2.0).max(1.0);
+        }
+        sum
+    }
+
     fn reference_smooth_noise(
         width: u32,
         height: u32,
@@ -1036,9 +1258,11 @@ mod tests {
         seed: u64,
         cell: f64,
     ) -> RgbImage {
-        let field = fractal_field(seed, width, height, cell, 4);
-        reference_from_ramp(width, height, &ramp(a, b), |x, y| {
-            field[(y * width + x) as usize]
+        let colors = ramp(a, b);
+        RgbImage::from_fn(width, height, |x, y| {
+            let t =
+                reference_fractal_sum16(seed, x, y, cell, NOISE_OCTAVES) as f64 / (65535.0 * 15.0);
+            Rgb(colors[(t * 255.0).round() as usize])
         })
     }
 
@@ -1050,29 +1274,16 @@ mod tests {
         blotch: f32,
         grain: f32,
     ) -> RgbImage {
-        // Blotches: cells of 96, 48 and 24 px. Fibres: noise stretched along x (12 × 2 px cells).
-        let blotches = fractal_field(seed, width, height, 96.0, 3);
-        let mut fibres = vec![0f32; (width * height) as usize];
-        noise::add_value_noise(
-            &mut fibres,
-            (width, height),
-            seed ^ 0xF1B2,
-            (12.0, 2.0),
-            1.0,
-        );
-        let mut img = RgbImage::new(width, height);
+        let amp = paper_amplitudes(blotch, grain);
         let mut specks = vec![0u8; width as usize];
-        let w = width as usize;
-        for (y, row) in img.chunks_exact_mut(w * 3).enumerate() {
-            noise::row_bytes(seed, y as u32, &mut specks);
-            let (low, fibre) = (&blotches[y * w..][..w], &fibres[y * w..][..w]);
-            for (x, px) in row.chunks_exact_mut(3).enumerate() {
-                let g = f32::from(specks[x]) / 255.0 - 0.5;
-                let d = (low[x] - 0.5) * blotch + (fibre[x] - 0.5) * grain + g * grain;
-                for c in 0..3 {
-                    // `as` saturates, and truncating after +0.5 rounds non-negative values.
-                    px[c] = (f32::from(base[c]) + d + 0.5).max(0.0) as u8;
-                }
+        let mut img = RgbImage::new(width, height);
+        for y in 0..height {
+            noise::row_bytes(seed, y, &mut specks);
+            for x in 0..width {
+                let l = reference_fractal_sum16(seed, x, y, 96.0, 3) * 4681 / 32768;
+                let f = reference_octave16(seed ^ 0xF1B2, x, y, (12.0, 2.0));
+                let d = paper_shift(l, f, specks[x as usize], amp);
+                img.put_pixel(x, y, Rgb(base.map(|c| paper_channel(c, d))));
             }
         }
         img
@@ -1082,28 +1293,68 @@ mod tests {
     fn procedural_kinds_match_the_per_pixel_reference() {
         let (a, b) = ([250, 12, 90], [3, 200, 140]);
         for (w, h) in [(1, 1), (7, 3), (33, 17), (96, 64)] {
+            let (xs, ys): (Vec<u32>, Vec<u32>) = ((0..w).collect(), (0..h).collect());
             for angle in [0.0, 0.7, 2.5, 4.0] {
                 assert_eq!(
-                    linear_gradient(w, h, a, b, angle),
+                    Gradient::linear(w, h, a, b, angle, &xs, &ys).paint(),
                     reference_linear_gradient(w, h, a, b, angle)
                 );
             }
             let centre = (f64::from(w) * 0.3, f64::from(h) * 0.6);
             assert_eq!(
-                radial_gradient(w, h, a, b, centre, 40.0),
+                Gradient::radial(a, b, centre, 40.0, &xs, &ys).paint(),
                 reference_radial_gradient(w, h, a, b, centre, 40.0)
             );
             for (seed, cell) in [(1, 24.0), (2, 3.3), (3, 160.0)] {
                 assert_eq!(
-                    smooth_noise(w, h, a, b, seed, cell),
+                    smooth_noise(a, b, seed, cell, &xs, &ys),
                     reference_smooth_noise(w, h, a, b, seed, cell)
                 );
             }
             for (seed, base) in [(4, [246, 242, 232]), (5, [3, 250, 128])] {
                 assert_eq!(
-                    paper(w, h, base, seed, 17.0, 8.5),
+                    PaperParts::new(w, seed, 17.0, 8.5, &xs, &ys).paint(base),
                     reference_paper(w, h, base, seed, 17.0, 8.5)
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn a_thumbnail_holds_the_painted_pixels_of_its_grid() {
+        let pool = BackgroundPool::load(&BackgroundsConfig::default(), &[(97, 61)]).unwrap();
+        let mut kinds = std::collections::BTreeSet::new();
+        for i in 0..60 {
+            let (plan, info) = pool.plan(97, 61, &mut Rng::new(i));
+            kinds.insert(info.kind);
+            let full = pool.paint(&plan, 97, 61).unwrap();
+            let thumb = pool.thumbnail(&plan, 97, 61).unwrap();
+            assert_eq!(thumb.image.dimensions(), (25, 16));
+            for (x, y, p) in thumb.image.enumerate_pixels() {
+                assert_eq!(*p, *full.get_pixel(x * 4, y * 4), "{plan:?} at {x},{y}");
+            }
+        }
+        assert_eq!(kinds.len(), 7, "{kinds:?}");
+    }
+
+    #[test]
+    fn gradient_thresholds_give_the_ramp_index() {
+        let xs: Vec<u32> = (0..64).collect();
+        let grads = [
+            Gradient::linear(64, 48, [0; 3], [255; 3], 0.9, &xs, &xs[..48]),
+            Gradient::radial([0; 3], [255; 3], (20.0, 30.0), 37.5, &xs, &xs[..48]),
+        ];
+        for g in grads {
+            let thr = g.thresholds();
+            assert!(thr.windows(2).all(|w| w[0] <= w[1]) && thr[0] > 0.0);
+            let mut rng = Rng::new(3);
+            let samples = (0..20_000).map(|_| rng.range_f64(-0.2, 1.3) as f32).chain(
+                // The thresholds themselves and their neighbours are where an error would be.
+                thr.iter().flat_map(|t| [t.next_down(), *t, t.next_up()]),
+            );
+            for v in samples.chain(g.col.iter().flat_map(|c| g.row.iter().map(move |r| c + r))) {
+                let by_count = thr.iter().filter(|t| **t <= v).count();
+                assert_eq!(by_count, usize::from(g.index(v)), "v = {v}");
             }
         }
     }
