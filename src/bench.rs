@@ -271,7 +271,7 @@ pub fn run_gpu_bench(
     // Warm caches and the pipelines.
     for i in 0..samples.min(4) {
         let (plan, bg) = plan_sample(ctx, u64::MAX - i, &mut StageTimes::default())?;
-        painter.paint_batch(ctx, vec![(&plan, Some(bg))], &mut StageTimes::default())?;
+        painter.paint_batch(ctx, vec![(&plan, bg)], &mut StageTimes::default())?;
     }
     painter.times = Default::default();
     let batch = (threads as u64 * 16).max(16);
@@ -298,7 +298,7 @@ pub fn run_gpu_bench(
             let (images, t) = timed(|| {
                 painter.paint_batch(
                     ctx,
-                    plans.iter().zip(bgs).map(|(p, bg)| (p, Some(bg))).collect(),
+                    plans.iter().zip(bgs).collect(),
                     &mut StageTimes::default(),
                 )
             })?;

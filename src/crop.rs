@@ -99,15 +99,18 @@ fn dist(a: Point, b: Point) -> f64 {
 }
 
 /// Plans sample `index` as the recipe's mode asks: a scene, or a native crop's crop-sized
-/// canvas. Also returns the background as painted (see [`plan_sample`]).
+/// canvas. Also returns the background when the planner painted it (a native crop's patch;
+/// a scene's is left to the painter).
 pub fn plan_for_mode(
     ctx: &Context,
     index: u64,
     times: &mut StageTimes,
-) -> Result<(Plan, RgbImage)> {
+) -> Result<(Plan, Option<RgbImage>)> {
     match ctx.recipe.output.mode {
-        OutputMode::NativeCrops => plan_native_crop(ctx, index, times),
-        OutputMode::Scenes | OutputMode::LineCrops => plan_sample(ctx, index, times),
+        OutputMode::NativeCrops => {
+            plan_native_crop(ctx, index, times).map(|(plan, bg)| (plan, Some(bg)))
+        }
+        OutputMode::Scenes | OutputMode::LineCrops => Ok((plan_sample(ctx, index, times)?, None)),
     }
 }
 

@@ -1187,9 +1187,9 @@ fn produce_on_gpu<'a>(
     })
 }
 
-/// A plan made on the CPU and the background the planner painted for it.
+/// A plan made on the CPU and the background, if the planner painted it.
 #[cfg(feature = "gpu")]
-type PlannedOnCpu = (u64, crate::plan::Plan, image::RgbImage);
+type PlannedOnCpu = (u64, crate::plan::Plan, Option<image::RgbImage>);
 
 /// The planning stage of [`produce_on_gpu`]: every sample of the chunk planned on the pool.
 #[cfg(feature = "gpu")]
@@ -1232,7 +1232,7 @@ fn paint_chunk_on_gpu(
         }
         let tail = rest.split_off(take);
         let batch = std::mem::replace(&mut rest, tail);
-        let (plans, backgrounds): (Vec<(u64, Plan)>, Vec<image::RgbImage>) =
+        let (plans, backgrounds): (Vec<(u64, Plan)>, Vec<Option<image::RgbImage>>) =
             batch.into_iter().map(|(i, p, bg)| ((i, p), bg)).unzip();
         let images = painter
             .paint_batch(
@@ -1240,7 +1240,7 @@ fn paint_chunk_on_gpu(
                 plans
                     .iter()
                     .zip(backgrounds)
-                    .map(|((_, p), bg)| (p, Some(bg)))
+                    .map(|((_, p), bg)| (p, bg))
                     .collect(),
                 &mut StageTimes::default(),
             )

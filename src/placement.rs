@@ -4,23 +4,34 @@
 
 use image::RgbImage;
 
+use crate::background::Thumbnail;
 use crate::geometry::Rect;
 
-/// Side of the square cells texture energy is summed over.
-const CELL: u32 = 8;
+/// Side of the square cells texture energy is summed over, in held (thumbnail) pixels.
+const CELL: u32 = 2;
 
-/// Per-cell luminance gradient energy of an image, as an integral table.
+/// Per-cell luminance gradient energy of a background's thumbnail, as an integral table. The
+/// energy only ranks spots (the calmest wins), so gradients between held pixels — a step
+/// apart on the canvas — serve as well as the canvas's own.
 pub struct TextureMap {
     cols: usize,
     rows: usize,
+    /// Side of a cell in canvas pixels.
+    cell_px: f64,
     /// `(cols + 1) × (rows + 1)` prefix sums of the per-cell energy.
     integral: Vec<u64>,
 }
 
 impl TextureMap {
+    /// The map of the background `thumb` holds.
+    pub fn new(thumb: &Thumbnail) -> TextureMap {
+        Self::of_grid(&thumb.image, thumb.step)
+    }
+
     crate::simd::avx2_dispatch! {
-    /// The map of `img` (its loops vectorise; compiled for AVX2 too).
-    pub fn new(img: &RgbImage) -> TextureMap {
+    /// The map of `img`, whose pixels lie `step` canvas pixels apart (its loops vectorise;
+    /// compiled for AVX2 too).
+    fn of_grid(img: &RgbImage, step: u32) -> TextureMap {
         let (w, h) = (img.width() as usize, img.height() as usize);
         let (cols, rows) = (w.div_ceil(CELL as usize), h.div_ceil(CELL as usize));
         let raw = img.as_raw();
@@ -62,15 +73,16 @@ impl TextureMap {
         TextureMap {
             cols,
             rows,
+            cell_px: f64::from(CELL * step),
             integral,
         }
     }
     }
 
-    /// Mean gradient per pixel over the cells that `rect` (pixels) touches: ~0 on flat colour,
-    /// tens on busy photos.
+    /// Mean gradient per held pixel over the cells that `rect` (canvas pixels) touches: ~0 on
+    /// flat colour, tens on busy photos.
     pub fn mean_energy(&self, rect: &Rect) -> f64 {
-        let cell = f64::from(CELL);
+        let cell = self.cell_px;
         let c0 = ((rect.x0 / cell).floor().max(0.0) as usize).min(self.cols);
         let r0 = ((rect.y0 / cell).floor().max(0.0) as usize).min(self.rows);
         let c1 = ((rect.x1 / cell).ceil().max(0.0) as usize).min(self.cols);
@@ -93,8 +105,8 @@ mod tests {
         for (i, (w, h)) in [(1, 1), (9, 2), (17, 13), (70, 33)].into_iter().enumerate() {
             let data = crate::simd::random_bytes(i as u64, (w * h * 3) as usize);
             let img = RgbImage::from_raw(w, h, data).unwrap();
-            let fast = TextureMap::new(&img);
-            let base = crate::simd::with_baseline(|| TextureMap::new(&img));
+            let fast = TextureMap::of_grid(&img, 4);
+            let base = crate::simd::with_baseline(|| TextureMap::of_grid(&img, 4));
             assert_eq!((fast.cols, fast.rows), (base.cols, base.rows));
             assert_eq!(fast.integral, base.integral, "{w}×{h}");
         }
@@ -102,17 +114,17 @@ mod tests {
 
     #[test]
     fn calm_regions_score_lower_than_busy_ones() {
-        // Left half flat, right half a checkerboard.
-        let img = RgbImage::from_fn(64, 32, |x, y| {
+        // A 256 × 128 canvas held every 4 pixels: left half flat, right half a checkerboard.
+        let image = RgbImage::from_fn(64, 32, |x, y| {
             if x < 32 || (x + y) % 2 == 0 {
                 image::Rgb([200, 200, 200])
             } else {
                 image::Rgb([20, 20, 20])
             }
         });
-        let map = TextureMap::new(&img);
-        let calm = map.mean_energy(&Rect::new(0.0, 0.0, 24.0, 32.0));
-        let busy = map.mean_energy(&Rect::new(40.0, 0.0, 64.0, 32.0));
+        let map = TextureMap::new(&Thumbnail { image, step: 4 });
+        let calm = map.mean_energy(&Rect::new(0.0, 0.0, 96.0, 128.0));
+        let busy = map.mean_energy(&Rect::new(160.0, 0.0, 256.0, 128.0));
         assert_eq!(calm, 0.0);
         assert!(busy > 100.0, "{busy}");
         assert_eq!(map.mean_energy(&Rect::new(-50.0, -50.0, -10.0, -10.0)), 0.0);

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Result};
 use image::RgbImage;
 
-use crate::background::{BackgroundInfo, BackgroundPool};
+use crate::background::{BackgroundInfo, BackgroundPool, Thumbnail};
 use crate::blur::radius_for_sigma;
 use crate::caption::{
     caption_en, caption_variants, make_caption, plain_caption, scene_phrase_en, Facts,
@@ -724,7 +724,7 @@ struct Spot {
 fn choose_spot(
     ctx: &Context,
     block: &PlannedBlock,
-    canvas: &RgbImage,
+    canvas: &Backdrop,
     texture: Option<&TextureMap>,
     placed: &[Quad],
     gap: f64,
@@ -732,7 +732,7 @@ fn choose_spot(
     rng: &mut Rng,
 ) -> Option<Spot> {
     let r = &ctx.recipe;
-    let (cw, ch) = (f64::from(canvas.width()), f64::from(canvas.height()));
+    let (cw, ch) = (f64::from(canvas.width), f64::from(canvas.height));
     let bb = Rect::of_points(block.shape.iter());
     let tx_range = (margin - bb.x0, cw - margin - bb.x1);
     let ty_range = (margin - bb.y0, ch - margin - bb.y1);
@@ -1087,17 +1087,18 @@ pub fn render_sample(
     painter: &mut dyn Painter,
     times: &mut StageTimes,
 ) -> Result<Sample> {
-    paint_planned(ctx, plan_sample(ctx, index, times)?, painter, times)
+    paint_planned(ctx, plan_sample(ctx, index, times)?, None, painter, times)
 }
 
-/// Paints a plan (with the background its planner painted) into a sample.
+/// Paints a plan into a sample; `background`, when given, is `plan.background` already painted.
 pub fn paint_planned(
     ctx: &Context,
-    (plan, background): (Plan, RgbImage),
+    plan: Plan,
+    background: Option<RgbImage>,
     painter: &mut dyn Painter,
     times: &mut StageTimes,
 ) -> Result<Sample> {
-    let image = painter.paint(ctx, &plan, Some(background), times)?;
+    let image = painter.paint(ctx, &plan, background, times)?;
     Ok(Sample {
         image,
         meta: plan.meta,
@@ -1105,10 +1106,9 @@ pub fn paint_planned(
     })
 }
 
-/// Plans sample `index`. Also returns the background as painted on the CPU to read what lies
-/// under the text (placement and colour choice); a painter may start from it instead of
-/// painting `plan.background` again.
-pub fn plan_sample(ctx: &Context, index: u64, times: &mut StageTimes) -> Result<(Plan, RgbImage)> {
+/// Plans sample `index`. What lies under the text (placement and colour choice) is read from a
+/// [`Backdrop`], a thumbnail of the background: the full background is left to the painter.
+pub fn plan_sample(ctx: &Context, index: u64, times: &mut StageTimes) -> Result<Plan> {
     let mut clock = Instant::now();
     let r = &ctx.recipe;
     let root = Rng::for_sample(r.seed, index);
@@ -1141,9 +1141,13 @@ pub fn plan_sample(ctx: &Context, index: u64, times: &mut StageTimes) -> Result<
     };
     // Blocks never overlap, so what lies under a block's ink is the background alone (and a
     // template's panels, which `reading` has painted in).
-    let canvas = ctx.backgrounds.paint(&background_plan, cw, ch)?;
+    let canvas = Backdrop {
+        thumb: ctx.backgrounds.thumbnail(&background_plan, cw, ch)?,
+        width: cw,
+        height: ch,
+    };
     lap(&mut clock, &mut times.background);
-    let texture = (r.placement.prefer_smooth.0 > 0.0).then(|| TextureMap::new(&canvas));
+    let texture = (r.placement.prefer_smooth.0 > 0.0).then(|| TextureMap::new(&canvas.thumb));
     lap(&mut clock, &mut times.placement);
 
     let mut text_resamples = 0;
@@ -1432,7 +1436,7 @@ pub fn plan_sample(ctx: &Context, index: u64, times: &mut StageTimes) -> Result<
         .first()
         .map(|l| &block_metas[l.block as usize].carrier)
         .filter(|c| c.on);
-    let mut facts = picture_facts(&background, &canvas, &lines, first_carrier);
+    let mut facts = picture_facts(&background, &canvas.thumb, &lines, first_carrier);
     if let Some(t) = page_template {
         facts.background = crate::describe::Named {
             en: t.subject.en.clone(),
@@ -1499,7 +1503,7 @@ pub fn plan_sample(ctx: &Context, index: u64, times: &mut StageTimes) -> Result<
         meta,
         blocks,
     };
-    Ok((plan, canvas))
+    Ok(plan)
 }
 
 /// Centres of (a subsample of, at most ~1,500) the inked layer pixels: where the background
@@ -1508,12 +1512,13 @@ pub fn plan_sample(ctx: &Context, index: u64, times: &mut StageTimes) -> Result<
 /// asset's subject) and the first line's colour, type style and place.
 fn picture_facts(
     background: &BackgroundInfo,
-    canvas: &RgbImage,
+    thumb: &Thumbnail,
     lines: &[LineMeta],
     carrier: Option<&CarrierMeta>,
 ) -> Facts {
     use crate::describe::{background_phrase, color_name, mean_color, style_name};
-    let tone = mean_color(canvas, 4);
+    // Every held pixel: canvas pixels (4i, 4j), what the tone was always averaged over.
+    let tone = mean_color(&thumb.image, 1);
     let first = lines.first();
     Facts {
         background: background_phrase(background.kind, &background.source, tone),
@@ -1548,8 +1553,7 @@ fn ink_points(layer: &AlphaLayer) -> Vec<Point> {
 }
 
 /// The mean background colour over a 5×5 grid of a `w × h` layer placed by `to_canvas`.
-fn mean_color_under(canvas: &RgbImage, to_canvas: &Homography, w: f64, h: f64) -> [u8; 3] {
-    let (cw, ch) = (f64::from(canvas.width()), f64::from(canvas.height()));
+fn mean_color_under(canvas: &Backdrop, to_canvas: &Homography, w: f64, h: f64) -> [u8; 3] {
     let mut sum = [0u32; 3];
     let mut n = 0;
     for j in 0..5 {
@@ -1558,8 +1562,7 @@ fn mean_color_under(canvas: &RgbImage, to_canvas: &Homography, w: f64, h: f64) -
                 w * (f64::from(i) + 0.5) / 5.0,
                 h * (f64::from(j) + 0.5) / 5.0,
             ));
-            if p.x >= 0.0 && p.y >= 0.0 && p.x < cw && p.y < ch {
-                let px = canvas.get_pixel(p.x as u32, p.y as u32).0;
+            if let Some(px) = canvas.at(p) {
                 for c in 0..3 {
                     sum[c] += u32::from(px[c]);
                 }
@@ -1574,12 +1577,78 @@ fn mean_color_under(canvas: &RgbImage, to_canvas: &Homography, w: f64, h: f64) -
 }
 
 /// Luminances of the background under `points` (layer coordinates) placed by `to_canvas`.
-fn luminances_under(points: &[Point], to_canvas: &Homography, canvas: &RgbImage) -> Vec<f64> {
-    let (w, h) = (f64::from(canvas.width()), f64::from(canvas.height()));
+fn luminances_under(points: &[Point], to_canvas: &Homography, canvas: &Backdrop) -> Vec<f64> {
     points
         .iter()
-        .map(|p| to_canvas.apply(*p))
-        .filter(|p| p.x >= 0.0 && p.y >= 0.0 && p.x < w && p.y < h)
-        .map(|p| luminance(canvas.get_pixel(p.x as u32, p.y as u32).0))
+        .filter_map(|p| canvas.at(to_canvas.apply(*p)))
+        .map(luminance)
         .collect()
+}
+
+/// The background as the planner reads it: a [`Thumbnail`] of a `width × height` canvas.
+/// Reading a sixteenth of the pixels is enough to place and colour text, and leaves painting
+/// the background whole to the painter (on the GPU, off the CPU altogether).
+#[derive(Clone)]
+pub(crate) struct Backdrop {
+    pub thumb: Thumbnail,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Backdrop {
+    /// The whole canvas held (step 1): reads as the canvas itself.
+    fn whole(image: RgbImage) -> Backdrop {
+        let (width, height) = image.dimensions();
+        Backdrop {
+            thumb: Thumbnail { image, step: 1 },
+            width,
+            height,
+        }
+    }
+
+    /// What stands for canvas pixel `floor(p)`: its nearest held pixel. `None` off the canvas.
+    fn at(&self, p: Point) -> Option<[u8; 3]> {
+        let inside =
+            p.x >= 0.0 && p.y >= 0.0 && p.x < f64::from(self.width) && p.y < f64::from(self.height);
+        inside.then(|| {
+            let t = &self.thumb;
+            let i = nearest_held(p.x as u32, t.step, t.image.width());
+            let j = nearest_held(p.y as u32, t.step, t.image.height());
+            t.image.get_pixel(i, j).0
+        })
+    }
+}
+
+/// Index of the held pixel (held every `step` pixels, `held` of them) nearest pixel `k`; a
+/// tie goes to the later one.
+fn nearest_held(k: u32, step: u32, held: u32) -> u32 {
+    ((k + step / 2) / step).min(held - 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_canvas_pixel_reads_its_nearest_held_pixel() {
+        // Held every 4 pixels, 3 of them (a 9-pixel-wide canvas: pixels 0, 4, 8).
+        let got: Vec<u32> = (0..9).map(|k| nearest_held(k, 4, 3)).collect();
+        assert_eq!(got, [0, 0, 1, 1, 1, 1, 2, 2, 2]);
+        // The last pixels of a canvas not a multiple of the step wide go to the last held one.
+        assert_eq!(nearest_held(10, 4, 3), 2);
+        // Every pixel held: itself.
+        assert!((0..9).all(|k| nearest_held(k, 1, 9) == k));
+        let backdrop = Backdrop {
+            thumb: Thumbnail {
+                image: RgbImage::from_fn(3, 2, |x, y| image::Rgb([x as u8, y as u8, 0])),
+                step: 4,
+            },
+            width: 9,
+            height: 5,
+        };
+        assert_eq!(backdrop.at(Point::new(5.9, 1.99)), Some([1, 0, 0]));
+        assert_eq!(backdrop.at(Point::new(8.5, 4.5)), Some([2, 1, 0]));
+        assert_eq!(backdrop.at(Point::new(9.0, 0.0)), None);
+        assert_eq!(backdrop.at(Point::new(-0.1, 0.0)), None);
+    }
 }

@@ -124,7 +124,11 @@ fn text_meets_the_contrast_target_against_its_carrier_as_painted() {
     let mut worst_block = 1.0f64;
     for index in 0..40 {
         let times = &mut StageTimes::default();
-        let (plan, background) = plan_sample(&ctx, index, times).unwrap();
+        let plan = plan_sample(&ctx, index, times).unwrap();
+        let background = ctx
+            .backgrounds
+            .paint(&plan.background, plan.width, plan.height)
+            .unwrap();
         let image = CpuPainter
             .paint(&ctx, &plan, Some(background.clone()), times)
             .unwrap();

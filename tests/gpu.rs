@@ -63,21 +63,14 @@ fn gpu_pictures_match_the_cpu_painter_on_every_example_recipe() {
             .collect();
         let cpu: Vec<_> = planned
             .iter()
-            .map(|(plan, bg)| {
-                CpuPainter
-                    .paint(&ctx, plan, Some(bg.clone()), times)
-                    .unwrap()
-            })
+            .map(|(plan, bg)| CpuPainter.paint(&ctx, plan, bg.clone(), times).unwrap())
             .collect();
-        // One batch (one submission) with the planner's backgrounds, and one sample painted
-        // from its plan alone (the painter paints the background).
+        // One batch (one submission) with the planner's backgrounds (native crops' patches),
+        // and one sample painted from its plan alone (the painter paints the background).
         let gpu_imgs = painter
             .paint_batch(
                 &ctx,
-                planned
-                    .iter()
-                    .map(|(p, bg)| (p, Some(bg.clone())))
-                    .collect(),
+                planned.iter().map(|(p, bg)| (p, bg.clone())).collect(),
                 times,
             )
             .unwrap();
@@ -152,10 +145,7 @@ fn gpu_output_is_deterministic() {
         GpuPainter::new(gpu())
             .paint_batch(
                 &ctx,
-                planned
-                    .iter()
-                    .map(|(p, bg)| (p, Some(bg.clone())))
-                    .collect(),
+                planned.iter().map(|p| (p, None)).collect(),
                 &mut StageTimes::default(),
             )
             .unwrap()

@@ -32,7 +32,6 @@ fn plans(sets: &[&str], n: u64) -> Vec<SampleMeta> {
         .map(|i| {
             plan_sample(&ctx, i, &mut StageTimes::default())
                 .unwrap()
-                .0
                 .meta
         })
         .collect()
@@ -181,7 +180,6 @@ fn user_text_files_are_read_with_their_problems_reported() {
     for i in 0..16 {
         let meta = plan_sample(&ctx, i, &mut StageTimes::default())
             .unwrap()
-            .0
             .meta;
         for lines in blocks(&meta) {
             let drawn: String = lines.iter().map(|l| l.text.as_str()).collect();

@@ -15,8 +15,8 @@ use crate::plan::Plan;
 use crate::scene::{Context, StageTimes};
 
 pub trait Painter {
-    /// Paints `plan`. `background`, when given, is `plan.background` already painted (the
-    /// planner paints it to read what lies under the text); otherwise the painter paints it.
+    /// Paints `plan`. `background`, when given, is `plan.background` already painted (a native
+    /// crop's planner paints its small patch to read it whole); otherwise the painter paints it.
     /// `times` accumulates the background, composite and effects stages.
     fn paint(
         &mut self,

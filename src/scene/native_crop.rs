@@ -22,7 +22,7 @@ use image::RgbImage;
 
 use super::{
     color_block, draw_synthetic, font_meta, ink_points, lap, luminances_under, paint_planned,
-    render_planes, Context, Looks, PlannedBlock, Rescue, Spot, StageTimes,
+    render_planes, Backdrop, Context, Looks, PlannedBlock, Rescue, Spot, StageTimes,
 };
 use crate::color::{effective_contrast, luminance_spread};
 use crate::crop::{crop_key, CropChar, CropMeta, LineCrop, NativeCropMeta, MAX_LENGTH};
@@ -163,8 +163,9 @@ fn fit_line(
     None
 }
 
-/// Plans native crop `index`. Also returns its background as painted (see
-/// [`super::plan_sample`]).
+/// Plans native crop `index`. Also returns its background as painted: a crop's patch is
+/// small, so it is read whole (unlike a scene's, see [`super::plan_sample`]) and the painter
+/// may start from it.
 pub fn plan_native_crop(
     ctx: &Context,
     index: u64,
@@ -231,7 +232,8 @@ pub fn plan_native_crop(
                 let (bg_plan, info) =
                     ctx.backgrounds
                         .plan_patch(w, h, scene_size, &mut bg_rng.clone());
-                let canvas = ctx.backgrounds.paint(&bg_plan, w, h)?;
+                // A patch is small: read whole, and handed to the painter.
+                let canvas = Backdrop::whole(ctx.backgrounds.paint(&bg_plan, w, h)?);
                 lap(&mut clock, &mut times.background);
                 let (dark, light) = luminance_spread(luminances_under(&ink, &to_canvas, &canvas));
                 let plated = looks.plate.is_some() || rescue == Rescue::Outline;
@@ -410,7 +412,7 @@ pub fn plan_native_crop(
                 meta,
                 blocks: vec![rendered],
             };
-            return Ok((plan, canvas));
+            return Ok((plan, canvas.thumb.image));
         }
         resamples += 1;
     }
@@ -431,7 +433,8 @@ pub fn render_native_crop(
     painter: &mut dyn Painter,
     times: &mut StageTimes,
 ) -> Result<Sample> {
-    paint_planned(ctx, plan_native_crop(ctx, index, times)?, painter, times)
+    let (plan, background) = plan_native_crop(ctx, index, times)?;
+    paint_planned(ctx, plan, Some(background), painter, times)
 }
 
 /// The record of a painted native crop: the same metadata as a scene-cut crop, with boxes

@@ -21,8 +21,8 @@ pub(super) fn pick_template<'a>(ctx: &'a Context, root: &Rng) -> Option<&'a Temp
 /// What a page is planned on.
 pub(super) struct TemplatePage<'a> {
     pub template: &'a Template,
-    /// The page as painted (its solid colour).
-    pub canvas: &'a RgbImage,
+    /// The page as read (its solid colour).
+    pub canvas: &'a Backdrop,
     pub light: f64,
 }
 
@@ -46,7 +46,7 @@ pub(super) fn plan_page(
     clock: &mut Instant,
 ) -> Result<u32> {
     let t = page.template;
-    let size = (page.canvas.width(), page.canvas.height());
+    let size = (page.canvas.width, page.canvas.height);
     let short = f64::from(size.0.min(size.1));
     // The page with its panels painted in: what the text colours are judged against.
     let mut reading = page.canvas.clone();
@@ -157,7 +157,7 @@ fn region_spot(
     rect: Rect,
     region: &Region,
     dir: Direction,
-    reading: &RgbImage,
+    reading: &Backdrop,
 ) -> Spot {
     let bb = Rect::of_points(plan.shape.iter());
     let (w, h) = (bb.width(), bb.height());
@@ -202,22 +202,54 @@ fn region_spot(
     }
 }
 
-/// Blends `color` into `img` with the coverage of `plane` placed at `at`.
-fn paint_into(img: &mut RgbImage, plane: &AlphaLayer, at: (u32, u32), color: [u8; 3]) {
-    for y in 0..plane.height {
-        for x in 0..plane.width {
-            let (px, py) = (at.0 + x, at.1 + y);
-            if px >= img.width() || py >= img.height() {
-                continue;
-            }
-            let a = u32::from(plane.get(x, y));
+/// Blends `color` into the held pixels of `img` with the coverage of `plane` placed at `at`
+/// (canvas pixels): each held pixel as the canvas pixel it is would be painted.
+fn paint_into(img: &mut Backdrop, plane: &AlphaLayer, at: (u32, u32), color: [u8; 3]) {
+    let t = &mut img.thumb;
+    let (s, tw, th) = (t.step, t.image.width(), t.image.height());
+    for j in at.1.div_ceil(s)..(at.1 + plane.height).div_ceil(s).min(th) {
+        for i in at.0.div_ceil(s)..(at.0 + plane.width).div_ceil(s).min(tw) {
+            let a = u32::from(plane.get(i * s - at.0, j * s - at.1));
             if a == 0 {
                 continue;
             }
-            let p = img.get_pixel_mut(px, py);
+            let p = t.image.get_pixel_mut(i, j);
             for (v, c) in p.0.iter_mut().zip(color) {
                 *v = ((u32::from(*v) * (255 - a) + u32::from(c) * a + 127) / 255) as u8;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panels_painted_into_held_pixels_are_the_canvas_painted_then_held() {
+        let (w, h) = (37, 29);
+        let data = crate::simd::random_bytes(3, (w * h * 3) as usize);
+        let canvas = RgbImage::from_raw(w, h, data).unwrap();
+        let held = |img: &RgbImage| {
+            RgbImage::from_fn(w.div_ceil(4), h.div_ceil(4), |x, y| {
+                *img.get_pixel(x * 4, y * 4)
+            })
+        };
+        let mut whole = Backdrop::whole(canvas.clone());
+        let mut thumb = Backdrop {
+            thumb: Thumbnail {
+                image: held(&canvas),
+                step: 4,
+            },
+            width: w,
+            height: h,
+        };
+        for (at, size) in [((0, 0), (5, 5)), ((3, 7), (30, 9)), ((21, 13), (20, 20))] {
+            let rect = Rect::new(0.0, 0.0, f64::from(size.0), f64::from(size.1));
+            let plane = rounded_rect(size.0, size.1, rect, 3.0);
+            paint_into(&mut whole, &plane, at, [250, 10, 90]);
+            paint_into(&mut thumb, &plane, at, [250, 10, 90]);
+        }
+        assert!(held(&whole.thumb.image) == thumb.thumb.image);
     }
 }
