@@ -871,6 +871,45 @@ fn paper(width: u32, height: u32, base: [u8; 3], seed: u64, blotch: f32, grain: 
     img
 }
 
+/// For the GPU painter, which repeats [`paint_crop`]'s integer arithmetic.
+#[cfg(feature = "gpu")]
+impl BackgroundPool {
+    /// The decoded source of an image background and the axis tables [`paint_crop`] samples
+    /// it with (same [`bilinear_axis`] calls); `None` for other kinds and for photos decoded
+    /// when drawn.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn crop_source(
+        &self,
+        plan: &BackgroundPlan,
+        width: u32,
+        height: u32,
+    ) -> Option<(&Arc<RgbImage>, Vec<(u32, u32, u32)>, Vec<(u32, u32, u32)>)> {
+        let BackgroundPlan::Image {
+            texture,
+            index,
+            scale,
+            x0,
+            y0,
+            mirror,
+            ..
+        } = *plan
+        else {
+            return None;
+        };
+        let pool = if texture {
+            &self.textures
+        } else {
+            &self.photos
+        };
+        let PhotoSource::Decoded(src) = &pool[index].source else {
+            return None;
+        };
+        let xs = bilinear_axis(width, x0, scale, src.width(), mirror);
+        let ys = bilinear_axis(height, y0, scale, src.height(), false);
+        Some((src, xs, ys))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

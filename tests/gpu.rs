@@ -69,8 +69,9 @@ fn gpu_pictures_match_the_cpu_painter_on_every_example_recipe() {
                     .unwrap()
             })
             .collect();
-        // One batch (one submission) with the planner's backgrounds, and one sample painted
-        // from its plan alone (the painter paints the background).
+        // One batch (one submission) with the planner's backgrounds (which the painter ignores
+        // where its kernels paint the kind: photos, textures, solid colours), and one sample
+        // painted from its plan alone.
         let gpu_imgs = painter
             .paint_batch(
                 &ctx,
@@ -134,9 +135,10 @@ fn gpu_pictures_match_the_cpu_painter_on_every_example_recipe() {
         }
     }
     println!(
-        "GPU path: {} samples, {} painted on the CPU instead",
-        painter.times.samples, painter.times.cpu_fallbacks
+        "GPU path: {} samples, {} painted on the CPU instead, {} backgrounds painted by the GPU",
+        painter.times.samples, painter.times.cpu_fallbacks, painter.times.gpu_backgrounds
     );
+    assert!(painter.times.gpu_backgrounds > 0);
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
