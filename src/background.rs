@@ -637,7 +637,7 @@ fn pastel_or_any(palette: &[[u8; 3]], rng: &mut Rng) -> [u8; 3] {
 
 /// Per output coordinate of a scaled axis: the two source indices and the 8-bit weight of the
 /// second. Computed once per axis, so the per-pixel work is integer only.
-#[cfg(test)]
+#[cfg(any(test, feature = "gpu"))]
 fn bilinear_axis(
     n: u32,
     offset: f64,
@@ -1070,6 +1070,45 @@ fn paper_row(
 #[inline(always)]
 pub(crate) fn blotch_value(sum: u32) -> u32 {
     (sum * 4681) >> 15
+}
+
+/// For the GPU painter, which repeats [`paint_crop`]'s integer arithmetic.
+#[cfg(feature = "gpu")]
+impl BackgroundPool {
+    /// The decoded source of an image background and the axis tables [`paint_crop`] samples
+    /// it with (same [`bilinear_axis`] calls); `None` for other kinds and for photos decoded
+    /// when drawn.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn crop_source(
+        &self,
+        plan: &BackgroundPlan,
+        width: u32,
+        height: u32,
+    ) -> Option<(&Arc<RgbImage>, Vec<(u32, u32, u32)>, Vec<(u32, u32, u32)>)> {
+        let BackgroundPlan::Image {
+            texture,
+            index,
+            scale,
+            x0,
+            y0,
+            mirror,
+            ..
+        } = *plan
+        else {
+            return None;
+        };
+        let pool = if texture {
+            &self.textures
+        } else {
+            &self.photos
+        };
+        let PhotoSource::Decoded(src) = &pool[index].source else {
+            return None;
+        };
+        let xs = bilinear_axis(width, x0, scale, src.width(), mirror);
+        let ys = bilinear_axis(height, y0, scale, src.height(), false);
+        Some((src, xs, ys))
+    }
 }
 
 #[cfg(test)]

@@ -383,6 +383,7 @@ impl std::fmt::Display for GpuBenchReport {
             ms(self.encode.cpu),
             ms(painter_cpu)
         )?;
+        writeln!(f, "GPU backgrounds    {} samples", g.gpu_backgrounds)?;
         if g.cpu_fallbacks > 0 {
             writeln!(
                 f,

@@ -65,8 +65,9 @@ fn gpu_pictures_match_the_cpu_painter_on_every_example_recipe() {
             .iter()
             .map(|(plan, bg)| CpuPainter.paint(&ctx, plan, bg.clone(), times).unwrap())
             .collect();
-        // One batch (one submission) with the planner's backgrounds (native crops' patches),
-        // and one sample painted from its plan alone (the painter paints the background).
+        // One batch (one submission) with the planner's backgrounds where it has any (native
+        // crops' patches; the painter ignores them where its kernels paint the kind), and one
+        // sample painted from its plan alone.
         let gpu_imgs = painter
             .paint_batch(
                 &ctx,
@@ -127,9 +128,10 @@ fn gpu_pictures_match_the_cpu_painter_on_every_example_recipe() {
         }
     }
     println!(
-        "GPU path: {} samples, {} painted on the CPU instead",
-        painter.times.samples, painter.times.cpu_fallbacks
+        "GPU path: {} samples, {} painted on the CPU instead, {} backgrounds painted by the GPU",
+        painter.times.samples, painter.times.cpu_fallbacks, painter.times.gpu_backgrounds
     );
+    assert!(painter.times.gpu_backgrounds > 0);
     assert!(failures.is_empty(), "{failures:#?}");
 }
 

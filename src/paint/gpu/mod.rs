@@ -2,9 +2,11 @@
 //! CPU painter's integer arithmetic (`paint.wgsl`), so that both painters give the same
 //! pictures — bit for bit except where a layer is projective (f32 there, within one level).
 //!
-//! What runs where, version 1:
-//! - background: painted on the CPU (the planner has usually painted it already) and uploaded;
-//!   procedural backgrounds in shaders are a later step;
+//! What runs where:
+//! - background: photos and textures (crops of the pool's decoded images, each uploaded once
+//!   per [`Gpu`] when first drawn) and solid colours on the GPU, whether or not the planner
+//!   painted them too; gradients, noise, paper and photos decoded when drawn (user photos past
+//!   the memory budget) are painted on the CPU (unless the planner did) and uploaded;
 //! - layers (warp + blend, solid and gradient paints), the affine camera, colour jitter,
 //!   vignette, gaussian and motion blur and noise: on the GPU;
 //! - JPEG re-compression (always last), a projective camera and anything after either: on the
@@ -14,8 +16,9 @@
 
 mod prepare;
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context as _, Result};
@@ -23,10 +26,11 @@ use image::RgbImage;
 use wgpu::util::DeviceExt;
 
 use super::{CpuPainter, Painter};
+use crate::background::BackgroundPlan;
 use crate::effects::warp_image;
 use crate::plan::Plan;
 use crate::scene::{Context, StageTimes};
-use prepare::{Job, Kernel, PASS_STRIDE};
+use prepare::{rgb_bytes, Background, Job, Kernel, PASS_STRIDE};
 
 /// What the user reads when no adapter is found.
 pub const NO_ADAPTER: &str = "no GPU adapter found (Vulkan); install a Vulkan driver (e.g. \
@@ -38,6 +42,12 @@ pub struct Gpu {
     queue: wgpu::Queue,
     layout: wgpu::BindGroupLayout,
     pipelines: Vec<(Kernel, wgpu::ComputePipeline)>,
+    /// Background pool images uploaded so far, by the address of their pixels (`Arc::as_ptr`):
+    /// the `Weak` keeps that address from being reused while the entry lives, so a key never
+    /// names another image, even with several pools over the `Gpu`'s life (tests, benches).
+    images: Mutex<HashMap<usize, (Weak<RgbImage>, wgpu::Buffer)>>,
+    /// Bound as `image` by jobs that sample none.
+    no_image: wgpu::Buffer,
     /// "gpu: NAME (DRIVER INFO)", as the manifest records it.
     description: String,
 }
@@ -115,6 +125,7 @@ impl Gpu {
                 storage(3, false),
                 storage(4, false),
                 storage(5, false),
+                storage(6, true),
             ],
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -141,11 +152,19 @@ impl Gpu {
         } else {
             info.driver_info.clone()
         };
+        let no_image = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("no image"),
+            size: 4,
+            usage: wgpu::BufferUsages::STORAGE,
+            mapped_at_creation: false,
+        });
         Ok(Gpu {
             device,
             queue,
             layout,
             pipelines,
+            images: Mutex::new(HashMap::new()),
+            no_image,
             description: if driver.is_empty() {
                 format!("gpu: {}", info.name)
             } else {
@@ -157,6 +176,35 @@ impl Gpu {
     /// "gpu: NAME (DRIVER)", for the manifest and messages.
     pub fn description(&self) -> &str {
         &self.description
+    }
+
+    /// Whether `img` fits in one storage buffer (else its crops are painted on the CPU).
+    fn can_hold(&self, img: &RgbImage) -> bool {
+        let limits = self.device.limits();
+        let max = limits
+            .max_storage_buffer_binding_size
+            .min(limits.max_buffer_size);
+        rgb_bytes(img.width(), img.height()) <= max
+    }
+
+    /// `img`'s pixels on the GPU, uploaded on first use and kept; stale entries (their pool
+    /// dropped) are freed when a new image is uploaded.
+    fn image_buffer(&self, img: &Arc<RgbImage>) -> wgpu::Buffer {
+        let mut images = self.images.lock().unwrap_or_else(|e| e.into_inner());
+        let key = Arc::as_ptr(img) as usize;
+        if let Some((_, buf)) = images.get(&key) {
+            return buf.clone();
+        }
+        images.retain(|_, (pool, _)| pool.strong_count() > 0);
+        let buf = self
+            .device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("background image"),
+                contents: img.as_raw(),
+                usage: wgpu::BufferUsages::STORAGE,
+            });
+        images.insert(key, (Arc::downgrade(img), buf.clone()));
+        buf
     }
 
     fn pipeline(&self, k: Kernel) -> &wgpu::ComputePipeline {
@@ -172,9 +220,9 @@ impl Gpu {
 /// Wall time per phase of the GPU path, summed over the samples painted.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct GpuTimes {
-    /// Painting backgrounds the planner did not paint (CPU).
+    /// Painting backgrounds the planner did not paint, of kinds the GPU does not paint (CPU).
     pub background: Duration,
-    /// Tables and parameters from the plans (CPU).
+    /// Tables and parameters from the plans, and the whole of the CPU fallbacks (CPU).
     pub prepare: Duration,
     /// Buffers created and filled, commands recorded (CPU + driver).
     pub upload: Duration,
@@ -187,6 +235,8 @@ pub struct GpuTimes {
     pub samples: u64,
     /// Plans painted by the CPU painter instead (a canvas or coordinates beyond the kernels').
     pub cpu_fallbacks: u64,
+    /// Backgrounds painted by the GPU (photos, textures, solid colours): no CPU time, no upload.
+    pub gpu_backgrounds: u64,
 }
 
 impl GpuTimes {
@@ -199,6 +249,7 @@ impl GpuTimes {
         self.cpu_tail += o.cpu_tail;
         self.samples += o.samples;
         self.cpu_fallbacks += o.cpu_fallbacks;
+        self.gpu_backgrounds += o.gpu_backgrounds;
     }
 }
 
@@ -217,7 +268,8 @@ impl GpuPainter {
     }
 
     /// Paints `items` (a plan and, when the planner painted it, its background) in one
-    /// submission; the pictures come back in order.
+    /// submission; the pictures come back in order. A background of a kind the GPU paints is
+    /// painted there even when given (same bytes; nothing to upload).
     pub fn paint_batch(
         &mut self,
         ctx: &Context,
@@ -227,27 +279,44 @@ impl GpuPainter {
         let n = items.len();
         let mut out: Vec<Option<RgbImage>> = (0..n).map(|_| None).collect();
         let mut jobs: Vec<(usize, Job)> = Vec::with_capacity(n);
-        for (i, (plan, background)) in items.into_iter().enumerate() {
+        for (i, (plan, mut given)) in items.into_iter().enumerate() {
+            let (w, h) = (plan.width, plan.height);
             let t = Instant::now();
-            let background = match background {
-                Some(bg) => bg,
-                None => ctx
-                    .backgrounds
-                    .paint(&plan.background, plan.width, plan.height)?,
+            let crop = ctx
+                .backgrounds
+                .crop_source(&plan.background, w, h)
+                .filter(|(source, ..)| self.gpu.can_hold(source));
+            let (mut painted, mut bg_dt) = (None, Duration::ZERO);
+            let background = if let Some((source, xs, ys)) = &crop {
+                Background::Crop { source, xs, ys }
+            } else if let BackgroundPlan::Solid { color } = plan.background {
+                Background::Solid(color)
+            } else {
+                let t = Instant::now();
+                let bg = match given.take() {
+                    Some(bg) => bg,
+                    None => ctx.backgrounds.paint(&plan.background, w, h)?,
+                };
+                bg_dt = t.elapsed();
+                self.times.background += bg_dt;
+                times.background += bg_dt;
+                Background::Pixels(painted.insert(bg))
             };
-            let dt = t.elapsed();
-            self.times.background += dt;
-            times.background += dt;
-            let t = Instant::now();
-            match prepare::prepare(plan, &background) {
-                Ok(job) => jobs.push((i, job)),
+            let on_gpu = !matches!(background, Background::Pixels(_));
+            let job = prepare::prepare(plan, background);
+            let dt = t.elapsed() - bg_dt;
+            times.composite += dt;
+            match job {
+                Ok(job) => {
+                    self.times.gpu_backgrounds += u64::from(on_gpu);
+                    jobs.push((i, job));
+                }
                 Err(prepare::NotOnGpu) => {
                     self.times.cpu_fallbacks += 1;
-                    out[i] = Some(CpuPainter.paint(ctx, plan, Some(background), times)?);
+                    out[i] = Some(CpuPainter.paint(ctx, plan, painted.or(given), times)?);
                 }
             }
-            self.times.prepare += t.elapsed();
-            times.composite += t.elapsed();
+            self.times.prepare += t.elapsed() - bg_dt;
         }
         self.times.samples += n as u64;
         if !jobs.is_empty() {
@@ -292,11 +361,21 @@ impl GpuPainter {
                     usage,
                 })
             };
-            let rgb = init(
-                "rgb",
-                &job.rgb,
-                wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-            );
+            let rgb_size = rgb_bytes(job.width, job.height);
+            let rgb_usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC;
+            let rgb = match &job.upload {
+                Some(bytes) => init("rgb", bytes, rgb_usage),
+                None => dev.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("rgb"),
+                    size: rgb_size,
+                    usage: rgb_usage,
+                    mapped_at_creation: false,
+                }),
+            };
+            let image = match &job.source {
+                Some(img) => gpu.image_buffer(img),
+                None => gpu.no_image.clone(),
+            };
             let tab = init(
                 "tab",
                 bytemuck::cast_slice(&job.tab),
@@ -323,7 +402,7 @@ impl GpuPainter {
             let (a, b) = (canvas("canvas a"), canvas("canvas b"));
             let readback = dev.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("readback"),
-                size: job.rgb.len() as u64,
+                size: rgb_size,
                 usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
                 mapped_at_creation: false,
             });
@@ -360,6 +439,10 @@ impl GpuPainter {
                             binding: 5,
                             resource: rgb.as_entire_binding(),
                         },
+                        wgpu::BindGroupEntry {
+                            binding: 6,
+                            resource: image.as_entire_binding(),
+                        },
                     ],
                 })
             };
@@ -382,9 +465,9 @@ impl GpuPainter {
                     }
                 }
             }
-            encoder.copy_buffer_to_buffer(&rgb, 0, &readback, 0, job.rgb.len() as u64);
+            encoder.copy_buffer_to_buffer(&rgb, 0, &readback, 0, rgb_size);
             readbacks.push(readback);
-            keep.push((rgb, tab, planes, uniform, a, b, groups));
+            keep.push((rgb, image, tab, planes, uniform, a, b, groups));
         }
         self.times.upload += t.elapsed();
         let t = Instant::now();
@@ -429,5 +512,163 @@ impl Painter for GpuPainter {
             .paint_batch(ctx, vec![(plan, background)], times)?
             .pop()
             .expect("one picture"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recipe::Recipe;
+    use crate::rng::Rng;
+    use crate::scene::plan_sample;
+
+    /// Photo and texture crops (both pools, mirrored or not, enlarged and shrunk, clamped at
+    /// the source's edges, odd and one-pixel canvases) and solid colours painted by the kernels
+    /// are the CPU reference's bytes; a gradient still goes through the CPU and the upload.
+    #[test]
+    fn gpu_backgrounds_match_the_cpu_reference() {
+        let gpu = match Gpu::new() {
+            Ok(gpu) => Arc::new(gpu),
+            Err(e) if e.to_string() == NO_ADAPTER => {
+                eprintln!("skipped: {NO_ADAPTER}");
+                return;
+            }
+            Err(e) => panic!("{e:#}"),
+        };
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/recipes/default.yaml");
+        let ctx = Context::new(Recipe::load(std::path::Path::new(path)).unwrap()).unwrap();
+        let textures = crate::background::BUNDLED_IMAGES
+            .iter()
+            .filter(|b| b.is_texture())
+            .count();
+        let photos = ctx.backgrounds.photo_count();
+        let mut backgrounds = Vec::new();
+        for (w, h) in [(97, 61), (1, 1), (1, 37), (53, 1), (256, 192)] {
+            for (k, scale) in [0.07, 0.5, 1.0, 1.37, 6.3, 40.0].into_iter().enumerate() {
+                for mirror in [false, true] {
+                    let texture = (k + usize::from(mirror)) % 2 == 0;
+                    let index = (3 * k + 5 * usize::from(mirror)) % photos.min(textures);
+                    // Inside the image, then past its far edges (every index clamped).
+                    for (x0, y0) in [(0.0, 0.0), (13.7, 2.25), (1e5, 1e5)] {
+                        let plan = BackgroundPlan::Image {
+                            texture,
+                            index,
+                            scale,
+                            x0,
+                            y0,
+                            mirror,
+                            cover_to: (w, h),
+                        };
+                        backgrounds.push((w, h, plan));
+                    }
+                }
+            }
+            // As the planner draws them (every kind, the pool's own crops).
+            for seed in 0..12 {
+                let (plan, _) = ctx.backgrounds.plan(w, h, &mut Rng::new(seed));
+                backgrounds.push((w, h, plan));
+            }
+            let color = [w as u8, 200, h as u8];
+            backgrounds.push((w, h, BackgroundPlan::Solid { color }));
+            let gradient = BackgroundPlan::LinearGradient {
+                from: [250, 12, 90],
+                to: [3, 200, 140],
+                angle: 0.7,
+            };
+            backgrounds.push((w, h, gradient));
+        }
+        // Plans that paint their background only: a sample's plan stripped of everything else.
+        let (template, _) = plan_sample(&ctx, 0, &mut StageTimes::default()).unwrap();
+        let plans: Vec<Plan> = backgrounds
+            .iter()
+            .map(|(w, h, background)| Plan {
+                width: *w,
+                height: *h,
+                background: background.clone(),
+                planes: Vec::new(),
+                layers: Vec::new(),
+                camera: None,
+                effects: Vec::new(),
+                meta: template.meta.clone(),
+                blocks: Vec::new(),
+            })
+            .collect();
+        let cpu: Vec<RgbImage> = plans
+            .iter()
+            .map(|p| {
+                ctx.backgrounds
+                    .paint(&p.background, p.width, p.height)
+                    .unwrap()
+            })
+            .collect();
+        let expected_on_gpu = plans
+            .iter()
+            .filter(|p| {
+                matches!(p.background, BackgroundPlan::Solid { .. })
+                    || ctx.backgrounds.crop_source(&p.background, 1, 1).is_some()
+            })
+            .count() as u64;
+        let mut painter = GpuPainter::new(gpu);
+        let times = &mut StageTimes::default();
+        // From the plans alone, then with the CPU's pictures given (ignored where the GPU
+        // paints): the second batch samples the images uploaded by the first.
+        let bare = painter
+            .paint_batch(&ctx, plans.iter().map(|p| (p, None)).collect(), times)
+            .unwrap();
+        let given = painter
+            .paint_batch(
+                &ctx,
+                plans
+                    .iter()
+                    .zip(&cpu)
+                    .map(|(p, c)| (p, Some(c.clone())))
+                    .collect(),
+                times,
+            )
+            .unwrap();
+        for (((plan, c), b), g) in plans.iter().zip(&cpu).zip(&bare).zip(&given) {
+            let what = format!("{}×{} {:?}", plan.width, plan.height, plan.background);
+            assert!(c == b, "{what}: the GPU's background differs");
+            assert!(
+                c == g,
+                "{what}: the GPU's background differs (given the CPU's)"
+            );
+        }
+        assert_eq!(painter.times.cpu_fallbacks, 0);
+        assert_eq!(painter.times.gpu_backgrounds, 2 * expected_on_gpu);
+        assert!(expected_on_gpu > 150, "{expected_on_gpu}");
+
+        // Under layers, a camera and effects (whose tables follow the crop's in `tab`): the
+        // pictures the CPU's background uploaded gives.
+        for i in 0..4u64 {
+            let (mut plan, _) = plan_sample(&ctx, i, &mut StageTimes::default()).unwrap();
+            assert!(!plan.layers.is_empty());
+            plan.background = BackgroundPlan::Image {
+                texture: i % 2 == 0,
+                index: i as usize,
+                scale: 1.3,
+                x0: 3.5,
+                y0: 7.25,
+                mirror: i % 3 == 1,
+                cover_to: (plan.width, plan.height),
+            };
+            let (w, h) = (plan.width, plan.height);
+            let uploaded = ctx.backgrounds.paint(&plan.background, w, h).unwrap();
+            let (source, xs, ys) = ctx.backgrounds.crop_source(&plan.background, w, h).unwrap();
+            let crop = Background::Crop {
+                source,
+                xs: &xs,
+                ys: &ys,
+            };
+            let jobs = [
+                (0, prepare::prepare(&plan, crop).unwrap()),
+                (
+                    1,
+                    prepare::prepare(&plan, Background::Pixels(&uploaded)).unwrap(),
+                ),
+            ];
+            let pictures = painter.run(&jobs).unwrap();
+            assert!(pictures[0] == pictures[1], "sample {i}");
+        }
     }
 }

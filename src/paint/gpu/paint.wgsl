@@ -5,7 +5,8 @@
 // the only float work here is the projective warp (f32, within one level of the CPU).
 //
 // One canvas pixel is one u32 (r | g << 8 | b << 16) in `src`/`dst`; `rgb` is the packed RGB
-// bytes that travel to and from the CPU. `P` is the current pass's parameters.
+// bytes that travel to and from the CPU; `image` is a background pool image, packed RGB (kept
+// on the GPU across jobs). `P` is the current pass's parameters.
 
 struct Pass {
     width: u32,
@@ -24,6 +25,7 @@ struct Pass {
 @group(0) @binding(3) var<storage, read_write> src: array<u32>;
 @group(0) @binding(4) var<storage, read_write> dst: array<u32>;
 @group(0) @binding(5) var<storage, read_write> rgb: array<u32>;
+@group(0) @binding(6) var<storage, read> image: array<u32>;
 
 fn rgb_byte(i: u32) -> u32 {
     return (rgb[i >> 2u] >> ((i & 3u) * 8u)) & 255u;
@@ -41,6 +43,46 @@ fn unpack(@builtin(global_invocation_id) g: vec3<u32>) {
     let i = g.y * P.width + g.x;
     let b = 3u * i;
     src[i] = rgb_byte(b) | (rgb_byte(b + 1u) << 8u) | (rgb_byte(b + 2u) << 16u);
+}
+
+// ---- background -------------------------------------------------------------------------------
+
+// A solid background: every pixel `P.a`.
+@compute @workgroup_size(16, 16)
+fn fill(@builtin(global_invocation_id) g: vec3<u32>) {
+    if (g.x >= P.width || g.y >= P.height) {
+        return;
+    }
+    src[g.y * P.width + g.x] = P.a;
+}
+
+fn image_byte(i: u32) -> u32 {
+    return (image[i >> 2u] >> ((i & 3u) * 8u)) & 255u;
+}
+
+// background.rs `paint_crop` from `image` (`P.c` pixels wide): axis tables (x0, x1, fx per
+// column) at tab[`P.a`] and (y0, y1, fy per row) at tab[`P.b`]. The CPU resamples source rows
+// y0 and y1 horizontally into 1/256 levels, then blends the two rows; the same integers here.
+@compute @workgroup_size(16, 16)
+fn crop(@builtin(global_invocation_id) g: vec3<u32>) {
+    if (g.x >= P.width || g.y >= P.height) {
+        return;
+    }
+    let xa = P.a + 3u * g.x;
+    let ya = P.b + 3u * g.y;
+    let x0 = 3u * tab[xa];
+    let x1 = 3u * tab[xa + 1u];
+    let fx = tab[xa + 2u];
+    let r0 = 3u * P.c * tab[ya];
+    let r1 = 3u * P.c * tab[ya + 1u];
+    let fy = tab[ya + 2u];
+    var out = 0u;
+    for (var c = 0u; c < 3u; c++) {
+        let top = image_byte(r0 + x0 + c) * (256u - fx) + image_byte(r0 + x1 + c) * fx;
+        let bottom = image_byte(r1 + x0 + c) * (256u - fx) + image_byte(r1 + x1 + c) * fx;
+        out |= ((top * (256u - fy) + bottom * fy + 32768u) >> 16u) << (8u * c);
+    }
+    src[g.y * P.width + g.x] = out;
 }
 
 // One output word (4 bytes of packed RGB) per invocation; dispatched as rows of `P.a` words.

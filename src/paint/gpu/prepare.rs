@@ -5,8 +5,15 @@
 //! the projective layer warp (the CPU divides in f64 per pixel with running sums): its row starts
 //! and steps go to the kernel as f32, which can put a pixel's coverage one level off.
 //!
+//! The background is the first pass: a photo or texture crop (`background::paint_crop`'s
+//! integer resample, from the axis tables it would use and the pool image, uploaded once per
+//! `Gpu`) or a solid fill is painted by a kernel; any other kind arrives painted
+//! by the CPU and is unpacked.
+//!
 //! Anything the kernels cannot do exactly (a projective camera, JPEG, a value beyond i32) goes
 //! to the CPU after readback — and with it every effect after it, so the order never changes.
+
+use std::sync::Arc;
 
 use image::RgbImage;
 
@@ -28,6 +35,8 @@ const MAX_SIDE: u32 = 16384;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Kernel {
     Unpack,
+    Fill,
+    Crop,
     Layers,
     Camera,
     Jitter,
@@ -39,8 +48,10 @@ pub(super) enum Kernel {
 }
 
 impl Kernel {
-    pub(super) const ALL: [Kernel; 9] = [
+    pub(super) const ALL: [Kernel; 11] = [
         Kernel::Unpack,
+        Kernel::Fill,
+        Kernel::Crop,
         Kernel::Layers,
         Kernel::Camera,
         Kernel::Jitter,
@@ -54,6 +65,8 @@ impl Kernel {
     pub(super) fn entry(self) -> &'static str {
         match self {
             Kernel::Unpack => "unpack",
+            Kernel::Fill => "fill",
+            Kernel::Crop => "crop",
             Kernel::Layers => "layers",
             Kernel::Camera => "camera",
             Kernel::Jitter => "jitter",
@@ -80,12 +93,29 @@ pub(super) struct PassRec {
     pub groups: (u32, u32),
 }
 
+/// A sample's background as the painter gets it.
+pub(super) enum Background<'a> {
+    /// Painted on the CPU: uploaded and unpacked.
+    Pixels(&'a RgbImage),
+    /// Filled by a kernel.
+    Solid([u8; 3]),
+    /// `paint_crop` by a kernel: the pool image and its axis tables (`bilinear_axis`'s
+    /// source indices and weight per canvas column, then per row).
+    Crop {
+        source: &'a Arc<RgbImage>,
+        xs: &'a [(u32, u32, u32)],
+        ys: &'a [(u32, u32, u32)],
+    },
+}
+
 /// A sample ready for the GPU.
 pub(super) struct Job {
     pub width: u32,
     pub height: u32,
-    /// The background's RGB bytes, padded to a multiple of 4.
-    pub rgb: Vec<u8>,
+    /// The background's RGB bytes, padded to a multiple of 4, when the CPU painted it.
+    pub upload: Option<Vec<u8>>,
+    /// The pool image the crop pass samples (bound as `image`).
+    pub source: Option<Arc<RgbImage>>,
     pub tab: Vec<u32>,
     /// Every coverage plane, concatenated, padded to a multiple of 4 (at least 4 bytes).
     pub planes: Vec<u8>,
@@ -111,19 +141,58 @@ fn pack_rgb(c: [u8; 3]) -> u32 {
     u32::from(c[0]) | u32::from(c[1]) << 8 | u32::from(c[2]) << 16
 }
 
-pub(super) fn prepare(plan: &Plan, background: &RgbImage) -> Result<Job, NotOnGpu> {
+/// Bytes of a `w × h` picture's packed RGB, padded to a multiple of 4.
+pub(super) fn rgb_bytes(w: u32, h: u32) -> u64 {
+    (3 * u64::from(w) * u64::from(h)).div_ceil(4) * 4
+}
+
+pub(super) fn prepare(plan: &Plan, background: Background) -> Result<Job, NotOnGpu> {
     let (w, h) = (plan.width, plan.height);
     if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE {
         return Err(NotOnGpu);
     }
-    let base = [w, h, 0, 0, 0, 0, 0, 0];
     let with = |a: [u32; 6]| [w, h, a[0], a[1], a[2], a[3], a[4], a[5]];
     let mut tab: Vec<u32> = Vec::new();
-    let mut passes = vec![PassRec {
-        kernel: Kernel::Unpack,
-        params: base,
-        groups: groups16(w, h),
-    }];
+
+    // Background: the first pass writes every canvas pixel.
+    let (mut upload, mut source) = (None, None);
+    let first = match background {
+        Background::Pixels(img) => {
+            let raw = img.as_raw();
+            let mut rgb = Vec::with_capacity(rgb_bytes(w, h) as usize);
+            rgb.extend_from_slice(raw);
+            rgb.resize(rgb_bytes(w, h) as usize, 0);
+            upload = Some(rgb);
+            PassRec {
+                kernel: Kernel::Unpack,
+                params: with([0; 6]),
+                groups: groups16(w, h),
+            }
+        }
+        Background::Solid(color) => PassRec {
+            kernel: Kernel::Fill,
+            params: with([pack_rgb(color), 0, 0, 0, 0, 0]),
+            groups: groups16(w, h),
+        },
+        Background::Crop {
+            source: img,
+            xs,
+            ys,
+        } => {
+            if xs.len() != w as usize || ys.len() != h as usize {
+                return Err(NotOnGpu);
+            }
+            let at = tab.len() as u32;
+            tab.extend(xs.iter().chain(ys).flat_map(|&(a, b, f)| [a, b, f]));
+            source = Some(img.clone());
+            PassRec {
+                kernel: Kernel::Crop,
+                params: with([at, at + 3 * w, img.width(), 0, 0, 0]),
+                groups: groups16(w, h),
+            }
+        }
+    };
+    let mut passes = vec![first];
 
     // Planes, concatenated.
     let mut plane_off = Vec::with_capacity(plan.planes.len());
@@ -242,14 +311,16 @@ pub(super) fn prepare(plan: &Plan, background: &RgbImage) -> Result<Job, NotOnGp
         uy1 = uy1.max(y1 as u32);
     }
     if !records.is_empty() {
-        let tables_at = records.len() * LAYER_WORDS;
+        // Offsets into `tab`, which may hold the background's tables already.
+        let at = tab.len();
+        let tables_at = at + records.len() * LAYER_WORDS;
         for (r, rows, grad) in table_refs {
             records[r][8] = (tables_at + rows) as u32;
             if let Some(g) = grad {
                 records[r][16] = (tables_at + g) as u32;
             }
         }
-        let at = tab.len() as u32;
+        let at = at as u32;
         tab.extend(records.iter().flatten());
         tab.extend(&tables);
         passes.push(PassRec {
@@ -313,17 +384,14 @@ pub(super) fn prepare(plan: &Plan, background: &RgbImage) -> Result<Job, NotOnGp
         params: with([per_row, 0, 0, 0, 0, 0]),
         groups: (per_row / 256, words.div_ceil(u64::from(per_row)) as u32),
     });
-    let raw = background.as_raw();
-    let mut rgb = Vec::with_capacity(raw.len().div_ceil(4) * 4);
-    rgb.extend_from_slice(raw);
-    rgb.resize(raw.len().div_ceil(4) * 4, 0);
     if tab.is_empty() {
         tab.push(0);
     }
     Ok(Job {
         width: w,
         height: h,
-        rgb,
+        upload,
+        source,
         tab,
         planes,
         passes,
