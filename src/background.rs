@@ -870,6 +870,7 @@ impl Gradient {
 
     /// The ramp index of `v = col[i] + row[j]`.
     #[inline(always)]
+    #[cfg_attr(not(any(test, feature = "gpu")), allow(dead_code))]
     fn index(&self, v: f32) -> u8 {
         match self.inv_radius {
             None => ramp_index(v),
@@ -1070,6 +1071,67 @@ fn paper_row(
 #[inline(always)]
 pub(crate) fn blotch_value(sum: u32) -> u32 {
     (sum * 4681) >> 15
+}
+
+/// A procedural background as the GPU painter's kernels take it: the same tables the CPU
+/// painter computes, for every canvas pixel.
+#[cfg(feature = "gpu")]
+pub(crate) enum Procedural {
+    Gradient(Gradient),
+    Noise {
+        octaves: Vec<noise::Octave16>,
+        colors: Vec<[u8; 3]>,
+        divisor: u32,
+    },
+    Paper {
+        blotches: Vec<noise::Octave16>,
+        fibre: noise::Octave16,
+        /// [`noise::row_seed`] per canvas row (the grain bytes).
+        row_seeds: Vec<u64>,
+        amplitudes: (i32, i32),
+        base: [u8; 3],
+    },
+}
+
+/// The kernel tables of a procedural `plan` on a `width × height` canvas; `None` for images
+/// and solid colours.
+#[cfg(feature = "gpu")]
+pub(crate) fn procedural(plan: &BackgroundPlan, width: u32, height: u32) -> Option<Procedural> {
+    let (xs, ys): (Vec<u32>, Vec<u32>) = ((0..width).collect(), (0..height).collect());
+    Some(match *plan {
+        BackgroundPlan::Image { .. } | BackgroundPlan::Solid { .. } => return None,
+        BackgroundPlan::LinearGradient { from, to, angle } => {
+            Procedural::Gradient(Gradient::linear(width, height, from, to, angle, &xs, &ys))
+        }
+        BackgroundPlan::RadialGradient {
+            from,
+            to,
+            centre,
+            radius,
+        } => Procedural::Gradient(Gradient::radial(from, to, centre, radius, &xs, &ys)),
+        BackgroundPlan::Noise {
+            from,
+            to,
+            seed,
+            cell,
+        } => Procedural::Noise {
+            octaves: noise::fractal_octaves16(seed, &xs, &ys, cell, NOISE_OCTAVES),
+            colors: ramp(from, to),
+            divisor: noise_divisor().d,
+        },
+        BackgroundPlan::Paper {
+            base,
+            seed,
+            blotch,
+            grain,
+        } => Procedural::Paper {
+            blotches: noise::fractal_octaves16(seed, &xs, &ys, PAPER_BLOTCH.0, PAPER_BLOTCH.1),
+            fibre: noise::Octave16::new(seed ^ PAPER_FIBRE.1, &xs, &ys, PAPER_FIBRE.0, 0),
+            row_seeds: ys.iter().map(|&y| noise::row_seed(seed, y)).collect(),
+            amplitudes: paper_amplitudes(blotch, grain),
+            base,
+        },
+    })
 }
 
 /// For the GPU painter, which repeats [`paint_crop`]'s integer arithmetic.

@@ -280,10 +280,15 @@ impl Divisor {
     }
 }
 
+/// The mixed seed [`row_bytes`] starts row `y` from.
+pub fn row_seed(seed: u64, y: u32) -> u64 {
+    mix64(seed ^ (u64::from(y) << 32 | 0x5EED))
+}
+
 /// Uniform random bytes for pixel row `y`: a counter-based hash seeds each row, a cheap
 /// generator runs along it, so rows are independent of each other and of thread order.
 pub fn row_bytes(seed: u64, y: u32, out: &mut [u8]) {
-    let mut state = mix64(seed ^ (u64::from(y) << 32 | 0x5EED));
+    let mut state = row_seed(seed, y);
     for chunk in out.chunks_mut(8) {
         // wyrand step: one multiply per eight bytes.
         state = state.wrapping_add(0xA076_1D64_78BD_642F);

@@ -3,10 +3,11 @@
 //! pictures — bit for bit except where a layer is projective (f32 there, within one level).
 //!
 //! What runs where:
-//! - background: photos and textures (crops of the pool's decoded images, each uploaded once
-//!   per [`Gpu`] when first drawn) and solid colours on the GPU, whether or not the planner
-//!   painted them too; gradients, noise, paper and photos decoded when drawn (user photos past
-//!   the memory budget) are painted on the CPU (unless the planner did) and uploaded;
+//! - background: every kind on the GPU — crops of the pool's decoded photos and textures (each
+//!   image uploaded once per [`Gpu`] when first drawn), solid colours, gradients (one f32
+//!   addition per pixel, then ramp thresholds), integer value noise and paper, from the tables
+//!   the CPU painter computes; only photos decoded when drawn (user photos past the memory
+//!   budget) are painted on the CPU and uploaded;
 //! - layers (warp + blend, solid and gradient paints), the affine camera, colour jitter,
 //!   vignette, gaussian and motion blur and noise: on the GPU;
 //! - JPEG re-compression (always last), a projective camera and anything after either: on the
@@ -286,11 +287,14 @@ impl GpuPainter {
                 .backgrounds
                 .crop_source(&plan.background, w, h)
                 .filter(|(source, ..)| self.gpu.can_hold(source));
+            let procedural = crate::background::procedural(&plan.background, w, h);
             let (mut painted, mut bg_dt) = (None, Duration::ZERO);
             let background = if let Some((source, xs, ys)) = &crop {
                 Background::Crop { source, xs, ys }
             } else if let BackgroundPlan::Solid { color } = plan.background {
                 Background::Solid(color)
+            } else if let Some(p) = &procedural {
+                Background::Procedural(p)
             } else {
                 let t = Instant::now();
                 let bg = match given.take() {
@@ -523,8 +527,8 @@ mod tests {
     use crate::scene::plan_sample;
 
     /// Photo and texture crops (both pools, mirrored or not, enlarged and shrunk, clamped at
-    /// the source's edges, odd and one-pixel canvases) and solid colours painted by the kernels
-    /// are the CPU reference's bytes; a gradient still goes through the CPU and the upload.
+    /// the source's edges, odd and one-pixel canvases), solid colours, gradients, noise and
+    /// paper painted by the kernels are the CPU reference's bytes.
     #[test]
     fn gpu_backgrounds_match_the_cpu_reference() {
         let gpu = match Gpu::new() {
@@ -576,9 +580,37 @@ mod tests {
                 angle: 0.7,
             };
             backgrounds.push((w, h, gradient));
+            let (fw, fh) = (f64::from(w), f64::from(h));
+            for (k, radius) in [0.5, 3.0, 170.0].into_iter().enumerate() {
+                let radial = BackgroundPlan::RadialGradient {
+                    from: [10, 240, 30],
+                    to: [200, 20, 250],
+                    centre: (fw * 0.3 * k as f64, fh * 0.7),
+                    radius,
+                };
+                backgrounds.push((w, h, radial));
+            }
+            for (seed, cell) in [(1u64, 24.0), (2, 3.3), (3, 160.0)] {
+                let noise = BackgroundPlan::Noise {
+                    from: [0, 0, 0],
+                    to: [255, 128, 7],
+                    seed,
+                    cell,
+                };
+                backgrounds.push((w, h, noise));
+            }
+            for (seed, base) in [(4u64, [246, 242, 232]), (5, [3, 250, 128])] {
+                let paper = BackgroundPlan::Paper {
+                    base,
+                    seed,
+                    blotch: 17.0,
+                    grain: 8.5,
+                };
+                backgrounds.push((w, h, paper));
+            }
         }
         // Plans that paint their background only: a sample's plan stripped of everything else.
-        let (template, _) = plan_sample(&ctx, 0, &mut StageTimes::default()).unwrap();
+        let template = plan_sample(&ctx, 0, &mut StageTimes::default()).unwrap();
         let plans: Vec<Plan> = backgrounds
             .iter()
             .map(|(w, h, background)| Plan {
@@ -601,13 +633,8 @@ mod tests {
                     .unwrap()
             })
             .collect();
-        let expected_on_gpu = plans
-            .iter()
-            .filter(|p| {
-                matches!(p.background, BackgroundPlan::Solid { .. })
-                    || ctx.backgrounds.crop_source(&p.background, 1, 1).is_some()
-            })
-            .count() as u64;
+        // Every kind of the bundled pool (its images are held decoded) is painted there.
+        let expected_on_gpu = plans.len() as u64;
         let mut painter = GpuPainter::new(gpu);
         let times = &mut StageTimes::default();
         // From the plans alone, then with the CPU's pictures given (ignored where the GPU
@@ -641,7 +668,7 @@ mod tests {
         // Under layers, a camera and effects (whose tables follow the crop's in `tab`): the
         // pictures the CPU's background uploaded gives.
         for i in 0..4u64 {
-            let (mut plan, _) = plan_sample(&ctx, i, &mut StageTimes::default()).unwrap();
+            let mut plan = plan_sample(&ctx, i, &mut StageTimes::default()).unwrap();
             assert!(!plan.layers.is_empty());
             plan.background = BackgroundPlan::Image {
                 texture: i % 2 == 0,

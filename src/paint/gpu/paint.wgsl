@@ -85,6 +85,97 @@ fn crop(@builtin(global_invocation_id) g: vec3<u32>) {
     src[g.y * P.width + g.x] = out;
 }
 
+// background.rs `Gradient`: v = col[x] + row[y], one f32 addition (correctly rounded on every
+// Vulkan device, so equal to the CPU's), then its ramp index = how many of the 255 ascending
+// thresholds are ≤ v, found by binary search instead of repeating the CPU's float steps after
+// the addition. col at tab[`P.a`], row at tab[`P.b`], thresholds at tab[`P.c`], 256 packed
+// colours at tab[`P.d`].
+@compute @workgroup_size(16, 16)
+fn gradient(@builtin(global_invocation_id) g: vec3<u32>) {
+    if (g.x >= P.width || g.y >= P.height) {
+        return;
+    }
+    let v = bitcast<f32>(tab[P.a + g.x]) + bitcast<f32>(tab[P.b + g.y]);
+    var k = 0u;
+    for (var step = 128u; step > 0u; step = step >> 1u) {
+        if (k + step <= 255u && bitcast<f32>(tab[P.c + k + step - 1u]) <= v) {
+            k += step;
+        }
+    }
+    src[g.y * P.width + g.x] = tab[P.d + k];
+}
+
+// noise.rs `blend16`: a·(1 − w) + b·w with w in 1/4096, rounded.
+fn blend16(a: u32, b: u32, w: u32) -> u32 {
+    return (a * (4096u - w) + b * w + 2048u) >> 12u;
+}
+
+// noise.rs `Octave16` at pixel (x, y), shifted by its weight. Its record at tab[`o`]: offsets of
+// the column table (cell, weight per column), the row table and the lattice grid, the grid's
+// columns, the shift. The CPU blends the two lattice rows first, then along x: same here.
+fn octave16(o: u32, x: u32, y: u32) -> u32 {
+    let xs = tab[o] + 2u * x;
+    let ys = tab[o + 1u] + 2u * y;
+    let cols = tab[o + 3u];
+    let top = tab[o + 2u] + tab[ys] * cols + tab[xs];
+    let bottom = top + cols;
+    let sy = tab[ys + 1u];
+    let a = blend16(tab[top], tab[bottom], sy);
+    let b = blend16(tab[top + 1u], tab[bottom + 1u], sy);
+    return blend16(a, b, tab[xs + 1u]) << tab[o + 4u];
+}
+
+// noise.rs `fractal_sum16`: `count` octave records from tab[`first`].
+fn fractal16(first: u32, count: u32, x: u32, y: u32) -> u32 {
+    var sum = 0u;
+    for (var k = 0u; k < count; k++) {
+        sum += octave16(first + 5u * k, x, y);
+    }
+    return sum;
+}
+
+// background.rs `smooth_noise`: octave records at tab[`P.a`] (`P.b` of them), ramp index
+// (sum·255 + d/2) / d with d = `P.d`, 256 packed colours at tab[`P.c`].
+@compute @workgroup_size(16, 16)
+fn value_noise(@builtin(global_invocation_id) g: vec3<u32>) {
+    if (g.x >= P.width || g.y >= P.height) {
+        return;
+    }
+    let sum = fractal16(P.a, P.b, g.x, g.y);
+    src[g.y * P.width + g.x] = tab[P.c + (sum * 255u + P.d / 2u) / P.d];
+}
+
+// background.rs `PaperParts`: blotch octave records at tab[`P.a`] (three), the fibre octave's
+// at tab[`P.b`], per-row mixed grain seeds (lo, hi) at tab[`P.c`], blotch and grain amplitudes
+// (1/256 levels) `P.d`, `P.e`, base colour `P.f`; `paper_shift` and `paper_channel` per pixel.
+@compute @workgroup_size(16, 16)
+fn paper(@builtin(global_invocation_id) g: vec3<u32>) {
+    if (g.x >= P.width || g.y >= P.height) {
+        return;
+    }
+    let l = i32((fractal16(P.a, 3u, g.x, g.y) * 4681u) >> 15u);
+    let f = i32(octave16(P.b, g.x, g.y));
+    let s0 = vec2<u32>(tab[P.c + 2u * g.y], tab[P.c + 2u * g.y + 1u]);
+    let r = wyrand_chunk(s0, g.x >> 3u);
+    let j = g.x & 7u;
+    var u = 0u;
+    if (j < 4u) {
+        u = (r.x >> (8u * j)) & 255u;
+    } else {
+        u = (r.y >> (8u * (j - 4u))) & 255u;
+    }
+    let b = bitcast<i32>(P.d);
+    let gr = bitcast<i32>(P.e);
+    let d = (((l - 32768) * b) >> 16u) + (((f - 32768) * gr) >> 16u)
+        + (((i32(u) * 257 - 32768) * gr) >> 16u);
+    var out = 0u;
+    for (var c = 0u; c < 3u; c++) {
+        let base = i32((P.f >> (8u * c)) & 255u);
+        out |= u32(clamp((base * 256 + d + 128) >> 8u, 0, 255)) << (8u * c);
+    }
+    src[g.y * P.width + g.x] = out;
+}
+
 // One output word (4 bytes of packed RGB) per invocation; dispatched as rows of `P.a` words.
 @compute @workgroup_size(256)
 fn pack(@builtin(global_invocation_id) g: vec3<u32>) {

@@ -7,8 +7,10 @@
 //!
 //! The background is the first pass: a photo or texture crop (`background::paint_crop`'s
 //! integer resample, from the axis tables it would use and the pool image, uploaded once per
-//! `Gpu`) or a solid fill is painted by a kernel; any other kind arrives painted
-//! by the CPU and is unpacked.
+//! `Gpu`), a solid fill, or a procedural kind from `background::procedural`'s tables (gradient
+//! terms and ramp thresholds; value-noise octaves with their lattices; paper's octaves and
+//! grain row seeds) is painted by a kernel; a photo decoded when drawn arrives painted by the
+//! CPU and is unpacked.
 //!
 //! Anything the kernels cannot do exactly (a projective camera, JPEG, a value beyond i32) goes
 //! to the CPU after readback — and with it every effect after it, so the order never changes.
@@ -17,10 +19,12 @@ use std::sync::Arc;
 
 use image::RgbImage;
 
+use crate::background::Procedural;
 use crate::composite::Paint;
 use crate::effects::PixelEffect;
 use crate::geometry::{Homography, Rect};
 use crate::noise;
+use crate::noise::Octave16;
 use crate::plan::Plan;
 use crate::recipe::BlendMode;
 use crate::rng::mix64;
@@ -37,6 +41,9 @@ pub(super) enum Kernel {
     Unpack,
     Fill,
     Crop,
+    Gradient,
+    ValueNoise,
+    Paper,
     Layers,
     Camera,
     Jitter,
@@ -48,10 +55,13 @@ pub(super) enum Kernel {
 }
 
 impl Kernel {
-    pub(super) const ALL: [Kernel; 11] = [
+    pub(super) const ALL: [Kernel; 14] = [
         Kernel::Unpack,
         Kernel::Fill,
         Kernel::Crop,
+        Kernel::Gradient,
+        Kernel::ValueNoise,
+        Kernel::Paper,
         Kernel::Layers,
         Kernel::Camera,
         Kernel::Jitter,
@@ -67,6 +77,9 @@ impl Kernel {
             Kernel::Unpack => "unpack",
             Kernel::Fill => "fill",
             Kernel::Crop => "crop",
+            Kernel::Gradient => "gradient",
+            Kernel::ValueNoise => "value_noise",
+            Kernel::Paper => "paper",
             Kernel::Layers => "layers",
             Kernel::Camera => "camera",
             Kernel::Jitter => "jitter",
@@ -106,6 +119,8 @@ pub(super) enum Background<'a> {
         xs: &'a [(u32, u32, u32)],
         ys: &'a [(u32, u32, u32)],
     },
+    /// Gradients, noise and paper by their kernels, from `background::procedural`'s tables.
+    Procedural(&'a Procedural),
 }
 
 /// A sample ready for the GPU.
@@ -139,6 +154,76 @@ fn fits_i32(v: i64) -> bool {
 
 fn pack_rgb(c: [u8; 3]) -> u32 {
     u32::from(c[0]) | u32::from(c[1]) << 8 | u32::from(c[2]) << 16
+}
+
+/// Appends `octaves`' records (five words each, contiguous, as `fractal16` in the shader reads
+/// them) and their tables to `tab`; returns where the records start.
+fn push_octaves(tab: &mut Vec<u32>, octaves: &[&Octave16]) -> u32 {
+    let records = tab.len();
+    tab.resize(records + 5 * octaves.len(), 0);
+    for (k, o) in octaves.iter().enumerate() {
+        let xs = tab.len() as u32;
+        tab.extend(o.xs.iter().flat_map(|&(i, w)| [i, w]));
+        let ys = tab.len() as u32;
+        tab.extend(o.ys.iter().flat_map(|&(j, w)| [j, w]));
+        let grid = tab.len() as u32;
+        tab.extend(&o.grid);
+        tab[records + 5 * k..][..5].copy_from_slice(&[xs, ys, grid, o.cols as u32, o.shift]);
+    }
+    records as u32
+}
+
+/// The first pass for a procedural background, its tables appended to `tab`.
+fn procedural_pass(p: &Procedural, w: u32, h: u32, tab: &mut Vec<u32>) -> PassRec {
+    let colors = |tab: &mut Vec<u32>, c: &[[u8; 3]]| {
+        let at = tab.len() as u32;
+        tab.extend(c.iter().map(|c| pack_rgb(*c)));
+        at
+    };
+    let (kernel, a) = match p {
+        Procedural::Gradient(g) => {
+            let col = tab.len() as u32;
+            tab.extend(g.col.iter().map(|v| v.to_bits()));
+            let row = tab.len() as u32;
+            tab.extend(g.row.iter().map(|v| v.to_bits()));
+            let thresholds = tab.len() as u32;
+            tab.extend(g.thresholds().iter().map(|v| v.to_bits()));
+            let ramp = colors(tab, &g.colors);
+            (Kernel::Gradient, [col, row, thresholds, ramp, 0, 0])
+        }
+        Procedural::Noise {
+            octaves,
+            colors: c,
+            divisor,
+        } => {
+            let refs: Vec<&Octave16> = octaves.iter().collect();
+            let records = push_octaves(tab, &refs);
+            let ramp = colors(tab, c);
+            let n = octaves.len() as u32;
+            (Kernel::ValueNoise, [records, n, ramp, *divisor, 0, 0])
+        }
+        Procedural::Paper {
+            blotches,
+            fibre,
+            row_seeds,
+            amplitudes: (b, g),
+            base,
+        } => {
+            debug_assert_eq!(blotches.len(), 3, "the kernel sums three blotch octaves");
+            let refs: Vec<&Octave16> = blotches.iter().collect();
+            let blotch = push_octaves(tab, &refs);
+            let fibre = push_octaves(tab, &[fibre]);
+            let seeds = tab.len() as u32;
+            tab.extend(row_seeds.iter().flat_map(|s| [*s as u32, (s >> 32) as u32]));
+            let params = [blotch, fibre, seeds, *b as u32, *g as u32, pack_rgb(*base)];
+            (Kernel::Paper, params)
+        }
+    };
+    PassRec {
+        kernel,
+        params: [w, h, a[0], a[1], a[2], a[3], a[4], a[5]],
+        groups: groups16(w, h),
+    }
 }
 
 /// Bytes of a `w × h` picture's packed RGB, padded to a multiple of 4.
@@ -191,6 +276,7 @@ pub(super) fn prepare(plan: &Plan, background: Background) -> Result<Job, NotOnG
                 groups: groups16(w, h),
             }
         }
+        Background::Procedural(p) => procedural_pass(p, w, h, &mut tab),
     };
     let mut passes = vec![first];
 
