@@ -268,6 +268,7 @@ pub fn run_gpu_bench(
         .num_threads(threads)
         .build()?;
     let mut painter = GpuPainter::new(gpu.clone());
+    painter.profile = true;
     // Warm caches and the pipelines.
     for i in 0..samples.min(4) {
         let (plan, bg) = plan_sample(ctx, u64::MAX - i, &mut StageTimes::default())?;
@@ -384,6 +385,17 @@ impl std::fmt::Display for GpuBenchReport {
             ms(painter_cpu)
         )?;
         writeln!(f, "GPU backgrounds    {} samples", g.gpu_backgrounds)?;
+        if g.kernels_timed {
+            writeln!(f, "GPU time per kernel (timestamp queries, ms/image):")?;
+            for (name, d) in g.kernel_times() {
+                writeln!(f, "  {name:<46} {:>8.3}", ms(d))?;
+            }
+        } else {
+            writeln!(
+                f,
+                "GPU time per kernel: this adapter has no timestamp queries"
+            )?;
+        }
         if g.cpu_fallbacks > 0 {
             writeln!(
                 f,

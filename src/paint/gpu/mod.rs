@@ -51,6 +51,8 @@ pub struct Gpu {
     no_image: wgpu::Buffer,
     /// "gpu: NAME (DRIVER INFO)", as the manifest records it.
     description: String,
+    /// Nanoseconds per timestamp tick, when the adapter can time kernels.
+    timestamp_period: Option<f32>,
 }
 
 /// Runs a future that wgpu resolves on native backends without an executor.
@@ -87,7 +89,7 @@ impl Gpu {
         };
         let (device, queue) = block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("hanzi-synth painter"),
-            required_features: wgpu::Features::empty(),
+            required_features: adapter.features() & wgpu::Features::TIMESTAMP_QUERY,
             required_limits: limits,
             experimental_features: wgpu::ExperimentalFeatures::disabled(),
             memory_hints: wgpu::MemoryHints::Performance,
@@ -159,6 +161,8 @@ impl Gpu {
             usage: wgpu::BufferUsages::STORAGE,
             mapped_at_creation: false,
         });
+        let timestamp_period = (device.features().contains(wgpu::Features::TIMESTAMP_QUERY))
+            .then(|| queue.get_timestamp_period());
         Ok(Gpu {
             device,
             queue,
@@ -166,6 +170,7 @@ impl Gpu {
             pipelines,
             images: Mutex::new(HashMap::new()),
             no_image,
+            timestamp_period,
             description: if driver.is_empty() {
                 format!("gpu: {}", info.name)
             } else {
@@ -236,8 +241,13 @@ pub struct GpuTimes {
     pub samples: u64,
     /// Plans painted by the CPU painter instead (a canvas or coordinates beyond the kernels').
     pub cpu_fallbacks: u64,
-    /// Backgrounds painted by the GPU (photos, textures, solid colours): no CPU time, no upload.
+    /// Backgrounds painted by the GPU (every kind but photos decoded when drawn).
     pub gpu_backgrounds: u64,
+    /// GPU time per kernel (in [`Kernel::ALL`]'s order), measured by timestamp queries when
+    /// [`GpuPainter::profile`] is set and the adapter has them.
+    kernels: [Duration; Kernel::ALL.len()],
+    /// Whether `kernels` was measured.
+    pub kernels_timed: bool,
 }
 
 impl GpuTimes {
@@ -251,6 +261,19 @@ impl GpuTimes {
         self.samples += o.samples;
         self.cpu_fallbacks += o.cpu_fallbacks;
         self.gpu_backgrounds += o.gpu_backgrounds;
+        for (k, d) in self.kernels.iter_mut().zip(o.kernels) {
+            *k += d;
+        }
+        self.kernels_timed |= o.kernels_timed;
+    }
+
+    /// GPU time per kernel that ran: (entry point, time), in pipeline order.
+    pub fn kernel_times(&self) -> impl Iterator<Item = (&'static str, Duration)> + '_ {
+        Kernel::ALL
+            .iter()
+            .zip(self.kernels)
+            .filter(|(_, d)| !d.is_zero())
+            .map(|(k, d)| (k.entry(), d))
     }
 }
 
@@ -258,6 +281,9 @@ impl GpuTimes {
 pub struct GpuPainter {
     gpu: Arc<Gpu>,
     pub times: GpuTimes,
+    /// Time every kernel on the GPU (`bench`): each dispatch gets its own compute pass with
+    /// timestamps, which costs a little, so runs that only paint leave it off.
+    pub profile: bool,
 }
 
 impl GpuPainter {
@@ -265,6 +291,7 @@ impl GpuPainter {
         GpuPainter {
             gpu,
             times: GpuTimes::default(),
+            profile: false,
         }
     }
 
@@ -355,6 +382,21 @@ impl GpuPainter {
             label: Some("paint batch"),
         });
         let mut readbacks = Vec::with_capacity(jobs.len());
+        // Two timestamps per dispatch when profiling (within wgpu's per-set maximum).
+        let dispatches: usize = jobs.iter().map(|(_, j)| j.passes.len()).sum();
+        let queries = (self.profile && 2 * dispatches <= wgpu::QUERY_SET_MAX_QUERIES as usize)
+            .then_some(self.gpu.timestamp_period)
+            .flatten()
+            .map(|period| {
+                let set = dev.create_query_set(&wgpu::QuerySetDescriptor {
+                    label: Some("kernel times"),
+                    ty: wgpu::QueryType::Timestamp,
+                    count: 2 * dispatches as u32,
+                });
+                (set, period)
+            });
+        // The kernel of each timed dispatch, in query order.
+        let mut timed: Vec<Kernel> = Vec::new();
         // Kept alive until the submission is done.
         let mut keep = Vec::new();
         for (_, job) in jobs {
@@ -451,7 +493,31 @@ impl GpuPainter {
                 })
             };
             let groups = [group(&a, &b), group(&b, &a)];
-            {
+            if let Some((set, _)) = &queries {
+                // One pass per dispatch, timed at its start and end.
+                let mut cur = 0;
+                for (p, rec) in job.passes.iter().enumerate() {
+                    if rec.groups.0 == 0 || rec.groups.1 == 0 {
+                        continue;
+                    }
+                    let q = 2 * timed.len() as u32;
+                    timed.push(rec.kernel);
+                    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                        label: Some(rec.kernel.entry()),
+                        timestamp_writes: Some(wgpu::ComputePassTimestampWrites {
+                            query_set: set,
+                            beginning_of_pass_write_index: Some(q),
+                            end_of_pass_write_index: Some(q + 1),
+                        }),
+                    });
+                    pass.set_pipeline(gpu.pipeline(rec.kernel));
+                    pass.set_bind_group(0, &groups[cur], &[(p as u64 * PASS_STRIDE) as u32]);
+                    pass.dispatch_workgroups(rec.groups.0, rec.groups.1, 1);
+                    if rec.kernel.swaps() {
+                        cur = 1 - cur;
+                    }
+                }
+            } else {
                 let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                     label: Some("paint"),
                     timestamp_writes: None,
@@ -473,9 +539,37 @@ impl GpuPainter {
             readbacks.push(readback);
             keep.push((rgb, image, tab, planes, uniform, a, b, groups));
         }
+        // Timestamps resolved and copied where the CPU can read them, after the kernels.
+        let stamps = queries
+            .as_ref()
+            .filter(|_| !timed.is_empty())
+            .map(|(set, period)| {
+                let n = 2 * timed.len() as u32;
+                let size = u64::from(n) * 8;
+                let resolve = dev.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("timestamps"),
+                    size,
+                    usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+                    mapped_at_creation: false,
+                });
+                let read = dev.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("timestamps readback"),
+                    size,
+                    usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                });
+                encoder.resolve_query_set(set, 0..n, &resolve, 0);
+                encoder.copy_buffer_to_buffer(&resolve, 0, &read, 0, size);
+                (resolve, read, *period)
+            });
         self.times.upload += t.elapsed();
         let t = Instant::now();
         gpu.queue.submit([encoder.finish()]);
+        if let Some((_, read, _)) = &stamps {
+            read.slice(..).map_async(wgpu::MapMode::Read, |r| {
+                r.expect("mapping the timestamps");
+            });
+        }
         for rb in &readbacks {
             rb.slice(..).map_async(wgpu::MapMode::Read, |r| {
                 r.expect("mapping a readback buffer");
@@ -484,6 +578,22 @@ impl GpuPainter {
         dev.poll(wgpu::PollType::wait_indefinitely())
             .map_err(|e| anyhow!("the GPU did not finish: {e}"))?;
         self.times.gpu += t.elapsed();
+        if let Some((_, read, period)) = &stamps {
+            let view = read
+                .slice(..)
+                .get_mapped_range()
+                .map_err(|e| anyhow!("cannot read the GPU's timestamps: {e}"))?;
+            for (k, pair) in timed.iter().zip(view.chunks_exact(16)) {
+                let at = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("8 bytes"));
+                let ticks = at(&pair[8..]).saturating_sub(at(&pair[..8]));
+                let slot = Kernel::ALL.iter().position(|x| x == k).expect("a kernel");
+                self.times.kernels[slot] +=
+                    Duration::from_nanos((ticks as f64 * f64::from(*period)) as u64);
+            }
+            self.times.kernels_timed = true;
+            drop(view);
+            read.unmap();
+        }
         let t = Instant::now();
         let mut images = Vec::with_capacity(jobs.len());
         for ((_, job), rb) in jobs.iter().zip(&readbacks) {
@@ -642,6 +752,8 @@ mod tests {
         let bare = painter
             .paint_batch(&ctx, plans.iter().map(|p| (p, None)).collect(), times)
             .unwrap();
+        // The second batch also times its kernels (one pass per dispatch): same bytes.
+        painter.profile = true;
         let given = painter
             .paint_batch(
                 &ctx,
@@ -660,6 +772,13 @@ mod tests {
                 c == g,
                 "{what}: the GPU's background differs (given the CPU's)"
             );
+        }
+        if painter.gpu.timestamp_period.is_some() {
+            assert!(painter.times.kernels_timed);
+            let names: Vec<&str> = painter.times.kernel_times().map(|(k, _)| k).collect();
+            for k in ["fill", "crop", "gradient", "value_noise", "paper", "pack"] {
+                assert!(names.contains(&k), "{k} not timed: {names:?}");
+            }
         }
         assert_eq!(painter.times.cpu_fallbacks, 0);
         assert_eq!(painter.times.gpu_backgrounds, 2 * expected_on_gpu);
