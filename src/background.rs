@@ -1097,9 +1097,17 @@ pub(crate) enum Procedural {
 /// and solid colours.
 #[cfg(feature = "gpu")]
 pub(crate) fn procedural(plan: &BackgroundPlan, width: u32, height: u32) -> Option<Procedural> {
+    if matches!(
+        plan,
+        BackgroundPlan::Image { .. } | BackgroundPlan::Solid { .. }
+    ) {
+        return None;
+    }
     let (xs, ys): (Vec<u32>, Vec<u32>) = ((0..width).collect(), (0..height).collect());
     Some(match *plan {
-        BackgroundPlan::Image { .. } | BackgroundPlan::Solid { .. } => return None,
+        BackgroundPlan::Image { .. } | BackgroundPlan::Solid { .. } => {
+            unreachable!("returned above")
+        }
         BackgroundPlan::LinearGradient { from, to, angle } => {
             Procedural::Gradient(Gradient::linear(width, height, from, to, angle, &xs, &ys))
         }
